@@ -1,0 +1,159 @@
+/**
+ * The one file that touches gstreamer-superficial. Its quirks live here:
+ * - `new Pipeline()` throws a bare message on a parse error and prints it to stderr;
+ * - appsink `pull` copies each buffer, gives caps but no timestamp, and occupies a libuv pool
+ *   thread while it waits; a null buffer means EOS (or the pipeline was stopped);
+ * - `pollBus` re-arms itself on a pool thread until the pipeline is in NULL state, and blocks
+ *   that thread in the meantime (see runtime/env.ts for the pool size).
+ * - appsrc `push(buf, pts)` takes the PTS as an 8-byte big-endian buffer of nanoseconds.
+ */
+import { createRequire } from 'node:module';
+import { LumenError, messageOf } from '../errors.js';
+
+interface NativeElement {
+  pull?(cb: (buf: Buffer | null, caps: Record<string, unknown>) => void): void;
+  push?(buf: Buffer, pts?: Buffer): void;
+  [prop: string]: unknown;
+}
+
+interface NativePipeline {
+  play(): void;
+  pause(): void;
+  stop(): void;
+  sendEOS(): void;
+  seek(seconds: number, flags: number): boolean;
+  findChild(name: string): NativeElement | undefined;
+  pollBus(cb: (msg: BusMessage) => void): void;
+}
+
+/** A bus message as the binding reports it: `type` plus the message structure's fields. */
+export interface BusMessage {
+  type: string;
+  _src_element_name?: string;
+  message?: string;
+  name?: string;
+  [field: string]: unknown;
+}
+
+/** Caps of a pulled sample (the first structure), e.g. { name: 'video/x-raw', width: 640 }. */
+export type Caps = Record<string, unknown>;
+
+const require = createRequire(import.meta.url);
+const gst = require('gstreamer-superficial') as { Pipeline: new (description: string) => NativePipeline };
+
+/** GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT */
+const SEEK_FLUSH_KEY_UNIT = 1 | 4;
+
+/** Whether this machine's GStreamer has an element factory of that name. */
+export function hasElement(factory: string): boolean {
+  try {
+    // A lone element would be returned uncast as a "pipeline"; beside fakesink it sits in a real bin.
+    const p = new gst.Pipeline(`${factory} fakesink`);
+    p.stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A parsed GStreamer pipeline. */
+export class GstPipeline {
+  private readonly native: NativePipeline;
+  private busListeners: ((m: BusMessage) => void)[] = [];
+  private polling = false;
+  private stopped = false;
+
+  constructor(readonly description: string) {
+    try {
+      this.native = new gst.Pipeline(description);
+    } catch (err) {
+      throw new LumenError('PIPELINE_START', `GStreamer cannot parse the pipeline: ${messageOf(err)}`, { description });
+    }
+  }
+
+  /** Subscribes to bus messages (errors, EOS, state changes). */
+  onBus(listener: (m: BusMessage) => void): void {
+    this.busListeners.push(listener);
+    if (this.polling) return;
+    this.polling = true;
+    this.native.pollBus((m) => {
+      for (const l of this.busListeners) l(m);
+    });
+  }
+
+  play(): void {
+    this.stopped = false;
+    this.native.play();
+  }
+
+  pause(): void {
+    this.native.pause();
+  }
+
+  /** Stops (NULL state); a pending pull then resolves null. Safe to call twice. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.native.stop();
+  }
+
+  sendEos(): void {
+    this.native.sendEOS();
+  }
+
+  /** Flushing seek to `seconds` (whole seconds: the binding truncates to an integer). */
+  seek(seconds: number): boolean {
+    return this.native.seek(seconds, SEEK_FLUSH_KEY_UNIT);
+  }
+
+  appsink(name: string): AppSink {
+    const el = this.native.findChild(name);
+    if (!el || typeof el.pull !== 'function') {
+      throw new LumenError('PIPELINE_START', `the pipeline has no appsink named "${name}"`, { description: this.description });
+    }
+    return new AppSink(el);
+  }
+
+  appsrc(name: string): AppSrc {
+    const el = this.native.findChild(name);
+    if (!el || typeof el.push !== 'function') {
+      throw new LumenError('PIPELINE_START', `the pipeline has no appsrc named "${name}"`, { description: this.description });
+    }
+    return new AppSrc(el);
+  }
+
+  /** Sets a property on a named element (e.g. a videocrop's margins while running). */
+  setProperty(element: string, prop: string, value: unknown): void {
+    const el = this.native.findChild(element);
+    if (!el) throw new LumenError('PIPELINE_START', `the pipeline has no element named "${element}"`);
+    el[prop] = value;
+  }
+}
+
+export interface Sample {
+  buf: Buffer;
+  caps: Caps;
+}
+
+export class AppSink {
+  constructor(private readonly el: NativeElement) {}
+
+  /** The next sample, or null at EOS / when the pipeline stops. */
+  pull(): Promise<Sample | null> {
+    return new Promise((resolve) => {
+      this.el.pull!((buf, caps) => resolve(buf ? { buf, caps } : null));
+    });
+  }
+}
+
+export class AppSrc {
+  private readonly pts = Buffer.alloc(8);
+
+  constructor(private readonly el: NativeElement) {}
+
+  /** Pushes one buffer with its presentation time in nanoseconds. */
+  push(buf: Uint8Array, ptsNs: bigint): void {
+    this.pts.writeBigUInt64BE(ptsNs);
+    this.el.push!(Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), this.pts);
+  }
+}

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { loadConfig, parseConfig } from '../config/load.js';
+import { Daemon } from '../daemon/daemon.js';
+import { createLogger } from '../log.js';
+
+/** How long shutdown may take before the process exits anyway, ms (the contract is 2 s). */
+const SHUTDOWN_DEADLINE_MS = 1700;
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run the appliance daemon (default: demo feed and bundled reference models)')
+    .option('-c, --config <file>', 'YAML or JSON config file')
+    .action(async (opts: { config?: string }) => {
+      const log = createLogger('lumen');
+      const config = opts.config ? await loadConfig(opts.config) : parseConfig({}, 'built-in default');
+      const daemon = await Daemon.start(config, log);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'shutting down');
+        // GStreamer's bus poll keeps a pool thread busy forever: exit explicitly once closed.
+        const deadline = setTimeout(() => {
+          log.warn('shutdown deadline reached; exiting');
+          process.exit(0);
+        }, SHUTDOWN_DEADLINE_MS);
+        daemon.stop().then(
+          () => {
+            clearTimeout(deadline);
+            process.exit(0);
+          },
+          (err) => {
+            log.error({ err: String(err) }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,36 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { LumenClient } from '../client/client.js';
+import { TOPICS } from '../publish/protocol.js';
+
+export function registerWatch(program: Command): void {
+  program
+    .command('watch')
+    .description('subscribe to a daemon: print alerts and a status line, optionally save overlays')
+    .option('-e, --endpoint <endpoint>', 'PUB endpoint of the daemon', 'tcp://127.0.0.1:5555')
+    .option('--history <endpoint>', 'history endpoint of the daemon', 'tcp://127.0.0.1:5556')
+    .option('--save-overlays <dir>', 'write each overlay as <frameId>.png')
+    .action(async (opts: { endpoint: string; history: string; saveOverlays?: string }) => {
+      if (opts.saveOverlays) await mkdir(opts.saveOverlays, { recursive: true });
+      const client = new LumenClient({ endpoint: opts.endpoint, historyEndpoint: opts.history, catchUpAfter: 0 });
+      const tty = process.stdout.isTTY;
+      process.on('SIGINT', () => client.close());
+      process.on('SIGTERM', () => client.close());
+      for await (const m of client) {
+        if (m.topic === TOPICS.alert) {
+          const h = m.header;
+          const when = new Date(h.ts).toISOString();
+          const box = h.box ? ` box ${h.box.x},${h.box.y} ${h.box.width}×${h.box.height}` : '';
+          process.stdout.write(`${tty ? '\n' : ''}ALERT ${h.type.toUpperCase()} #${h.seq} episode ${h.episode} frame ${h.frameId} score ${h.score.toFixed(2)} peak ${h.peakScore.toFixed(2)}${box} at ${when}${m.recovered ? ' (recovered)' : ''}\n`);
+        } else if (m.topic === TOPICS.status) {
+          const h = m.header;
+          const lat = h.latencyMs.total ? `${h.latencyMs.total.p50}/${h.latencyMs.total.p99} ms` : '-';
+          const line = `status ${h.state} fps ${h.fps} dropped ${h.dropped} latency p50/p99 ${lat} providers ${Object.values(h.providers).join('/')} alert ${h.alert ? 'ON' : 'off'}`;
+          process.stdout.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+        } else if (m.topic === TOPICS.overlay && opts.saveOverlays) {
+          await writeFile(join(opts.saveOverlays, `${String(m.header.frameId).padStart(6, '0')}.png`), m.payload);
+        }
+      }
+    });
+}

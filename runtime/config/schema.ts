@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { PROVIDERS } from '../inference/ort.js';
+import { CACHE_DIR, DEMO_FEED, MODELS_DIR, STATE_DIR } from './paths.js';
+
+const ms = z.number().int().positive();
+const frames = z.number().int().min(1).max(1000);
+const prob = z.number().min(0).max(1);
+
+/** Capture: which pipeline template, its parameters, and end-of-stream behaviour. */
+const Capture = z.strictObject({
+  /** Template name from pipelines/ (default: the demo feed). */
+  pipeline: z.string().default('demo'),
+  /** Template parameters, e.g. { device: /dev/video0 }. */
+  params: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({ location: DEMO_FEED }),
+  /** Restart the source at end of stream (demo and looping replays). */
+  loop: z.boolean().default(true),
+  /** How long to wait for the first frame, ms. */
+  readyTimeoutMs: ms.default(20000),
+});
+
+const Inference = z.strictObject({
+  /** Execution providers, tried in order. */
+  providers: z.array(z.enum(PROVIDERS)).min(1).default(['tensorrt', 'cuda', 'cpu']),
+  deviceId: z.number().int().min(0).default(0),
+  /** ONNX Runtime intra-op threads; 0 lets ORT choose (one per core). */
+  intraOpThreads: z.number().int().min(0).default(0),
+  tensorrt: z
+    .strictObject({
+      fp16: z.boolean().default(true),
+      engineCacheDir: z.string().default(`${CACHE_DIR}/tensorrt/engines`),
+      timingCacheDir: z.string().default(`${CACHE_DIR}/tensorrt/timing`),
+      workspaceMB: z.number().int().positive().default(2048),
+    })
+    .prefault({}),
+  /** Bundle folders. */
+  classifier: z.string().default(`${MODELS_DIR}/ref-classifier`),
+  segmenter: z.string().default(`${MODELS_DIR}/ref-segmenter`),
+  /** Run the segmenter when the classifier's raw score reaches this (1 = never, 0 = always). */
+  segmentAbove: prob.default(0.5),
+  requireSignature: z.boolean().default(false),
+  /** Paths of PEM public keys whose bundle signatures are accepted. */
+  trustedKeys: z.array(z.string()).default([]),
+});
+
+/** Decision: exponential smoothing of the score, then hysteresis. */
+const Decision = z
+  .strictObject({
+    /** Weight of the newest score in the moving average (1 = no smoothing). */
+    smoothing: z.number().gt(0).max(1).default(0.5),
+    /** Raise when the smoothed score is at or above this for raiseFrames processed frames. */
+    raiseThreshold: prob.default(0.6),
+    raiseFrames: frames.default(3),
+    /** Clear when it is below this for clearFrames processed frames. */
+    clearThreshold: prob.default(0.4),
+    clearFrames: frames.default(5),
+  })
+  .refine((d) => d.clearThreshold <= d.raiseThreshold, { message: 'clearThreshold must not exceed raiseThreshold', path: ['clearThreshold'] });
+
+const Overlay = z.strictObject({
+  /** Draw the attention map as a heatmap under the contour. */
+  heatmap: z.boolean().default(true),
+  /** Minimum lesion probability for a pixel of the mask. */
+  maskThreshold: prob.default(0.5),
+});
+
+const Publish = z.strictObject({
+  /** PUB socket for status, overlays and alerts. */
+  endpoint: z.string().default('tcp://127.0.0.1:5555'),
+  /** REP socket answering alert-history requests. */
+  historyEndpoint: z.string().default('tcp://127.0.0.1:5556'),
+  statusIntervalMs: ms.default(1000),
+  /** Messages queued per subscriber before ZeroMQ drops for it. */
+  sendHighWaterMark: z.number().int().positive().default(1000),
+});
+
+const State = z.strictObject({
+  /** Alert journal and sequence numbers. */
+  dir: z.string().default(STATE_DIR),
+});
+
+/** The whole daemon config: one section per stage. Unknown keys are refused. */
+export const ConfigSchema = z.strictObject({
+  capture: Capture.prefault({}),
+  inference: Inference.prefault({}),
+  decision: Decision.prefault({}),
+  overlay: Overlay.prefault({}),
+  publish: Publish.prefault({}),
+  state: State.prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

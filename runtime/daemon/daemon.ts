@@ -1,0 +1,223 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '../log.js';
+import { messageOf } from '../errors.js';
+import type { Config } from '../config/schema.js';
+import { PIPELINES_DIR } from '../config/paths.js';
+import { Capture } from '../capture/capture.js';
+import { DecisionStage } from '../decision/decision.js';
+import { ModelSession, type SessionOptions } from '../inference/model-session.js';
+import { renderOverlay } from '../overlay/render.js';
+import { AlertJournal } from '../publish/journal.js';
+import { LumenPublisher } from '../publish/publisher.js';
+import type { StatusHeader } from '../publish/protocol.js';
+import { encodePng } from '../util/image-codec.js';
+import { FrameProcessor, type ProcessedFrame } from './frame-processor.js';
+import { RollingStats } from './stats.js';
+
+const RESTART_DELAY_MS = 2000;
+
+/** The live appliance: capture → models → decision → overlay → publish, until stopped. */
+export class Daemon {
+  private capture: Capture | null = null;
+  private readonly stats = new RollingStats();
+  private readonly decision: DecisionStage;
+  private state: StatusHeader['state'] = 'starting';
+  private lastError: string | undefined;
+  private processed = 0;
+  private lastFrame = { id: -1, ts: 0 };
+  private readonly startedAt = Date.now();
+  private statusTimer: NodeJS.Timeout | undefined;
+  private window = { at: Date.now(), processed: 0, captured: 0 };
+  private stopping = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly capturedBefore = { captured: 0, dropped: 0 };
+
+  private constructor(
+    private readonly config: Readonly<Config>,
+    private readonly log: Logger,
+    private readonly journal: AlertJournal,
+    private readonly publisher: LumenPublisher,
+    private readonly processor: FrameProcessor,
+    private readonly sessions: ModelSession[],
+  ) {
+    this.decision = new DecisionStage(config.decision);
+  }
+
+  /** Opens journal, sockets and models (warm), then capture; resolves once frames flow. */
+  static async start(config: Readonly<Config>, log: Logger): Promise<Daemon> {
+    const journal = await AlertJournal.open({ dir: config.state.dir, maxBytes: 8 * 1024 * 1024 }, log);
+    const publisher = await LumenPublisher.open(config.publish, journal, log).catch(async (err) => {
+      await journal.close();
+      throw err;
+    });
+    const sessions: ModelSession[] = [];
+    try {
+      const opts = await sessionOptions(config);
+      sessions.push(await ModelSession.open(config.inference.classifier, opts, log));
+      sessions.push(await ModelSession.open(config.inference.segmenter, opts, log));
+    } catch (err) {
+      await Promise.all(sessions.map((s) => s.close()));
+      await publisher.close();
+      await journal.close();
+      throw err;
+    }
+    const processor = new FrameProcessor(sessions[0], sessions[1], {
+      segmentAbove: config.inference.segmentAbove,
+      maskThreshold: config.overlay.maskThreshold,
+      segmenterEvery: 1,
+    });
+    const d = new Daemon(config, log, journal, publisher, processor, sessions);
+    d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
+    try {
+      await d.openCapture();
+    } catch (err) {
+      await d.stop();
+      throw err;
+    }
+    d.loopDone = d.loop();
+    return d;
+  }
+
+  private async openCapture(): Promise<void> {
+    const c = this.config.capture;
+    this.capture = await Capture.open(
+      { pipelinesDir: PIPELINES_DIR, template: c.pipeline, params: c.params, mode: 'live', loop: c.loop, readyTimeoutMs: c.readyTimeoutMs },
+      this.log,
+    );
+    this.state = 'running';
+    this.lastError = undefined;
+    this.log.info({ pipeline: c.pipeline }, 'capture live');
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const frame = await this.capture?.next();
+        if (!frame) {
+          if (this.stopping) break;
+          this.log.warn('capture source ended');
+          this.retireCapture();
+          this.state = 'error';
+          this.lastError = 'capture source ended';
+          break;
+        }
+        await this.handle(await this.processor.process(frame));
+      } catch (err) {
+        if (this.stopping) break;
+        this.lastError = messageOf(err);
+        this.state = 'error';
+        this.log.error({ err: this.lastError }, 'frame loop failed; restarting capture');
+        this.retireCapture();
+        await new Promise((r) => setTimeout(r, RESTART_DELAY_MS));
+        if (!this.stopping) await this.openCapture().catch((e) => this.log.error({ err: messageOf(e) }, 'capture restart failed'));
+      }
+    }
+  }
+
+  private retireCapture(): void {
+    if (!this.capture) return;
+    const s = this.capture.stats;
+    this.capturedBefore.captured += s.captured;
+    this.capturedBefore.dropped += s.dropped;
+    this.capture.close();
+    this.capture = null;
+  }
+
+  private async handle(p: ProcessedFrame): Promise<void> {
+    const t0 = performance.now();
+    const d = this.decision.update({ frameId: p.frame.id, ts: p.frame.ts, score: p.score, box: p.box ?? undefined, areaPx: p.areaPx ?? undefined });
+    if (d.event) {
+      const { type, episode, onsetFrame, score, peakScore, box, areaPx } = d.event;
+      const stored = await this.publisher.alert({ type, episode, onsetFrame, score, peakScore, box, areaPx, frameId: p.frame.id, ts: p.frame.ts });
+      this.log.info({ seq: stored.seq, type, episode, frameId: p.frame.id, score: Math.round(score * 1000) / 1000 }, `alert ${type}`);
+    }
+    p.timings.decision = performance.now() - t0;
+    let t = performance.now();
+    const rgba = renderOverlay({
+      width: p.frame.width,
+      height: p.frame.height,
+      roi: p.roi,
+      mask: p.mask,
+      maskThreshold: this.config.overlay.maskThreshold,
+      attention: this.config.overlay.heatmap ? p.attention : null,
+      box: p.box,
+      alert: d.alert,
+    });
+    const png = await encodePng({ width: p.frame.width, height: p.frame.height, data: rgba });
+    p.timings.overlay = performance.now() - t;
+    t = performance.now();
+    const age = Date.now() - p.frame.ts;
+    void this.publisher.overlay(
+      { frameId: p.frame.id, ts: p.frame.ts, width: p.frame.width, height: p.frame.height, roi: p.roi, score: p.score, smoothed: d.smoothed, alert: d.alert, box: p.box, areaPx: p.areaPx, gated: p.gated, latencyMs: age },
+      png,
+    );
+    p.timings.publish = performance.now() - t;
+    for (const [k, v] of Object.entries(p.timings)) this.stats.add(k, v);
+    this.stats.add('total', age);
+    this.stats.add('frameAge', age);
+    this.processed++;
+    this.lastFrame = { id: p.frame.id, ts: p.frame.ts };
+  }
+
+  /** The status header as published now. */
+  statusHeader(): Omit<StatusHeader, 'v' | 'seq' | 'bootId'> {
+    const now = Date.now();
+    const cs = this.capture?.stats ?? { captured: 0, dropped: 0 };
+    const captured = this.capturedBefore.captured + cs.captured;
+    const secs = Math.max(0.001, (now - this.window.at) / 1000);
+    const fps = (this.processed - this.window.processed) / secs;
+    const captureFps = (captured - this.window.captured) / secs;
+    this.window = { at: now, processed: this.processed, captured };
+    const latency = this.stats.all();
+    const frameAgeMs = latency.frameAge ?? { p50: 0, p99: 0 };
+    delete latency.frameAge;
+    return {
+      frameId: this.lastFrame.id,
+      ts: now,
+      state: this.state,
+      fps: Math.round(fps * 10) / 10,
+      captureFps: Math.round(captureFps * 10) / 10,
+      captured,
+      processed: this.processed,
+      dropped: this.capturedBefore.dropped + cs.dropped,
+      latencyMs: latency,
+      frameAgeMs,
+      providers: Object.fromEntries(this.sessions.map((s) => [s.manifest.task === 'classify' ? 'classifier' : 'segmenter', s.provider])),
+      providerAttempts: Object.fromEntries(this.sessions.map((s) => [s.manifest.id, s.attempts.map((a) => ({ provider: a.provider, ok: a.ok, reason: a.reason }))])),
+      models: this.sessions.map((s) => ({ id: s.manifest.id, version: s.manifest.version, task: s.manifest.task, clinical: s.manifest.clinical })),
+      alert: this.decision.alertActive,
+      pipeline: this.config.capture.pipeline,
+      uptimeS: Math.round((now - this.startedAt) / 1000),
+      ...(this.lastError ? { error: this.lastError } : {}),
+    };
+  }
+
+  private publishStatus(): Promise<void> {
+    return this.publisher.status(this.statusHeader());
+  }
+
+  /** Stops capture, finishes the frame in flight, publishes a last status, closes everything. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.statusTimer);
+    this.capture?.close();
+    await this.loopDone;
+    this.state = 'stopping';
+    await this.publishStatus();
+    await Promise.all(this.sessions.map((s) => s.close()));
+    await this.publisher.close();
+    await this.journal.close();
+    this.log.info('stopped');
+  }
+}
+
+async function sessionOptions(config: Readonly<Config>): Promise<SessionOptions> {
+  const inf = config.inference;
+  const trustedKeys = await Promise.all(inf.trustedKeys.map((p) => readFile(p, 'utf8')));
+  return {
+    providers: inf.providers,
+    settings: { deviceId: inf.deviceId, intraOpThreads: inf.intraOpThreads, tensorrt: inf.tensorrt },
+    trust: { requireSignature: inf.requireSignature, trustedKeys },
+  };
+}

@@ -1,0 +1,73 @@
+import type { Rect } from '../frame.js';
+import { seededRandom } from '../util/random.js';
+import type { Episode, LesionSpec, SceneSpec } from './scene.js';
+
+export interface FeedOptions {
+  width: number;
+  height: number;
+  fps: number;
+  seconds: number;
+  seed: number;
+  /** `demo`: lesions only, on a fixed schedule; `full`: lesions and ungradable episodes. */
+  episodes: 'demo' | 'full';
+}
+
+/** Where the scope's picture sits: right of centre, leaving the left for the processor's text. */
+export function defaultActiveArea(width: number, height: number): Rect {
+  const h = Math.round(height * 0.9);
+  const w = Math.min(Math.round(h * 1.08), Math.round(width * 0.72));
+  return { x: width - w - Math.round(width * 0.04), y: Math.round((height - h) / 2), width: w, height: h };
+}
+
+function lesion(rand: () => number, palette: 'red' | 'any'): LesionSpec {
+  const pale = palette === 'any' && rand() < 0.25;
+  const color: [number, number, number] = pale
+    ? [0.93, 0.78, 0.74]
+    : [0.62 + 0.12 * rand(), 0.18 + 0.1 * rand(), 0.22 + 0.1 * rand()];
+  return {
+    u: 0.3 + 0.4 * rand(),
+    v: 0.3 + 0.4 * rand(),
+    radius: palette === 'red' ? 0.1 + 0.06 * rand() : 0.05 + 0.12 * rand(),
+    color,
+    lobes: [0.12 * rand(), 0.08 * rand(), 0.05 * rand(), 0.03 * rand()],
+    phase: rand() * Math.PI * 2,
+  };
+}
+
+/** Builds a reproducible scene: same options, same frames. */
+export function makeSceneSpec(o: FeedOptions): SceneSpec {
+  const rand = seededRandom(o.seed);
+  const frames = Math.max(1, Math.round(o.seconds * o.fps));
+  const episodes: Episode[] = [];
+  if (o.episodes === 'demo') {
+    // Two lesion episodes at fixed fractions of the clip, so tests know when to expect alerts.
+    for (const [a, b] of [
+      [0.25, 0.45],
+      [0.65, 0.85],
+    ]) {
+      episodes.push({ kind: 'lesion', start: Math.round(a * frames), end: Math.round(b * frames), lesion: lesion(rand, 'red') });
+    }
+  } else {
+    // Alternate calm stretches with events of 1–4 s; lesions twice as likely as any one artefact.
+    const kinds = ['lesion', 'lesion', 'dark', 'overexposed', 'blur', 'bubbles'] as const;
+    let f = Math.round(o.fps * (1 + rand() * 2));
+    while (f < frames) {
+      const kind = kinds[Math.floor(rand() * kinds.length)];
+      const len = Math.round(o.fps * (kind === 'lesion' ? 2 + 2 * rand() : 0.6 + rand()));
+      const end = Math.min(frames, f + len);
+      episodes.push(kind === 'lesion' ? { kind, start: f, end, lesion: lesion(rand, 'any') } : { kind, start: f, end });
+      f = end + Math.round(o.fps * (1.5 + 2 * rand()));
+    }
+  }
+  return {
+    width: o.width,
+    height: o.height,
+    fps: o.fps,
+    frames,
+    seed: o.seed,
+    activeArea: defaultActiveArea(o.width, o.height),
+    shape: 'octagon',
+    motion: Math.min(o.width, o.height) * 0.03,
+    episodes,
+  };
+}

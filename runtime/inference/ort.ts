@@ -1,0 +1,143 @@
+/**
+ * The one file that touches onnxruntime-node. Its quirks live here:
+ * - the binding passes only `deviceId` to the TensorRT and CUDA providers; the TensorRT
+ *   provider still reads its ORT_TENSORRT_* environment variables, so that is how fp16, the
+ *   engine cache and the timing cache reach it from JavaScript;
+ * - the npm package bundles the CPU and WebGPU providers; CUDA and TensorRT need provider
+ *   libraries beside the binding, and without them session creation throws
+ *   "Failed to load shared library";
+ * - a failed provider is not retried inside ORT: the chain is ours.
+ */
+import { createRequire } from 'node:module';
+import type { Logger } from '../log.js';
+import { LumenError, messageOf } from '../errors.js';
+
+type OrtModule = typeof import('onnxruntime-node');
+const require = createRequire(import.meta.url);
+const ort = require('onnxruntime-node') as OrtModule;
+// ORT's own logger prints each provider-library failure in red on stderr; the chain below
+// logs every attempt with its reason as a structured line instead.
+ort.env.logLevel = 'fatal';
+
+export const PROVIDERS = ['tensorrt', 'cuda', 'webgpu', 'cpu'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** Provider settings from config; see runtime/config/schema.ts for defaults. */
+export interface ProviderSettings {
+  deviceId: number;
+  tensorrt: { fp16: boolean; engineCacheDir: string; timingCacheDir: string; workspaceMB: number };
+  intraOpThreads: number;
+}
+
+export interface TensorInfo {
+  name: string;
+  type: string;
+  shape: (number | string)[];
+}
+
+export interface ProviderAttempt {
+  provider: ProviderName;
+  ok: boolean;
+  reason?: string;
+  ms: number;
+}
+
+/** Versions and providers of the installed binding, for status and `lumen doctor`. */
+export function bindingInfo(): { version: string; providers: { name: string; bundled: boolean }[] } {
+  const pkg = require('onnxruntime-node/package.json') as { version: string };
+  return { version: pkg.version, providers: ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled })) };
+}
+
+/** ORT_TENSORRT_* variables for the settings: the TensorRT provider's only channel from Node. */
+export function tensorrtEnv(s: ProviderSettings['tensorrt']): Record<string, string> {
+  return {
+    ORT_TENSORRT_FP16_ENABLE: s.fp16 ? '1' : '0',
+    ORT_TENSORRT_ENGINE_CACHE_ENABLE: '1',
+    ORT_TENSORRT_CACHE_PATH: s.engineCacheDir,
+    ORT_TENSORRT_TIMING_CACHE_ENABLE: '1',
+    ORT_TENSORRT_TIMING_CACHE_PATH: s.timingCacheDir,
+    ORT_TENSORRT_MAX_WORKSPACE_SIZE: String(s.workspaceMB * 1024 * 1024),
+  };
+}
+
+// A model that ORT cannot parse fails the same way on every provider: stop the chain.
+const MODEL_FAULT = /protobuf parsing failed|load model|invalid model|model_path|ModelProto|graph|No graph/i;
+
+/** One ONNX Runtime session on one provider. */
+export class OrtSession {
+  private closed = false;
+
+  private constructor(
+    private readonly session: import('onnxruntime-node').InferenceSession,
+    readonly provider: ProviderName,
+  ) {}
+
+  /**
+   * Tries the providers in order; each failure is logged with its reason and the next is tried.
+   * Throws BUNDLE_ONNX when the model itself cannot be loaded, PROVIDER_UNAVAILABLE when no
+   * provider could take it.
+   */
+  static async create(
+    model: Uint8Array,
+    providers: readonly ProviderName[],
+    settings: ProviderSettings,
+    log: Logger,
+    label: string,
+  ): Promise<{ session: OrtSession; attempts: ProviderAttempt[] }> {
+    const attempts: ProviderAttempt[] = [];
+    for (const provider of providers) {
+      const t0 = performance.now();
+      try {
+        if (provider === 'tensorrt') {
+          for (const [k, v] of Object.entries(tensorrtEnv(settings.tensorrt))) process.env[k] ??= v;
+        }
+        const ep = provider === 'cpu' ? 'cpu' : { name: provider, deviceId: settings.deviceId };
+        const session = await ort.InferenceSession.create(model, {
+          executionProviders: [ep as never],
+          graphOptimizationLevel: 'all',
+          intraOpNumThreads: settings.intraOpThreads,
+          logSeverityLevel: 3,
+        });
+        attempts.push({ provider, ok: true, ms: performance.now() - t0 });
+        log.info({ model: label, provider, ms: Math.round(performance.now() - t0) }, 'execution provider in use');
+        return { session: new OrtSession(session, provider), attempts };
+      } catch (err) {
+        const reason = messageOf(err).split('\n')[0].slice(0, 300);
+        attempts.push({ provider, ok: false, reason, ms: performance.now() - t0 });
+        log.warn({ model: label, provider, reason }, 'execution provider failed, trying the next');
+        if (MODEL_FAULT.test(reason) && !/shared library|adapter/i.test(reason)) {
+          throw new LumenError('BUNDLE_ONNX', `${label}: ONNX Runtime cannot load the model: ${reason}`, { attempts });
+        }
+      }
+    }
+    throw new LumenError('PROVIDER_UNAVAILABLE', `${label}: no execution provider could run the model (tried ${providers.join(', ')})`, { attempts });
+  }
+
+  get inputs(): TensorInfo[] {
+    return this.session.inputMetadata.map(info);
+  }
+
+  get outputs(): TensorInfo[] {
+    return this.session.outputMetadata.map(info);
+  }
+
+  /** Runs the model on float32 inputs; returns every output as float32 data with its dims. */
+  async run(feeds: Record<string, { data: Float32Array; dims: readonly number[] }>): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
+    const tensors: Record<string, InstanceType<OrtModule['Tensor']>> = {};
+    for (const [k, v] of Object.entries(feeds)) tensors[k] = new ort.Tensor('float32', v.data, v.dims);
+    const out = await this.session.run(tensors);
+    const result: Record<string, { data: Float32Array; dims: number[] }> = {};
+    for (const [k, t] of Object.entries(out) as [string, import('onnxruntime-node').Tensor][]) result[k] = { data: t.data as Float32Array, dims: [...t.dims] };
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.release();
+  }
+}
+
+function info(m: { name: string; isTensor: boolean; type?: string; shape?: readonly (number | string)[] }): TensorInfo {
+  return { name: m.name, type: m.isTensor ? String(m.type) : 'non-tensor', shape: m.isTensor ? [...(m.shape ?? [])] : [] };
+}

@@ -1,0 +1,72 @@
+import { GraphBuilder } from '../onnx-graph.js';
+import type { PixelMlp } from './pixel-mlp.js';
+
+/** Pixel MLP as two 1×1 convolutions; returns the lesion-logit map [1, 1, H, W]. */
+function pixelMlp(g: GraphBuilder, x: string, m: PixelMlp): string {
+  const w1 = g.weight('mlp1_w', m.w1, [m.hidden, 3, 1, 1]);
+  const b1 = g.weight('mlp1_b', m.b1, [m.hidden]);
+  const h = g.node('Relu', [g.node('Conv', [x, w1, b1], { kernel_shape: [1, 1] })]);
+  const w2 = g.weight('mlp2_w', m.w2, [1, m.hidden, 1, 1]);
+  const b2 = g.weight('mlp2_b', Float32Array.of(m.b2), [1]);
+  return g.node('Conv', [h, w2, b2], { kernel_shape: [1, 1] });
+}
+
+/** [z] → [−z/2, z/2] on axis 1, so that softmax over the pair equals sigmoid(z). */
+function twoClassLogits(g: GraphBuilder, z: string, out: string): void {
+  const neg = g.node('Mul', [z, g.weight('minus_half', Float32Array.of(-0.5), [1], false)]);
+  const pos = g.node('Mul', [z, g.weight('half', Float32Array.of(0.5), [1], false)]);
+  g.node('Concat', [neg, pos], { axis: 1 }, out);
+}
+
+/**
+ * Reference segmenter: per-pixel colour MLP, then a 5×5 box filter on the logit (lesions are
+ * blobs, not speckle). Output `logits` [1, 2, S, S]: background, lesion.
+ */
+export function segmenterGraph(m: PixelMlp, size: number): GraphBuilder {
+  const g = new GraphBuilder('lumen-ref-segmenter');
+  const x = g.input('image', [1, 3, size, size]);
+  const z = pixelMlp(g, x, m);
+  const box = g.weight('box5', new Float32Array(25).fill(1 / 25), [1, 1, 5, 5]);
+  const smooth = g.node('Conv', [z, box], { kernel_shape: [5, 5], pads: [2, 2, 2, 2] });
+  twoClassLogits(g, smooth, 'logits');
+  g.output('logits', [1, 2, size, size]);
+  return g;
+}
+
+/**
+ * Reference classifier: lesion probability per pixel, averaged over 16×16 cells and max-pooled to
+ * a 7×7 attention map (the GAIN-style output); the frame's score is a calibrated logistic of the
+ * attention's maximum. Outputs `logits` [1, 2] (normal, egc) and `attention` [1, 1, 7, 7].
+ */
+export function classifierGraph(m: PixelMlp, calib: { a: number; b: number }): GraphBuilder {
+  const g = new GraphBuilder('lumen-ref-classifier');
+  const x = g.input('image', [1, 3, 224, 224]);
+  const p = g.node('Sigmoid', [pixelMlp(g, x, m)]);
+  const cells = g.node('AveragePool', [p], { kernel_shape: [16, 16], strides: [16, 16] });
+  g.node('MaxPool', [cells], { kernel_shape: [2, 2], strides: [2, 2] }, 'attention');
+  g.output('attention', [1, 1, 7, 7]);
+  const flat = g.node('Flatten', ['attention'], { axis: 1 });
+  const peak = g.node('ReduceMax', [flat], { axes: [1], keepdims: 1 });
+  const scaled = g.node('Mul', [peak, g.weight('calib_a', Float32Array.of(calib.a), [1])]);
+  const z = g.node('Add', [scaled, g.weight('calib_b', Float32Array.of(calib.b), [1])]);
+  twoClassLogits(g, z, 'logits');
+  g.output('logits', [1, 2]);
+  return g;
+}
+
+/** What the classifier graph computes for the attention peak, in TypeScript (for calibration). */
+export function attentionPeak(m: PixelMlp, tensor: Float32Array, logit: (m: PixelMlp, r: number, g: number, b: number) => number): number {
+  const n = 224;
+  const plane = n * n;
+  const cell = new Float32Array(14 * 14);
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; x++) {
+      const i = y * n + x;
+      const p = 1 / (1 + Math.exp(-logit(m, tensor[i], tensor[plane + i], tensor[2 * plane + i])));
+      cell[((y / 16) | 0) * 14 + ((x / 16) | 0)] += p / 256;
+    }
+  }
+  let peak = 0;
+  for (const v of cell) peak = Math.max(peak, v);
+  return peak;
+}

@@ -1,0 +1,100 @@
+import type { Rect } from '../frame.js';
+
+/** Wire protocol version; bumped on any incompatible change to a header or payload. */
+export const PROTOCOL_VERSION = 1;
+
+export const TOPICS = {
+  status: 'lumen.status',
+  alert: 'lumen.alert',
+  overlay: 'lumen.overlay',
+  frame: 'lumen.frame',
+} as const;
+export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
+
+/** Fields every header carries. */
+export interface BaseHeader {
+  v: number;
+  /** Per topic, +1 per message; for alerts it continues across restarts. */
+  seq: number;
+  /** Processed frame this message is about (-1 for status before the first frame). */
+  frameId: number;
+  /** Capture time of that frame, ms since epoch (status: send time). */
+  ts: number;
+  /** Random per daemon start: a change tells subscribers that non-alert seq restarted. */
+  bootId: string;
+}
+
+export interface Percentiles {
+  p50: number;
+  p99: number;
+}
+
+export interface StatusHeader extends BaseHeader {
+  state: 'starting' | 'running' | 'degraded' | 'stopping' | 'error';
+  /** Frames processed per second over the last status interval. */
+  fps: number;
+  captureFps: number;
+  captured: number;
+  processed: number;
+  /** Frames replaced in the mailbox because inference was busy. */
+  dropped: number;
+  /** Per-stage latency over the last window, ms. */
+  latencyMs: Record<string, Percentiles>;
+  /** Age of the frame when its overlay was published, ms. */
+  frameAgeMs: Percentiles;
+  providers: Record<string, string>;
+  models: { id: string; version: string; task: string; clinical: boolean }[];
+  alert: boolean;
+  pipeline: string;
+  uptimeS: number;
+  error?: string;
+  [extra: string]: unknown;
+}
+
+export interface OverlayHeader extends BaseHeader {
+  width: number;
+  height: number;
+  roi: Rect;
+  /** Classifier probability of EGC on this frame, null when gated. */
+  score: number | null;
+  smoothed: number | null;
+  alert: boolean;
+  box: Rect | null;
+  areaPx: number | null;
+  /** Why the frame was not classified, or null. */
+  gated: string | null;
+  /** Capture to publish, ms. */
+  latencyMs: number;
+  /** Payload: PNG, RGBA, width × height. */
+  format: 'png';
+}
+
+export interface AlertHeader extends BaseHeader {
+  type: 'raise' | 'clear';
+  episode: number;
+  onsetFrame: number;
+  score: number;
+  peakScore: number;
+  box: Rect | null;
+  areaPx: number | null;
+}
+
+export type Header = StatusHeader | OverlayHeader | AlertHeader | BaseHeader;
+
+/** History request (REQ → REP), JSON: everything after `after` (alert seq), up to `limit`. */
+export interface HistoryRequest {
+  v: number;
+  op: 'since';
+  after: number;
+  limit?: number;
+}
+
+export type HistoryReply =
+  | { v: number; ok: true; events: AlertHeader[]; more: boolean; lastSeq: number }
+  | { v: number; ok: false; error: { code: string; message: string } };
+
+export const HISTORY_MAX_LIMIT = 500;
+
+export function encodeHeader(h: Header): string {
+  return JSON.stringify(h);
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.js';
+import { LumenError, messageOf } from '../errors.js';
+import type { AlertJournal } from './journal.js';
+import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type HistoryReply, type HistoryRequest, type OverlayHeader, type StatusHeader } from './protocol.js';
+import { bindPublisher, bindReply, type CurveServer, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
+
+export interface PublisherOptions {
+  endpoint: string;
+  historyEndpoint: string;
+  sendHighWaterMark: number;
+  curve?: CurveServer;
+}
+
+/** Overlays waiting for the socket beyond this are dropped (newest kept); alerts never are. */
+const MAX_PENDING_DROPPABLE = 4;
+
+/**
+ * The daemon's ZeroMQ side: a PUB socket for status, overlays and alerts, and a REP socket
+ * answering alert-history requests from the journal. Sends are serialised (one at a time).
+ */
+export class LumenPublisher {
+  readonly bootId = randomUUID();
+  private readonly seq = new Map<string, number>();
+  private tail: Promise<void> = Promise.resolve();
+  private pendingDroppable = 0;
+  private closed = false;
+  /** Overlays not sent because the socket was still busy with earlier ones. */
+  droppedOverlays = 0;
+
+  private constructor(
+    private readonly pub: ZPub,
+    private readonly rep: Reply,
+    private readonly journal: AlertJournal,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(opts: PublisherOptions, journal: AlertJournal, log: Logger): Promise<LumenPublisher> {
+    let pub: ZPub | undefined;
+    try {
+      pub = await bindPublisher(opts.endpoint, opts.sendHighWaterMark, opts.curve);
+      const rep = await bindReply(opts.historyEndpoint, opts.curve);
+      const p = new LumenPublisher(pub, rep, journal, log);
+      void p.serveHistory();
+      log.info({ endpoint: opts.endpoint, history: opts.historyEndpoint, curve: Boolean(opts.curve) }, 'publishing');
+      return p;
+    } catch (err) {
+      pub?.close();
+      throw new LumenError('PUBLISH_BIND', `cannot bind ${opts.endpoint} / ${opts.historyEndpoint}: ${messageOf(err)}`);
+    }
+  }
+
+  private nextSeq(topic: string): number {
+    const n = (this.seq.get(topic) ?? 0) + 1;
+    this.seq.set(topic, n);
+    return n;
+  }
+
+  private send(frames: Frames, droppable: boolean): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (droppable) {
+      if (this.pendingDroppable >= MAX_PENDING_DROPPABLE) {
+        this.droppedOverlays++;
+        return Promise.resolve();
+      }
+      this.pendingDroppable++;
+    }
+    const done = this.tail.then(async () => {
+      try {
+        if (!this.closed) await this.pub.send(frames);
+      } catch (err) {
+        this.log.warn({ err: messageOf(err) }, 'publish failed');
+      } finally {
+        if (droppable) this.pendingDroppable--;
+      }
+    });
+    this.tail = done;
+    return done;
+  }
+
+  status(h: Omit<StatusHeader, 'v' | 'seq' | 'bootId'>): Promise<void> {
+    const header = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.status), bootId: this.bootId, ...h } as StatusHeader;
+    return this.send([TOPICS.status, JSON.stringify(header)], false);
+  }
+
+  overlay(h: Omit<OverlayHeader, 'v' | 'seq' | 'bootId' | 'format'>, png: Buffer): Promise<void> {
+    const header: OverlayHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.overlay), bootId: this.bootId, format: 'png', ...h };
+    return this.send([TOPICS.overlay, JSON.stringify(header), png], true);
+  }
+
+  /** Journals the alert (fsync) and then publishes it; resolves with its seq. */
+  async alert(h: Omit<AlertHeader, 'v' | 'seq' | 'bootId'>): Promise<AlertHeader> {
+    const stored = await this.journal.append({ v: PROTOCOL_VERSION, bootId: this.bootId, ...h });
+    await this.send([TOPICS.alert, JSON.stringify(stored)], false);
+    return stored;
+  }
+
+  private async serveHistory(): Promise<void> {
+    try {
+      for await (const msg of this.rep) {
+        await this.rep.send(JSON.stringify(this.answer(msg)));
+      }
+    } catch (err) {
+      if (!this.closed) this.log.error({ err: messageOf(err) }, 'history socket stopped');
+    }
+  }
+
+  /** Any malformed request gets an error reply naming what is wrong; nothing throws. */
+  answer(msg: Buffer[]): HistoryReply {
+    const fail = (message: string): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code: 'PROTOCOL', message } });
+    if (msg.length !== 1) return fail(`expected one frame, got ${msg.length}`);
+    let req: Partial<HistoryRequest>;
+    try {
+      req = JSON.parse(msg[0].toString('utf8'));
+    } catch {
+      return fail('request is not JSON');
+    }
+    if (!req || typeof req !== 'object' || Array.isArray(req)) return fail('request must be a JSON object');
+    if (req.v !== PROTOCOL_VERSION) return fail(`field v: expected ${PROTOCOL_VERSION}`);
+    if (req.op !== 'since') return fail('field op: expected "since"');
+    if (!Number.isInteger(req.after) || (req.after as number) < 0) return fail('field after: expected a non-negative integer');
+    const limit = req.limit ?? HISTORY_MAX_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_MAX_LIMIT) return fail(`field limit: expected 1…${HISTORY_MAX_LIMIT}`);
+    const { events, more } = this.journal.since(req.after as number, limit);
+    return { v: PROTOCOL_VERSION, ok: true, events, more, lastSeq: this.journal.seq };
+  }
+
+  /** Flushes queued sends and closes both sockets. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.race([this.tail, new Promise((r) => setTimeout(r, 500))]);
+    this.closed = true;
+    this.rep.close();
+    this.pub.close();
+  }
+}

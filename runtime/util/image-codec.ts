@@ -1,0 +1,32 @@
+/** The one file that imports sharp (libvips): PNG/JPEG encoding and image decoding. */
+import sharp from 'sharp';
+
+// One libvips thread per call: the daemon encodes one overlay at a time and the cores are
+// needed by ONNX Runtime and GStreamer.
+sharp.concurrency(1);
+
+export interface RgbaImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** RGBA → PNG with alpha. Level 1 deflate: overlays are mostly transparent, speed matters more. */
+export function encodePng(img: RgbaImage): Promise<Buffer> {
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 4 } })
+    .png({ compressionLevel: 1, adaptiveFiltering: false })
+    .toBuffer();
+}
+
+/** RGBA → JPEG (alpha dropped), optionally scaled to `width`. */
+export function encodeJpeg(img: RgbaImage, quality = 75, width?: number): Promise<Buffer> {
+  let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 4 } }).removeAlpha();
+  if (width && width < img.width) s = s.resize({ width });
+  return s.jpeg({ quality }).toBuffer();
+}
+
+/** Any image file or buffer sharp reads (PNG, JPEG, …) → RGBA. */
+export async function decodeImage(input: string | Buffer): Promise<RgbaImage> {
+  const { data, info } = await sharp(input).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}

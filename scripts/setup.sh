@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what is missing for `npm start` and `npm test`, then builds. Idempotent: a second
+# run only checks and finishes in seconds. System packages need root (apt-get).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-tools pkg-config
+)
+missing=()
+for p in "${APT_PACKAGES[@]}" "$@"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing system packages: ${missing[*]}" >&2
+    echo "setup: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies; the ONNX Runtime CUDA/TensorRT download is skipped (see models/README.md).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies" >&2
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+fi
+
+node_modules/.bin/tsc -p .
+
+if [ ! -f models/ref-classifier/manifest.json ] || [ ! -f models/ref-segmenter/manifest.json ]; then
+  echo "setup: building the reference models" >&2
+  node dist/runtime/cli.js models build
+fi
+if [ ! -f var/feeds/demo.annotations.json ]; then
+  echo "setup: rendering the demo feed" >&2
+  node dist/runtime/cli.js feed make --demo --out var/feeds/demo.mkv --size 640x480 --fps 15 --seconds 24 --seed 1
+fi
