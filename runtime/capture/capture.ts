@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { LumenError } from '../errors.js';
 import type { Frame } from '../frame.js';
-import { GstPipeline, type AppSink, type BusMessage, type Sample } from './gst.js';
+import { diagnose, GstPipeline, type AppSink, type BusMessage, type Sample } from './gst.js';
 import { Mailbox } from './mailbox.js';
 import { checkElements, loadTemplate, renderTemplate } from './template.js';
 
@@ -92,7 +92,12 @@ export class Capture {
     });
     try {
       const sample = await Promise.race([this.sink.pull(), failure, timeout]);
-      if (!sample) throw new LumenError('PIPELINE_START', `pipeline "${this.opts.template}" ended before its first frame`);
+      if (!sample) {
+        // An error stops the stream before its bus message arrives: give the reason a moment.
+        await Promise.race([failure, new Promise((r) => setTimeout(r, 500))]);
+        const reason = await diagnose(this.pipeline.description);
+        throw new LumenError('PIPELINE_START', `pipeline "${this.opts.template}" ended before its first frame${reason ? `: ${reason}` : ''}`);
+      }
       this.first = this.toFrame(sample);
     } catch (err) {
       this.close();

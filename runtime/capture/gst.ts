@@ -5,8 +5,11 @@
  *   thread while it waits; a null buffer means EOS (or the pipeline was stopped);
  * - `pollBus` re-arms itself on a pool thread until the pipeline is in NULL state, and blocks
  *   that thread in the meantime (see runtime/env.ts for the pool size).
+ * - when a pipeline fails to leave the NULL state (no device, bad file) the bus poll stops
+ *   before the error message is read: `diagnose` asks gst-launch-1.0 for the reason instead;
  * - appsrc `push(buf, pts)` takes the PTS as an 8-byte big-endian buffer of nanoseconds.
  */
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { LumenError, messageOf } from '../errors.js';
 
@@ -54,6 +57,21 @@ export function hasElement(factory: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Runs the launch line briefly with gst-launch-1.0 and returns its ERROR line, if any: the
+ * reason a pipeline could not start, which the binding's bus poll misses (see above).
+ */
+export function diagnose(launch: string, timeoutMs = 5000): Promise<string | null> {
+  return new Promise((resolve) => {
+    // gst-launch quotes each argument as one token: split the line the way a shell would.
+    const args = (launch.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []).map((a) => a.replace(/"/g, ''));
+    execFile('gst-launch-1.0', ['-q', ...args], { timeout: timeoutMs }, (_err, stdout, stderr) => {
+      const line = `${stdout}\n${stderr}`.split('\n').find((l) => l.startsWith('ERROR'));
+      resolve(line ? line.replace(/^ERROR: (from element )?/, '').trim() : null);
+    });
+  });
 }
 
 /** A parsed GStreamer pipeline. */

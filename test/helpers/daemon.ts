@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(ROOT, 'dist', 'runtime', 'cli.js');
+export const SHARED_DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix = 'lumen-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface Endpoints {
+  endpoint: string;
+  historyEndpoint: string;
+}
+
+export async function endpoints(): Promise<Endpoints> {
+  return { endpoint: `tcp://127.0.0.1:${await freePort()}`, historyEndpoint: `tcp://127.0.0.1:${await freePort()}` };
+}
+
+/** Writes a JSON config into `dir` and returns its path. */
+export function writeConfig(dir: string, config: unknown, name = 'config.json'): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+export interface Child {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
+/** Runs the lumen CLI as a child process; the test must kill it (see `stop`). */
+export function lumen(args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+  );
+  return { proc, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Sends SIGTERM (then SIGKILL after `graceMs`) and waits for the exit. */
+export async function stop(c: Child, graceMs = 5000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null) {
+    const e = await c.exited;
+    return { code: e.code, signal: e.signal, ms: 0 };
+  }
+  const t0 = Date.now();
+  c.proc.kill('SIGTERM');
+  const timer = setTimeout(() => c.proc.kill('SIGKILL'), graceMs);
+  const e = await c.exited;
+  clearTimeout(timer);
+  return { code: e.code, signal: e.signal, ms: e.at - t0 };
+}
+
+/** Resolves when `pred` returns true for a message, or rejects after `ms`. */
+export async function waitFor<T>(source: AsyncIterable<T>, pred: (m: T) => boolean, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  const search = (async () => {
+    for await (const m of source) if (pred(m)) return m;
+    throw new Error(`stream ended while waiting for ${what}`);
+  })();
+  try {
+    return await Promise.race([search, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
