@@ -6,12 +6,14 @@ import { registerRun } from './commands/run.js';
 import { registerWatch } from './commands/watch.js';
 import { registerModels } from './commands/models.js';
 import { registerFeed } from './commands/feed.js';
+import { registerKeys } from './commands/keys.js';
 
 const program = new Command('lumen').description('Lumen Edge: endoscopy AI appliance runtime').showHelpAfterError();
 registerRun(program);
 registerWatch(program);
 registerModels(program);
 registerFeed(program);
+registerKeys(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isLumenError(err)) {

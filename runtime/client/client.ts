@@ -5,12 +5,13 @@
  * history endpoint before the newer alert is delivered.
  */
 import { LumenError, messageOf } from '../errors.js';
-import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type HistoryReply, type OverlayHeader, type StatusHeader } from '../publish/protocol.js';
+import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type FrameHeader, type HistoryReply, type OverlayHeader, type StatusHeader } from '../publish/protocol.js';
 import { connectRequest, connectSubscriber, type CurveClient, type Subscriber } from '../publish/zmq.js';
 
 export type LumenMessage =
   | { topic: typeof TOPICS.status; header: StatusHeader }
   | { topic: typeof TOPICS.overlay; header: OverlayHeader; payload: Buffer }
+  | { topic: typeof TOPICS.frame; header: FrameHeader; payload: Buffer }
   | { topic: typeof TOPICS.alert; header: AlertHeader; /** Fetched from history, not received live. */ recovered: boolean };
 
 export interface ClientOptions {
@@ -75,21 +76,31 @@ export class LumenClient {
       for await (const frames of this.sub) {
         const msg = this.parse(frames);
         if (!msg) continue;
+        if (msg.topic === TOPICS.status) {
+          // The status heartbeat says which alert is newest: catch up on any we never received.
+          const newest = msg.header.alertSeq;
+          if (this.lastAlertSeq !== undefined && newest > this.lastAlertSeq && this.opts.historyEndpoint) {
+            yield* this.fill(newest + 1);
+          }
+        }
         if (msg.topic !== TOPICS.alert) {
           yield msg;
           continue;
         }
         const h = msg.header;
-        if (this.lastAlertSeq !== undefined && h.seq > this.lastAlertSeq + 1 && this.opts.historyEndpoint) {
-          const missed = await this.history(this.lastAlertSeq).catch(() => [] as AlertHeader[]);
-          for (const m of missed.filter((m) => m.seq < h.seq)) yield* this.deliver(m, true);
-          this.gapsFilled++;
-        }
+        if (this.lastAlertSeq !== undefined && h.seq > this.lastAlertSeq + 1 && this.opts.historyEndpoint) yield* this.fill(h.seq);
         yield* this.deliver(h, false);
       }
     } catch (err) {
       if (!this.closed) throw new LumenError('PROTOCOL', `subscription failed: ${messageOf(err)}`);
     }
+  }
+
+  /** Delivers alerts from history after the last delivered one and before `beforeSeq`. */
+  private async *fill(beforeSeq: number): AsyncGenerator<LumenMessage> {
+    const missed = await this.history(this.lastAlertSeq ?? 0).catch(() => [] as AlertHeader[]);
+    for (const m of missed.filter((m) => m.seq < beforeSeq)) yield* this.deliver(m, true);
+    this.gapsFilled++;
   }
 
   private *deliver(h: AlertHeader, recovered: boolean): Generator<LumenMessage> {
@@ -103,8 +114,8 @@ export class LumenClient {
       const topic = frames[0].toString('utf8');
       const header = JSON.parse(frames[1].toString('utf8'));
       if (header.v !== PROTOCOL_VERSION || !Number.isInteger(header.seq)) throw new Error('bad header');
-      if (topic === TOPICS.overlay) {
-        if (!frames[2]) throw new Error('overlay without payload');
+      if (topic === TOPICS.overlay || topic === TOPICS.frame) {
+        if (!frames[2]) throw new Error(`${topic} without payload`);
         return { topic, header, payload: frames[2] };
       }
       if (topic === TOPICS.status || topic === TOPICS.alert) return { topic, header, recovered: false } as LumenMessage;

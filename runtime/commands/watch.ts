@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LumenClient } from '../client/client.js';
 import { TOPICS } from '../publish/protocol.js';
+import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
+import { LumenError } from '../errors.js';
 
 export function registerWatch(program: Command): void {
   program
@@ -11,9 +13,13 @@ export function registerWatch(program: Command): void {
     .option('-e, --endpoint <endpoint>', 'PUB endpoint of the daemon', 'tcp://127.0.0.1:5555')
     .option('--history <endpoint>', 'history endpoint of the daemon', 'tcp://127.0.0.1:5556')
     .option('--save-overlays <dir>', 'write each overlay as <frameId>.png')
-    .action(async (opts: { endpoint: string; history: string; saveOverlays?: string }) => {
+    .option('--server-key <pub>', "the daemon's CURVE public key (Z85 or .pub file)")
+    .option('--key <file>', "this monitor's CURVE key pair file (lumen keys generate)")
+    .action(async (opts: { endpoint: string; history: string; saveOverlays?: string; serverKey?: string; key?: string }) => {
       if (opts.saveOverlays) await mkdir(opts.saveOverlays, { recursive: true });
-      const client = new LumenClient({ endpoint: opts.endpoint, historyEndpoint: opts.history, catchUpAfter: 0 });
+      if (Boolean(opts.serverKey) !== Boolean(opts.key)) throw new LumenError('USAGE', 'CURVE needs both --server-key and --key');
+      const curve = opts.serverKey && opts.key ? { serverKey: await loadPublicKey(opts.serverKey), ...(await loadKeyPair(opts.key)) } : undefined;
+      const client = new LumenClient({ endpoint: opts.endpoint, historyEndpoint: opts.history, catchUpAfter: 0, curve });
       const tty = process.stdout.isTTY;
       process.on('SIGINT', () => client.close());
       process.on('SIGTERM', () => client.close());

@@ -49,6 +49,8 @@ function resolvePaths(c: Config, base: string): Config {
   c.inference.segmenter = abs(c.inference.segmenter);
   c.inference.trustedKeys = c.inference.trustedKeys.map(abs);
   c.state.dir = abs(c.state.dir);
+  if (c.publish.curve.keyFile) c.publish.curve.keyFile = abs(c.publish.curve.keyFile);
+  c.publish.curve.allowedClients = c.publish.curve.allowedClients.map((k) => (k.length === 40 && !k.includes('/') ? k : abs(k)));
   if (c.capture.params.location) c.capture.params.location = abs(c.capture.params.location);
   return c;
 }

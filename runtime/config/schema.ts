@@ -71,6 +71,28 @@ const Publish = z.strictObject({
   statusIntervalMs: ms.default(1000),
   /** Messages queued per subscriber before ZeroMQ drops for it. */
   sendHighWaterMark: z.number().int().positive().default(1000),
+  /** CURVE encryption and authentication of both sockets; only listed monitor keys get in. */
+  curve: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** The daemon's key pair file (lumen keys generate). */
+      keyFile: z.string().default(''),
+      /** Monitors' public keys: Z85 strings or paths of .pub files. */
+      allowedClients: z.array(z.string()).default([]),
+    })
+    .refine((c) => !c.enabled || c.keyFile !== '', { message: 'keyFile is required when curve is enabled', path: ['keyFile'] })
+    .prefault({}),
+  /** Composited preview (frame + overlay, ROI only, JPEG) on lumen.frame. */
+  preview: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Width of the JPEG in pixels (height keeps the ROI's aspect). */
+      width: z.number().int().min(64).max(1920).default(480),
+      quality: z.number().int().min(10).max(100).default(70),
+      /** Publish every n-th processed frame. */
+      every: z.number().int().min(1).default(1),
+    })
+    .prefault({}),
 });
 
 const State = z.strictObject({

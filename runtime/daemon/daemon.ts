@@ -10,7 +10,9 @@ import { renderOverlay } from '../overlay/render.js';
 import { AlertJournal } from '../publish/journal.js';
 import { LumenPublisher } from '../publish/publisher.js';
 import type { StatusHeader } from '../publish/protocol.js';
-import { encodePng } from '../util/image-codec.js';
+import { encodeJpeg, encodePng } from '../util/image-codec.js';
+import { compositeRoi } from '../overlay/preview.js';
+import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
 import { FrameProcessor, type ProcessedFrame } from './frame-processor.js';
 import { RollingStats } from './stats.js';
 
@@ -46,7 +48,7 @@ export class Daemon {
   /** Opens journal, sockets and models (warm), then capture; resolves once frames flow. */
   static async start(config: Readonly<Config>, log: Logger): Promise<Daemon> {
     const journal = await AlertJournal.open({ dir: config.state.dir, maxBytes: 8 * 1024 * 1024 }, log);
-    const publisher = await LumenPublisher.open(config.publish, journal, log).catch(async (err) => {
+    const publisher = await LumenPublisher.open({ ...config.publish, curve: await curveOptions(config) }, journal, log).catch(async (err) => {
       await journal.close();
       throw err;
     });
@@ -145,6 +147,14 @@ export class Daemon {
     });
     const png = await encodePng({ width: p.frame.width, height: p.frame.height, data: rgba });
     p.timings.overlay = performance.now() - t;
+    const pv = this.config.publish.preview;
+    if (pv.enabled && this.processed % pv.every === 0) {
+      t = performance.now();
+      const jpeg = await encodeJpeg(compositeRoi(p.frame, rgba, p.roi), pv.quality, pv.width);
+      const height = Math.round((p.roi.height * Math.min(pv.width, p.roi.width)) / p.roi.width);
+      void this.publisher.frame({ frameId: p.frame.id, ts: p.frame.ts, roi: p.roi, width: Math.min(pv.width, p.roi.width), height, alert: d.alert }, jpeg);
+      p.timings.preview = performance.now() - t;
+    }
     t = performance.now();
     const age = Date.now() - p.frame.ts;
     void this.publisher.overlay(
@@ -160,7 +170,7 @@ export class Daemon {
   }
 
   /** The status header as published now. */
-  statusHeader(): Omit<StatusHeader, 'v' | 'seq' | 'bootId'> {
+  statusHeader(): Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'> {
     const now = Date.now();
     const cs = this.capture?.stats ?? { captured: 0, dropped: 0 };
     const captured = this.capturedBefore.captured + cs.captured;
@@ -193,6 +203,7 @@ export class Daemon {
   }
 
   private publishStatus(): Promise<void> {
+    if (this.stopping && this.state !== 'stopping') return Promise.resolve();
     return this.publisher.status(this.statusHeader());
   }
 
@@ -210,6 +221,13 @@ export class Daemon {
     await this.journal.close();
     this.log.info('stopped');
   }
+}
+
+async function curveOptions(config: Readonly<Config>) {
+  const c = config.publish.curve;
+  if (!c.enabled) return undefined;
+  const pair = await loadKeyPair(c.keyFile);
+  return { secretKey: pair.secretKey, allowedClients: new Set(await Promise.all(c.allowedClients.map(loadPublicKey))) };
 }
 
 async function sessionOptions(config: Readonly<Config>): Promise<SessionOptions> {

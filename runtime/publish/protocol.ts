@@ -45,6 +45,8 @@ export interface StatusHeader extends BaseHeader {
   providers: Record<string, string>;
   models: { id: string; version: string; task: string; clinical: boolean }[];
   alert: boolean;
+  /** Seq of the newest journalled alert: a subscriber behind it fetches history. */
+  alertSeq: number;
   pipeline: string;
   uptimeS: number;
   error?: string;
@@ -69,6 +71,15 @@ export interface OverlayHeader extends BaseHeader {
   format: 'png';
 }
 
+export interface FrameHeader extends BaseHeader {
+  /** The ROI in full-frame pixels that the JPEG shows, scaled to width × height. */
+  roi: Rect;
+  width: number;
+  height: number;
+  alert: boolean;
+  format: 'jpeg';
+}
+
 export interface AlertHeader extends BaseHeader {
   type: 'raise' | 'clear';
   episode: number;
@@ -79,7 +90,7 @@ export interface AlertHeader extends BaseHeader {
   areaPx: number | null;
 }
 
-export type Header = StatusHeader | OverlayHeader | AlertHeader | BaseHeader;
+export type Header = StatusHeader | OverlayHeader | FrameHeader | AlertHeader | BaseHeader;
 
 /** History request (REQ → REP), JSON: everything after `after` (alert seq), up to `limit`. */
 export interface HistoryRequest {

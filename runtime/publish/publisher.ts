@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { LumenError, messageOf } from '../errors.js';
 import type { AlertJournal } from './journal.js';
-import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type HistoryReply, type HistoryRequest, type OverlayHeader, type StatusHeader } from './protocol.js';
-import { bindPublisher, bindReply, type CurveServer, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
+import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type FrameHeader, type HistoryReply, type HistoryRequest, type OverlayHeader, type StatusHeader } from './protocol.js';
+import { z85Encode } from './z85.js';
+import { bindPublisher, bindReply, startZapHandler, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
 
 export interface PublisherOptions {
   endpoint: string;
   historyEndpoint: string;
   sendHighWaterMark: number;
-  curve?: CurveServer;
+  /** CURVE: the daemon's secret key and the monitors' public keys (Z85) that may connect. */
+  curve?: { secretKey: string; allowedClients: ReadonlySet<string> };
 }
 
 /** Overlays waiting for the socket beyond this are dropped (newest kept); alerts never are. */
@@ -33,19 +35,31 @@ export class LumenPublisher {
     private readonly rep: Reply,
     private readonly journal: AlertJournal,
     private readonly log: Logger,
+    private readonly stopZap: (() => void) | undefined,
   ) {}
 
   static async open(opts: PublisherOptions, journal: AlertJournal, log: Logger): Promise<LumenPublisher> {
     let pub: ZPub | undefined;
+    let stopZap: (() => void) | undefined;
     try {
-      pub = await bindPublisher(opts.endpoint, opts.sendHighWaterMark, opts.curve);
-      const rep = await bindReply(opts.historyEndpoint, opts.curve);
-      const p = new LumenPublisher(pub, rep, journal, log);
+      const curve = opts.curve ? { secretKey: opts.curve.secretKey } : undefined;
+      if (opts.curve) {
+        const allowed = opts.curve.allowedClients;
+        stopZap = await startZapHandler((key) => {
+          const ok = allowed.has(key);
+          if (!ok) log.warn({ clientKey: key }, 'CURVE client refused: key not listed');
+          return ok;
+        }, z85Encode);
+      }
+      pub = await bindPublisher(opts.endpoint, opts.sendHighWaterMark, curve);
+      const rep = await bindReply(opts.historyEndpoint, curve);
+      const p = new LumenPublisher(pub, rep, journal, log, stopZap);
       void p.serveHistory();
       log.info({ endpoint: opts.endpoint, history: opts.historyEndpoint, curve: Boolean(opts.curve) }, 'publishing');
       return p;
     } catch (err) {
       pub?.close();
+      stopZap?.();
       throw new LumenError('PUBLISH_BIND', `cannot bind ${opts.endpoint} / ${opts.historyEndpoint}: ${messageOf(err)}`);
     }
   }
@@ -78,14 +92,21 @@ export class LumenPublisher {
     return done;
   }
 
-  status(h: Omit<StatusHeader, 'v' | 'seq' | 'bootId'>): Promise<void> {
-    const header = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.status), bootId: this.bootId, ...h } as StatusHeader;
+  /** Status also carries the journal's last alert seq, so a subscriber notices a lost alert. */
+  status(h: Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'>): Promise<void> {
+    const header = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.status), bootId: this.bootId, alertSeq: this.journal.seq, ...h } as StatusHeader;
     return this.send([TOPICS.status, JSON.stringify(header)], false);
   }
 
   overlay(h: Omit<OverlayHeader, 'v' | 'seq' | 'bootId' | 'format'>, png: Buffer): Promise<void> {
     const header: OverlayHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.overlay), bootId: this.bootId, format: 'png', ...h };
     return this.send([TOPICS.overlay, JSON.stringify(header), png], true);
+  }
+
+  /** Composited preview (JPEG); droppable like overlays. */
+  frame(h: Omit<FrameHeader, 'v' | 'seq' | 'bootId' | 'format'>, jpeg: Buffer): Promise<void> {
+    const header: FrameHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.frame), bootId: this.bootId, format: 'jpeg', ...h };
+    return this.send([TOPICS.frame, JSON.stringify(header), jpeg], true);
   }
 
   /** Journals the alert (fsync) and then publishes it; resolves with its seq. */
@@ -132,5 +153,6 @@ export class LumenPublisher {
     this.closed = true;
     this.rep.close();
     this.pub.close();
+    this.stopZap?.();
   }
 }

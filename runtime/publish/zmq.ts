@@ -59,4 +59,27 @@ function curveOpts(c: CurveClient) {
   return { curveServerKey: c.serverKey, curvePublicKey: c.publicKey, curveSecretKey: c.secretKey };
 }
 
+/**
+ * Authenticates CURVE clients (ZAP, ZeroMQ RFC 27): a Reply socket on the well-known inproc
+ * endpoint of the process's ZeroMQ context. `allow` receives the client's public key (Z85).
+ * Returns a stop function.
+ */
+export async function startZapHandler(allow: (clientKeyZ85: string, mechanism: string) => boolean, encode: (b: Uint8Array) => string): Promise<() => void> {
+  const zap = new zmq.Reply({ linger: 0 });
+  await zap.bind('inproc://zeromq.zap.01');
+  void (async () => {
+    try {
+      for await (const [version, requestId, , , , mechanism, credentials] of zap) {
+        const mech = mechanism?.toString() ?? '';
+        const key = credentials && credentials.length === 32 ? encode(credentials) : '';
+        const ok = mech === 'CURVE' && key !== '' && allow(key, mech);
+        await zap.send([version, requestId, ok ? '200' : '400', ok ? 'OK' : 'client key not listed', ok ? key : '', '']);
+      }
+    } catch {
+      // closed
+    }
+  })();
+  return () => zap.close();
+}
+
 export type { Publisher, Subscriber, Reply, Request } from 'zeromq';

@@ -1,0 +1,59 @@
+import t from 'tap';
+import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
+import { TOPICS } from '../runtime/publish/protocol.js';
+import { connectRequest } from '../runtime/publish/zmq.js';
+import { seededRandom } from '../runtime/util/random.js';
+import { endpoints, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+
+function malformed(rand: () => number, i: number): (string | Buffer)[] {
+  const bytes = Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)));
+  const cases: (string | Buffer)[][] = [
+    [bytes],
+    ['not json'],
+    ['[]'],
+    ['null'],
+    ['{"v":2,"op":"since","after":0}'],
+    ['{"v":1,"op":"drop-tables","after":0}'],
+    ['{"v":1,"op":"since","after":-1}'],
+    ['{"v":1,"op":"since","after":"0"}'],
+    ['{"v":1,"op":"since","after":0,"limit":100000}'],
+    ['{"v":1,"op":"since","after":1e309}'],
+    ['{"v":1,"op":"since","after":0}', 'extra frame'],
+    [''],
+    [JSON.stringify({ v: 1, op: 'since', after: 0, x: 'y'.repeat(10000) }).slice(0, 5000)],
+  ];
+  return cases[i % cases.length];
+}
+
+t.test('hundreds of malformed history requests get error replies; the daemon keeps serving', async (t) => {
+  const dir = tempDir();
+  const ep = await endpoints();
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'test-source', params: { width: 160, height: 120, fps: 10 } },
+    inference: { providers: ['cpu'] },
+    publish: { ...ep, statusIntervalMs: 200 },
+    state: { dir: `${dir}/state` },
+  });
+  const daemon = lumen(['run', '--config', config]);
+  const client = new LumenClient(ep);
+  t.teardown(async () => {
+    client.close();
+    await stop(daemon);
+  });
+  await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status, 60_000, 'daemon up');
+  const rand = seededRandom(42);
+  let errors = 0;
+  const req = connectRequest(ep.historyEndpoint, 5000);
+  t.teardown(() => req.close());
+  for (let i = 0; i < 300; i++) {
+    await req.send(malformed(rand, i));
+    const [reply] = await req.receive();
+    const r = JSON.parse(reply.toString('utf8'));
+    if (r.ok === false && r.error.code === 'PROTOCOL' && r.error.message) errors++;
+  }
+  t.equal(errors, 300, 'every malformed request got an error reply naming the problem');
+  t.same(await client.history(0), [], 'a valid request is still answered');
+  const st = await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status, 10_000, 'status after the fuzzing');
+  t.equal(st.topic, TOPICS.status, 'status keeps flowing');
+  t.equal(daemon.proc.exitCode, null, 'the daemon is still running');
+});

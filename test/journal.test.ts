@@ -1,0 +1,50 @@
+import t from 'tap';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { AlertJournal } from '../runtime/publish/journal.js';
+import { createLogger } from '../runtime/log.js';
+import { tempDir } from './helpers/daemon.js';
+
+const log = createLogger('test', 'silent');
+const event = (episode: number) => ({ v: 1, bootId: 'b', frameId: episode, ts: episode, type: 'raise' as const, episode, onsetFrame: 0, score: 0.9, peakScore: 0.9, box: null, areaPx: null });
+
+t.test('seq continues across reopen, and since() returns what came after', async (t) => {
+  const dir = tempDir();
+  const j = await AlertJournal.open({ dir, maxBytes: 1 << 20 }, log);
+  for (let i = 1; i <= 3; i++) await j.append(event(i));
+  await j.close();
+  const j2 = await AlertJournal.open({ dir, maxBytes: 1 << 20 }, log);
+  t.equal(j2.seq, 3);
+  t.equal((await j2.append(event(4))).seq, 4);
+  t.same(j2.since(2, 10).events.map((e) => e.seq), [3, 4]);
+  t.same(j2.since(0, 2), { events: [j2.since(0, 10).events[0], j2.since(0, 10).events[1]], more: true });
+  await j2.close();
+});
+
+t.test('a torn last line (crash mid-write) is dropped and repaired, not fatal', async (t) => {
+  const dir = tempDir();
+  const j = await AlertJournal.open({ dir, maxBytes: 1 << 20 }, log);
+  await j.append(event(1));
+  await j.append(event(2));
+  await j.close();
+  appendFileSync(`${dir}/alerts.jsonl`, '{"v":1,"seq":3,"type":"rai');
+  const j2 = await AlertJournal.open({ dir, maxBytes: 1 << 20 }, log);
+  t.equal(j2.seq, 2, 'the torn event is not counted');
+  t.ok(readFileSync(`${dir}/alerts.jsonl`, 'utf8').endsWith('}\n'), 'the file ends on a whole line again');
+  t.equal((await j2.append(event(3))).seq, 3);
+  await j2.close();
+});
+
+t.test('the journal rotates when it grows past its bound and keeps the previous file', async (t) => {
+  const dir = tempDir();
+  const j = await AlertJournal.open({ dir, maxBytes: 1000 }, log);
+  for (let i = 1; i <= 30; i++) await j.append(event(i));
+  t.ok(statSync(`${dir}/alerts.jsonl`).size <= 1300, 'current file stays near the bound');
+  t.ok(statSync(`${dir}/alerts.1.jsonl`).size > 0, 'previous file kept');
+  const kept = j.since(0, 500).events.map((e) => e.seq);
+  t.equal(kept.at(-1), 30);
+  t.ok(kept.every((s, i) => i === 0 || s === kept[i - 1] + 1), 'what is kept is contiguous');
+  await j.close();
+  const j2 = await AlertJournal.open({ dir, maxBytes: 1000 }, log);
+  t.equal(j2.seq, 30, 'seq survives rotation and restart');
+  await j2.close();
+});

@@ -1,0 +1,49 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
+import { makeFeed } from '../runtime/feed/make-feed.js';
+import { TOPICS } from '../runtime/publish/protocol.js';
+import { collectAlerts } from './helpers/alert-run.js';
+import { endpoints, lumen, stop, tempDir, writeConfig } from './helpers/daemon.js';
+
+t.test('a slow subscriber past its high-water mark loses overlays but no alert', async (t) => {
+  const dir = tempDir();
+  // Full-size previews make enough traffic to fill socket buffers while the subscriber is away.
+  const feed = await makeFeed(join(dir, 'feed.mkv'), { width: 640, height: 480, fps: 15, seconds: 12, seed: 5, episodes: 'demo' });
+  const ep = await endpoints();
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'file-replay', params: { location: feed.video }, loop: true },
+    inference: { providers: ['cpu'] },
+    publish: { ...ep, statusIntervalMs: 250, sendHighWaterMark: 4, preview: { enabled: true, width: 640, quality: 95 } },
+    state: { dir: `${dir}/state` },
+  });
+  const watcher = new LumenClient({ ...ep, topics: [TOPICS.alert] });
+  const slow = new LumenClient({ ...ep, receiveHighWaterMark: 4, catchUpAfter: 0 });
+  const daemon = lumen(['run', '--config', config]);
+  t.teardown(async () => {
+    watcher.close();
+    slow.close();
+    await stop(daemon);
+  });
+  const seen = collectAlerts(watcher);
+  const slowIt = slow[Symbol.asyncIterator]();
+  const first = await slowIt.next(); // connected and receiving
+  t.notOk(first.done);
+
+  // Stay away while the daemon raises and clears three episodes.
+  await seen.waitCount(6, 150_000);
+  const overlaySeqs: number[] = [];
+  const alertSeqs: number[] = [];
+  const deadline = Date.now() + 60_000;
+  while (alertSeqs.length < 6 && Date.now() < deadline) {
+    const r = await slowIt.next();
+    if (r.done) break;
+    const m = r.value as LumenMessage;
+    if (m.topic === TOPICS.overlay) overlaySeqs.push(m.header.seq);
+    if (m.topic === TOPICS.alert) alertSeqs.push(m.header.seq);
+  }
+  const gaps = overlaySeqs.filter((s, i) => i > 0 && s !== overlaySeqs[i - 1] + 1).length;
+  t.ok(gaps > 0, `overlays were dropped for the slow subscriber (${gaps} gaps in ${overlaySeqs.length} received)`);
+  t.same(alertSeqs.slice(0, 6), [1, 2, 3, 4, 5, 6], 'every alert arrives, once, in order');
+  t.ok(slow.gapsFilled >= 1, 'the missed alerts came from the history endpoint');
+});
