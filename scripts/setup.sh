@@ -31,8 +31,8 @@ fi
 
 node_modules/.bin/tsc -p .
 
-if [ ! -f models/ref-classifier/manifest.json ] || [ ! -f models/ref-segmenter/manifest.json ]; then
-  echo "setup: building the reference models" >&2
+if ! ls models/{ref-classifier,ref-segmenter,gain-resnet50,ca-unet}/manifest.json >/dev/null 2>&1; then
+  echo "setup: building the model bundles" >&2
   node dist/runtime/cli.js models build
 fi
 if [ ! -f var/feeds/demo.annotations.json ]; then

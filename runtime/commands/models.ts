@@ -6,15 +6,54 @@ import { LumenError } from '../errors.js';
 import { loadBundle } from '../models/bundle-load.js';
 import { generateSigningKeys, signManifest } from '../models/bundle-sign.js';
 import { buildReferenceBundles } from '../models/reference/build-reference.js';
+import { buildArchitectureBundles } from '../models/arch/build-architectures.js';
+import { importBundle, NORMALISATIONS } from '../models/bundle-import.js';
+import { formatInspection, inspectOnnx } from '../models/inspect.js';
+import { ModelSession } from '../inference/model-session.js';
+import { createLogger } from '../log.js';
+
+const CPU_SETTINGS = { deviceId: 0, intraOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '', timingCacheDir: '', workspaceMB: 1 } };
 
 export function registerModels(program: Command): void {
   const models = program.command('models').description('model bundles: build, inspect, sign, verify');
   models
     .command('build')
-    .description('build the bundled models (reference models; deterministic per seed)')
+    .description('build the bundled models: reference models and the seeded GAIN-ResNet-50 / CA-U-Net (deterministic per seed)')
     .option('--dir <dir>', 'bundle root', MODELS_DIR)
-    .action(async (o: { dir: string }) => {
-      for (const m of await buildReferenceBundles(o.dir)) process.stdout.write(`${m.id} ${m.version} sha256 ${m.onnx.sha256}\n`);
+    .option('--only <set>', 'reference | architectures')
+    .option('--seed <n>', 'seed of the architecture weights', '1')
+    .action(async (o: { dir: string; only?: string; seed: string }) => {
+      if (o.only && o.only !== 'reference' && o.only !== 'architectures') throw new LumenError('USAGE', `--only ${o.only}: expected reference or architectures`);
+      const built = [
+        ...(o.only !== 'architectures' ? await buildReferenceBundles(o.dir) : []),
+        ...(o.only !== 'reference' ? await buildArchitectureBundles(o.dir, Number(o.seed)) : []),
+      ];
+      for (const m of built) process.stdout.write(`${m.id} ${m.version} sha256 ${m.onnx.sha256}\n`);
+    });
+  models
+    .command('inspect <bundle>')
+    .description('inputs, outputs, parameter count and multiply-accumulates per frame')
+    .action(async (d: string) => {
+      const b = await loadBundle(resolveBundle(d));
+      process.stdout.write(formatInspection(inspectOnnx(b.onnx), `${b.manifest.id} ${b.manifest.version} (${b.manifest.task})`) + '\n');
+    });
+  models
+    .command('import <file>')
+    .description('wrap an ONNX model exported elsewhere into a bundle, after checking the task contract')
+    .requiredOption('--task <task>', 'classify | segment')
+    .requiredOption('--id <id>', 'bundle id (folder name)')
+    .option('--version <v>', 'bundle version', '1.0.0')
+    .option('--norm <name>', `input normalisation: ${Object.keys(NORMALISATIONS).join(' | ')}`, 'imagenet')
+    .option('--bgr', 'the model takes BGR channel order')
+    .option('--dir <dir>', 'bundle root', MODELS_DIR)
+    .action(async (file: string, o: { task: string; id: string; version: string; norm: string; bgr?: boolean; dir: string }) => {
+      if (o.task !== 'classify' && o.task !== 'segment') throw new LumenError('BUNDLE_TASK', `--task ${o.task}: expected classify or segment`);
+      if (!(o.norm in NORMALISATIONS)) throw new LumenError('USAGE', `--norm ${o.norm}: expected ${Object.keys(NORMALISATIONS).join(', ')}`);
+      const m = await importBundle({ file, task: o.task, id: o.id, version: o.version, root: o.dir, normalisation: o.norm, colorOrder: o.bgr ? 'BGR' : 'RGB' });
+      // A real session checks what static inspection cannot (operators, types): refuse it now, not at the bedside.
+      const s = await ModelSession.open(join(o.dir, m.id), { providers: ['cpu'], settings: CPU_SETTINGS, trust: { requireSignature: false, trustedKeys: [] } }, createLogger('lumen', 'warn'));
+      await s.close();
+      process.stdout.write(`imported ${m.id} ${m.version} (${m.task}) sha256 ${m.onnx.sha256}\n`);
     });
   models
     .command('verify <bundle...>')

@@ -36,6 +36,8 @@ export function registerRun(program: Command): void {
           },
         );
       };
+      // SIGHUP: re-open the configured bundles (after an update); refused bundles change nothing.
+      process.on('SIGHUP', () => void daemon.reloadModels());
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });

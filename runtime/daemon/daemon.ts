@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
-import { messageOf } from '../errors.js';
+import { LumenError, messageOf } from '../errors.js';
+import { bindingInfo } from '../inference/ort.js';
 import type { Config } from '../config/schema.js';
 import { PIPELINES_DIR } from '../config/paths.js';
 import { Capture } from '../capture/capture.js';
@@ -33,14 +34,17 @@ export class Daemon {
   private stopping = false;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly capturedBefore = { captured: 0, dropped: 0 };
+  /** Sessions opened by a reload, swapped in between two frames. */
+  private pendingSwap: ModelSession[] | null = null;
+  private lastReload: { at: number; ok: boolean; code?: string; message?: string } | undefined;
 
   private constructor(
     private readonly config: Readonly<Config>,
     private readonly log: Logger,
     private readonly journal: AlertJournal,
     private readonly publisher: LumenPublisher,
-    private readonly processor: FrameProcessor,
-    private readonly sessions: ModelSession[],
+    private processor: FrameProcessor,
+    private sessions: ModelSession[],
   ) {
     this.decision = new DecisionStage(config.decision);
   }
@@ -63,12 +67,7 @@ export class Daemon {
       await journal.close();
       throw err;
     }
-    const processor = new FrameProcessor(sessions[0], sessions[1], {
-      segmentAbove: config.inference.segmentAbove,
-      maskThreshold: config.overlay.maskThreshold,
-      segmenterEvery: 1,
-    });
-    const d = new Daemon(config, log, journal, publisher, processor, sessions);
+    const d = new Daemon(config, log, journal, publisher, makeProcessor(config, sessions), sessions);
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
       await d.openCapture();
@@ -104,6 +103,7 @@ export class Daemon {
           break;
         }
         await this.handle(await this.processor.process(frame));
+        if (this.pendingSwap) await this.swapSessions(this.pendingSwap);
       } catch (err) {
         if (this.stopping) break;
         this.lastError = messageOf(err);
@@ -114,6 +114,38 @@ export class Daemon {
         if (!this.stopping) await this.openCapture().catch((e) => this.log.error({ err: messageOf(e) }, 'capture restart failed'));
       }
     }
+  }
+
+  /**
+   * Re-opens the configured bundles (e.g. after an update on disk). The new sessions replace the
+   * running ones only if every bundle verifies and opens; a refused bundle leaves them in place.
+   */
+  async reloadModels(): Promise<boolean> {
+    const fresh: ModelSession[] = [];
+    try {
+      const opts = await sessionOptions(this.config);
+      fresh.push(await ModelSession.open(this.config.inference.classifier, opts, this.log));
+      fresh.push(await ModelSession.open(this.config.inference.segmenter, opts, this.log));
+    } catch (err) {
+      await Promise.all(fresh.map((f) => f.close()));
+      const code = err instanceof LumenError ? err.code : 'UNEXPECTED';
+      this.lastReload = { at: Date.now(), ok: false, code, message: messageOf(err) };
+      this.log.error({ code, err: messageOf(err) }, 'model reload refused; the running models stay in place');
+      return false;
+    }
+    this.lastReload = { at: Date.now(), ok: true };
+    if (this.stopping) await Promise.all(fresh.map((f) => f.close()));
+    else this.pendingSwap = fresh;
+    return true;
+  }
+
+  private async swapSessions(fresh: ModelSession[]): Promise<void> {
+    this.pendingSwap = null;
+    const old = this.sessions;
+    this.sessions = fresh;
+    this.processor = makeProcessor(this.config, fresh);
+    await Promise.all(old.map((s) => s.close()));
+    this.log.info({ models: fresh.map((s) => `${s.manifest.id}@${s.manifest.version}`) }, 'models reloaded');
   }
 
   private retireCapture(): void {
@@ -197,6 +229,8 @@ export class Daemon {
       models: this.sessions.map((s) => ({ id: s.manifest.id, version: s.manifest.version, task: s.manifest.task, clinical: s.manifest.clinical })),
       alert: this.decision.alertActive,
       pipeline: this.config.capture.pipeline,
+      ...(this.lastReload ? { modelReload: this.lastReload } : {}),
+      runtime: RUNTIME_INFO,
       uptimeS: Math.round((now - this.startedAt) / 1000),
       ...(this.lastError ? { error: this.lastError } : {}),
     };
@@ -216,12 +250,22 @@ export class Daemon {
     await this.loopDone;
     this.state = 'stopping';
     await this.publishStatus();
-    await Promise.all(this.sessions.map((s) => s.close()));
+    await Promise.all([...this.sessions, ...(this.pendingSwap ?? [])].map((s) => s.close()));
     await this.publisher.close();
     await this.journal.close();
     this.log.info('stopped');
   }
 }
+
+function makeProcessor(config: Readonly<Config>, sessions: ModelSession[]): FrameProcessor {
+  return new FrameProcessor(sessions[0], sessions[1], { segmentAbove: config.inference.segmentAbove, maskThreshold: config.overlay.maskThreshold, segmenterEvery: 1 });
+}
+
+/** What the installed ONNX Runtime binding can do, reported in status (see inference/ort.ts). */
+const RUNTIME_INFO = (() => {
+  const b = bindingInfo();
+  return { onnxruntime: b.version, providersInBinding: b.providers.map((p) => `${p.name}${p.bundled ? '' : ' (needs libraries)'}`), tensorrtOptions: 'environment (ORT_TENSORRT_*)' };
+})();
 
 async function curveOptions(config: Readonly<Config>) {
   const c = config.publish.curve;

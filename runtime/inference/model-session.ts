@@ -31,17 +31,27 @@ export class ModelSession {
   /** Loads and verifies the bundle, opens it on the first provider that works, and warms it up. */
   static async open(dir: string, opts: SessionOptions, log: Logger): Promise<ModelSession> {
     const bundle = await loadBundle(dir, opts.trust);
-    const { session, attempts } = await OrtSession.create(bundle.onnx, opts.providers, opts.settings, log, bundle.manifest.id);
+    // TensorRT builds its engine on first use (minutes on a Jetson): say so while it works. This
+    // runs before capture starts, never inside the live loop.
+    const started = Date.now();
+    const ticker = opts.providers[0] === 'tensorrt'
+      ? setInterval(() => log.info({ model: bundle.manifest.id, elapsedS: Math.round((Date.now() - started) / 1000) }, 'preparing model (a TensorRT engine build can take minutes)'), 10_000)
+      : undefined;
     try {
-      checkContract(bundle, session);
-      const s = new ModelSession(bundle, session, attempts);
-      const t0 = performance.now();
-      await s.runTensor(s.input);
-      log.info({ model: bundle.manifest.id, ms: Math.round(performance.now() - t0) }, 'model warmed up');
-      return s;
-    } catch (err) {
-      await session.close();
-      throw err;
+      const { session, attempts } = await OrtSession.create(bundle.onnx, opts.providers, opts.settings, log, bundle.manifest.id);
+      try {
+        checkContract(bundle, session);
+        const s = new ModelSession(bundle, session, attempts);
+        const t0 = performance.now();
+        await s.runTensor(s.input);
+        log.info({ model: bundle.manifest.id, provider: session.provider, ms: Math.round(performance.now() - t0) }, 'model warmed up');
+        return s;
+      } catch (err) {
+        await session.close();
+        throw err;
+      }
+    } finally {
+      clearInterval(ticker);
     }
   }
 
