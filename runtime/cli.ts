@@ -7,6 +7,8 @@ import { registerWatch } from './commands/watch.js';
 import { registerModels } from './commands/models.js';
 import { registerFeed } from './commands/feed.js';
 import { registerKeys } from './commands/keys.js';
+import { registerFrame } from './commands/frame.js';
+import { registerView } from './view/register-view.js';
 
 const program = new Command('lumen').description('Lumen Edge: endoscopy AI appliance runtime').showHelpAfterError();
 registerRun(program);
@@ -14,6 +16,8 @@ registerWatch(program);
 registerModels(program);
 registerFeed(program);
 registerKeys(program);
+registerFrame(program);
+registerView(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isLumenError(err)) {

@@ -8,8 +8,13 @@ APT_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-tools pkg-config
 )
+# The test suite also drives a real browser, checks the systemd units and listens on a
+# notify socket with python3.
+if [ "${1:-}" = "--test" ]; then
+  APT_PACKAGES+=(chromium systemd python3)
+fi
 missing=()
-for p in "${APT_PACKAGES[@]}" "$@"; do
+for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

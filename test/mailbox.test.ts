@@ -24,6 +24,9 @@ t.test('a model slower than the feed: frames are dropped and frame age stays bou
   const ep = await endpoints();
   const config = writeConfig(dir, {
     capture: { pipeline: 'test-source', params: { width: 320, height: 240, fps: 30, pattern: 'ball' } },
+    // A test pattern is no endoscope picture: classify every frame whole.
+    roi: { enabled: false },
+    quality: { enabled: false },
     inference: { providers: ['cpu'], classifier: `${dir}/models/${slow.id}`, segmenter: `${ROOT}models/ref-segmenter` },
     publish: { ...ep, statusIntervalMs: 500 },
     state: { dir: `${dir}/state` },

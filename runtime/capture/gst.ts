@@ -4,7 +4,8 @@
  * - appsink `pull` copies each buffer, gives caps but no timestamp, and occupies a libuv pool
  *   thread while it waits; a null buffer means EOS (or the pipeline was stopped);
  * - `pollBus` re-arms itself on a pool thread until the pipeline is in NULL state, and blocks
- *   that thread in the meantime (see runtime/env.ts for the pool size).
+ *   that thread in the meantime (see runtime/env.ts for the pool size); auto-flush-bus is
+ *   turned off so that the last message reaches it and it ends;
  * - when a pipeline fails to leave the NULL state (no device, bad file) the bus poll stops
  *   before the error message is read: `diagnose` asks gst-launch-1.0 for the reason instead;
  * - appsrc `push(buf, pts)` takes the PTS as an 8-byte big-endian buffer of nanoseconds.
@@ -27,6 +28,7 @@ interface NativePipeline {
   seek(seconds: number, flags: number): boolean;
   findChild(name: string): NativeElement | undefined;
   pollBus(cb: (msg: BusMessage) => void): void;
+  'auto-flush-bus': boolean;
 }
 
 /** A bus message as the binding reports it: `type` plus the message structure's fields. */
@@ -84,6 +86,10 @@ export class GstPipeline {
   constructor(readonly description: string) {
     try {
       this.native = new gst.Pipeline(description);
+      // Keep the bus unflushed on the way to NULL: the poll thread then receives the final
+      // state change, sees NULL and stops, instead of waiting forever for a message that a
+      // flushed bus never delivers (which would keep the process alive).
+      this.native['auto-flush-bus'] = false;
     } catch (err) {
       throw new LumenError('PIPELINE_START', `GStreamer cannot parse the pipeline: ${messageOf(err)}`, { description });
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDERS } from '../inference/ort.js';
+import { DEFAULT_QUALITY_THRESHOLDS as Q } from '../quality/quality-gate.js';
 import { CACHE_DIR, DEMO_FEED, MODELS_DIR, STATE_DIR } from './paths.js';
 
 const ms = z.number().int().positive();
@@ -56,6 +57,33 @@ const Decision = z
   })
   .refine((d) => d.clearThreshold <= d.raiseThreshold, { message: 'clearThreshold must not exceed raiseThreshold', path: ['clearThreshold'] });
 
+const rect = z.strictObject({ x: z.number().int().min(0), y: z.number().int().min(0), width: z.number().int().positive(), height: z.number().int().positive() });
+
+/** ROI: the endoscope's active area, found from the frame and kept steady (docs/conditioning.md). */
+const Roi = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Frames between detections once the ROI is steady. */
+  detectEvery: frames.default(30),
+  /** Agreeing detections needed before the ROI moves. */
+  stableCount: z.number().int().min(1).max(100).default(3),
+  /** Edge movement in pixels still counted as the same area. */
+  tolerance: z.number().min(0).max(100).default(4),
+  /** Regions (frame pixels) blacked out before models and publishing: text burned in over the picture. */
+  privacyMasks: z.array(rect).default([]),
+  /** Black out what lies outside the active area's outline (an octagon's corners) as well. */
+  blackOutside: z.boolean().default(true),
+});
+
+/** Quality gate: a gated frame is not classified; its reason is published. Defaults: docs/conditioning.md. */
+const Quality = z.strictObject({
+  enabled: z.boolean().default(true),
+  minMeanLuma: z.number().min(0).max(255).default(Q.minMeanLuma),
+  maxDarkFraction: prob.default(Q.maxDarkFraction),
+  maxOverexposedFraction: prob.default(Q.maxOverexposedFraction),
+  minSharpness: z.number().min(0).default(Q.minSharpness),
+  maxSpecularFraction: prob.default(Q.maxSpecularFraction),
+});
+
 const Overlay = z.strictObject({
   /** Draw the attention map as a heatmap under the contour. */
   heatmap: z.boolean().default(true),
@@ -103,6 +131,8 @@ const State = z.strictObject({
 /** The whole daemon config: one section per stage. Unknown keys are refused. */
 export const ConfigSchema = z.strictObject({
   capture: Capture.prefault({}),
+  roi: Roi.prefault({}),
+  quality: Quality.prefault({}),
   inference: Inference.prefault({}),
   decision: Decision.prefault({}),
   overlay: Overlay.prefault({}),

@@ -13,11 +13,13 @@ import { LumenPublisher } from '../publish/publisher.js';
 import type { StatusHeader } from '../publish/protocol.js';
 import { encodeJpeg, encodePng } from '../util/image-codec.js';
 import { compositeRoi } from '../overlay/preview.js';
+import { applyPrivacyMask } from '../roi/privacy.js';
 import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
 import { FrameProcessor, type ProcessedFrame } from './frame-processor.js';
 import { RollingStats } from './stats.js';
 
 const RESTART_DELAY_MS = 2000;
+const TRANSPARENT = [0, 0, 0, 0] as const;
 
 /** The live appliance: capture → models → decision → overlay → publish, until stopped. */
 export class Daemon {
@@ -27,6 +29,8 @@ export class Daemon {
   private state: StatusHeader['state'] = 'starting';
   private lastError: string | undefined;
   private processed = 0;
+  /** Frames the quality gate held back, per reason. */
+  private readonly gatedCounts: Record<string, number> = {};
   private lastFrame = { id: -1, ts: 0 };
   private readonly startedAt = Date.now();
   private statusTimer: NodeJS.Timeout | undefined;
@@ -177,6 +181,8 @@ export class Daemon {
       box: p.box,
       alert: d.alert,
     });
+    // Privacy-masked regions stay black in every published picture: no heatmap over them either.
+    if (this.config.roi.privacyMasks.length) applyPrivacyMask(rgba, p.frame.width, p.frame.height, this.config.roi.privacyMasks, TRANSPARENT);
     const png = await encodePng({ width: p.frame.width, height: p.frame.height, data: rgba });
     p.timings.overlay = performance.now() - t;
     const pv = this.config.publish.preview;
@@ -198,6 +204,7 @@ export class Daemon {
     this.stats.add('total', age);
     this.stats.add('frameAge', age);
     this.processed++;
+    if (p.gated) this.gatedCounts[p.gated] = (this.gatedCounts[p.gated] ?? 0) + 1;
     this.lastFrame = { id: p.frame.id, ts: p.frame.ts };
   }
 
@@ -228,6 +235,8 @@ export class Daemon {
       providerAttempts: Object.fromEntries(this.sessions.map((s) => [s.manifest.id, s.attempts.map((a) => ({ provider: a.provider, ok: a.ok, reason: a.reason }))])),
       models: this.sessions.map((s) => ({ id: s.manifest.id, version: s.manifest.version, task: s.manifest.task, clinical: s.manifest.clinical })),
       alert: this.decision.alertActive,
+      gated: { ...this.gatedCounts },
+      roi: this.processor.roiArea ? { ...this.processor.roiArea.rect, shape: this.processor.roiArea.shape } : null,
       pipeline: this.config.capture.pipeline,
       ...(this.lastReload ? { modelReload: this.lastReload } : {}),
       runtime: RUNTIME_INFO,
@@ -258,7 +267,12 @@ export class Daemon {
 }
 
 function makeProcessor(config: Readonly<Config>, sessions: ModelSession[]): FrameProcessor {
-  return new FrameProcessor(sessions[0], sessions[1], { segmentAbove: config.inference.segmentAbove, maskThreshold: config.overlay.maskThreshold, segmenterEvery: 1 });
+  return new FrameProcessor(sessions[0], sessions[1], {
+    segmentAbove: config.inference.segmentAbove,
+    maskThreshold: config.overlay.maskThreshold,
+    segmenterEvery: 1,
+    conditioning: { roi: config.roi, quality: config.quality.enabled ? config.quality : null },
+  });
 }
 
 /** What the installed ONNX Runtime binding can do, reported in status (see inference/ort.ts). */

@@ -1,6 +1,10 @@
 import type { Frame, Rect } from '../frame.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { largestBlob, mapBoxToFrame, type ProbMap } from '../overlay/mask-geometry.js';
+import { evaluateQuality, type QualityThresholds } from '../quality/quality-gate.js';
+import type { ActiveArea } from '../roi/active-area.js';
+import { applyPrivacyMask, blackOutsideArea } from '../roi/privacy.js';
+import { RoiTracker } from '../roi/roi-tracker.js';
 
 /** What the models made of one frame; coordinates in full-frame pixels. */
 export interface ProcessedFrame {
@@ -17,12 +21,19 @@ export interface ProcessedFrame {
   timings: Record<string, number>;
 }
 
+/** Frame conditioning before the models (config sections roi and quality). */
+export interface ConditioningSettings {
+  roi: { enabled: boolean; detectEvery: number; stableCount: number; tolerance: number; privacyMasks: readonly Rect[]; blackOutside: boolean };
+  quality: ({ enabled: boolean } & QualityThresholds) | null;
+}
+
 export interface ProcessorSettings {
   /** Run the segmenter when the raw score is at least this. */
   segmentAbove: number;
   maskThreshold: number;
   /** Segment only every n-th suspicious frame (1 = each); raised by the degrade policy. */
   segmenterEvery: number;
+  conditioning?: ConditioningSettings;
 }
 
 /**
@@ -31,16 +42,53 @@ export interface ProcessorSettings {
  */
 export class FrameProcessor {
   private suspicious = 0;
+  private readonly tracker: RoiTracker | null;
 
   constructor(
     private readonly classifier: ModelSession,
     private readonly segmenter: ModelSession | null,
     readonly settings: ProcessorSettings,
-  ) {}
+  ) {
+    const r = settings.conditioning?.roi;
+    this.tracker = r?.enabled ? new RoiTracker({ detectEvery: r.detectEvery, stableCount: r.stableCount, tolerance: r.tolerance }) : null;
+  }
+
+  /** The ROI in use (full frame when ROI extraction is off). */
+  get roiArea(): ActiveArea | null {
+    return this.tracker?.area ?? null;
+  }
+
+  /**
+   * Conditions the frame in place — privacy masks and the black outside the active area are
+   * written into its pixels, so neither a model nor a published frame can see them — and
+   * returns the ROI, or a gate reason.
+   */
+  condition(frame: Frame, timings: Record<string, number>): { roi: Rect; gated: string | null } {
+    const c = this.settings.conditioning;
+    const whole: Rect = { x: 0, y: 0, width: frame.width, height: frame.height };
+    if (!c) return { roi: whole, gated: null };
+    let t = performance.now();
+    const data = frame.data;
+    if (c.roi.privacyMasks.length) applyPrivacyMask(data, frame.width, frame.height, c.roi.privacyMasks);
+    const area = this.tracker ? this.tracker.track(frame) : null;
+    if (this.tracker && !area) {
+      timings.roi = performance.now() - t;
+      return { roi: whole, gated: 'no-picture' };
+    }
+    if (area && c.roi.blackOutside) blackOutsideArea(data, frame.width, frame.height, area);
+    timings.roi = performance.now() - t;
+    const roi = area?.rect ?? whole;
+    if (!c.quality?.enabled) return { roi, gated: null };
+    t = performance.now();
+    const q = evaluateQuality(frame, area ?? roi, c.quality);
+    timings.quality = performance.now() - t;
+    return { roi, gated: q.gated ? q.reasons.join(',') : null };
+  }
 
   async process(frame: Frame): Promise<ProcessedFrame> {
     const timings: Record<string, number> = {};
-    const roi: Rect = { x: 0, y: 0, width: frame.width, height: frame.height };
+    const { roi, gated } = this.condition(frame, timings);
+    if (gated) return { frame, roi, gated, score: null, attention: null, mask: null, box: null, areaPx: null, timings };
     let t = performance.now();
     const c = await this.classifier.infer(frame, roi);
     timings.classify = performance.now() - t;
@@ -62,7 +110,7 @@ export class FrameProcessor {
         areaPx = Math.round((blob.cells * roi.width * roi.height) / (w * h));
       }
     }
-    return { frame, roi, gated: null, score, attention, mask, box, areaPx, timings };
+    return { frame, roi, gated, score, attention, mask, box, areaPx, timings };
   }
 }
 

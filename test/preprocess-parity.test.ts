@@ -1,0 +1,104 @@
+import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { Capture } from '../runtime/capture/capture.js';
+import { egcProbability, lesionProbability } from '../runtime/daemon/frame-processor.js';
+import type { Frame } from '../runtime/frame.js';
+import { ModelSession } from '../runtime/inference/model-session.js';
+import { preprocess } from '../runtime/inference/preprocess.js';
+import { preprocessReference } from '../runtime/inference/preprocess-reference.js';
+import { createLogger } from '../runtime/log.js';
+import { findActiveArea } from '../runtime/roi/active-area.js';
+import { decodeImage } from '../runtime/util/image-codec.js';
+import { ROOT, SHARED_DATA } from './helpers/daemon.js';
+
+const log = createLogger('test', 'silent');
+const settings = { deviceId: 0, intraOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '', timingCacheDir: '', workspaceMB: 1 } };
+const trust = { requireSignature: false, trustedKeys: [] };
+
+/** The live path's frame: GStreamer decodes the file (decodebin → videoconvert → RGBA appsink). */
+async function gstFrame(file: string): Promise<Frame> {
+  const cap = await Capture.open({ pipelinesDir: `${ROOT}pipelines`, template: 'file-replay', params: { location: file }, mode: 'every-frame', loop: false, readyTimeoutMs: 20000 }, log);
+  try {
+    const f = await cap.next();
+    if (!f) throw new Error(`no frame from ${file}`);
+    return f;
+  } finally {
+    cap.close();
+  }
+}
+
+const files = [
+  ...readdirSync(`${SHARED_DATA}cvc-clinicdb/images`).slice(0, 8).map((f) => `${SHARED_DATA}cvc-clinicdb/images/${f}`),
+  ...readdirSync(`${SHARED_DATA}kvasir-seg/images`).slice(0, 8).map((f) => `${SHARED_DATA}kvasir-seg/images/${f}`),
+];
+
+t.test('live-path tensors match the reference preprocessing on real frames; model outputs agree', async (t) => {
+  const cls = await ModelSession.open(`${ROOT}models/ref-classifier`, { providers: ['cpu'], settings, trust }, log);
+  const seg = await ModelSession.open(`${ROOT}models/ref-segmenter`, { providers: ['cpu'], settings, trust }, log);
+  const resnet = await ModelSession.open(`${ROOT}models/gain-resnet50`, { providers: ['cpu'], settings, trust }, log);
+  t.teardown(async () => {
+    await Promise.all([cls.close(), seg.close(), resnet.close()]);
+  });
+  const figures = { png: { max: 0, mean: 0, score: 0, iou: 1 }, jpeg: { max: 0, mean: 0, score: 0, iou: 1 } };
+  for (const file of files) {
+    const kind = file.endsWith('.png') ? 'png' : 'jpeg';
+    const fig = figures[kind];
+    const live = await gstFrame(file);
+    const ref = { id: 0, ts: 0, ...(await decodeImage(file)) };
+    t.equal(live.width, ref.width, `${file.split('/').pop()}: same size from both decoders`);
+    const roi = findActiveArea(live).rect;
+    for (const s of [cls, resnet]) {
+      const a = preprocess(live, s.manifest.input, roi);
+      const b = preprocessReference(ref, s.manifest.input, roi);
+      // Compare in pixel levels (0…255) whatever the normalisation.
+      const k = 1 / (s.manifest.input.scale / s.manifest.input.std[0]);
+      let max = 0;
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) {
+        const d = Math.abs(a[i] - b[i]) * k;
+        max = Math.max(max, d);
+        sum += d;
+      }
+      fig.max = Math.max(fig.max, max);
+      fig.mean = Math.max(fig.mean, sum / a.length);
+    }
+    const sa = egcProbability((await cls.runTensor(preprocess(live, cls.manifest.input, roi))).logits.data);
+    const sb = egcProbability((await cls.runTensor(preprocessReference(ref, cls.manifest.input, roi))).logits.data);
+    fig.score = Math.max(fig.score, Math.abs(sa - sb));
+    const ma = lesionProbability((await seg.runTensor(preprocess(live, seg.manifest.input, roi))).logits.data, 128 * 128);
+    const mb = lesionProbability((await seg.runTensor(preprocessReference(ref, seg.manifest.input, roi))).logits.data, 128 * 128);
+    let inter = 0;
+    let union = 0;
+    for (let i = 0; i < ma.length; i++) {
+      const x = ma[i] >= 0.5;
+      const y = mb[i] >= 0.5;
+      if (x && y) inter++;
+      if (x || y) union++;
+    }
+    fig.iou = Math.min(fig.iou, union ? inter / union : 1);
+  }
+  for (const [kind, f] of Object.entries(figures)) {
+    t.comment(`${kind}: max |Δ| ${f.max.toFixed(2)} levels, worst mean |Δ| ${f.mean.toFixed(3)} levels, worst |Δscore| ${f.score.toFixed(4)}, worst mask IoU ${f.iou.toFixed(4)}`);
+  }
+  // Lossless frames: the live path (GStreamer's decode and videoconvert, then our resize) is the
+  // reference up to float rounding.
+  t.ok(figures.png.max < 0.01, `PNG: tensors equal (max ${figures.png.max.toFixed(4)} levels)`);
+  t.ok(figures.png.score < 1e-4 && figures.png.iou === 1, 'PNG: identical model outputs');
+  // JPEG: GStreamer (jpegdec → I420 → videoconvert) and libvips decode differently (chroma
+  // upsampling, YCbCr conversion), so colour edges differ by some levels. Stated tolerance below.
+  t.ok(figures.jpeg.mean < 2, `JPEG: mean difference under 2 levels (${figures.jpeg.mean.toFixed(3)})`);
+  t.ok(figures.jpeg.max < 40, `JPEG: largest difference under 40 levels, at colour edges (${figures.jpeg.max.toFixed(2)})`);
+  t.ok(figures.jpeg.score < 0.02, `JPEG: classifier scores within 0.02 (${figures.jpeg.score.toFixed(4)})`);
+  t.ok(figures.jpeg.iou > 0.9, `JPEG: segmenter masks IoU above 0.9 (${figures.jpeg.iou.toFixed(4)})`);
+});
+
+t.test('the fast preprocessing equals the reference exactly on the same pixels', async (t) => {
+  const ref = { id: 0, ts: 0, ...(await decodeImage(files[0])) };
+  const spec = { name: 'x', shape: [1, 3, 97, 131], type: 'float32' as const, layout: 'NCHW' as const, colorOrder: 'BGR' as const, scale: 1 / 255, mean: [0.4, 0.5, 0.6] as [number, number, number], std: [0.2, 0.3, 0.4] as [number, number, number] };
+  const crop = { x: 13, y: 7, width: 201, height: 170 };
+  const a = preprocess(ref, spec, crop);
+  const b = preprocessReference(ref, spec, crop);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  t.ok(max < 1e-4, `float rounding only (${max.toExponential(2)})`);
+});
