@@ -9,6 +9,7 @@ import { registerFeed } from './commands/feed.js';
 import { registerKeys } from './commands/keys.js';
 import { registerFrame } from './commands/frame.js';
 import { registerView } from './view/register-view.js';
+import { registerDoctor } from './commands/doctor.js';
 
 const program = new Command('lumen').description('Lumen Edge: endoscopy AI appliance runtime').showHelpAfterError();
 registerRun(program);
@@ -18,6 +19,7 @@ registerFeed(program);
 registerKeys(program);
 registerFrame(program);
 registerView(program);
+registerDoctor(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isLumenError(err)) {

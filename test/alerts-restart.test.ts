@@ -1,7 +1,7 @@
 import t from 'tap';
 import { LumenClient } from '../runtime/client/client.js';
 import { collectAlerts } from './helpers/alert-run.js';
-import { endpoints, lumen, stop, tempDir, writeConfig } from './helpers/daemon.js';
+import { endpoints, logOnFailure, lumen, stop, tempDir, writeConfig } from './helpers/daemon.js';
 import { shortDemoFeed } from './helpers/feeds.js';
 
 t.test('SIGKILL between alerts and restart: subscribers see every alert exactly once, in order', async (t) => {
@@ -19,6 +19,7 @@ t.test('SIGKILL between alerts and restart: subscribers see every alert exactly 
   let daemon = lumen(['run', '--config', config]);
   t.teardown(async () => {
     for (const c of clients) c.close();
+    logOnFailure(t, daemon);
     await stop(daemon);
   });
 

@@ -3,7 +3,7 @@ import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
 import { generateKeyFiles } from '../runtime/publish/curve-keys.js';
 import { TOPICS } from '../runtime/publish/protocol.js';
 import { curveSupported } from '../runtime/publish/zmq.js';
-import { endpoints, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 
 /** Counts status messages a client receives within `ms`. */
 async function countStatus(client: LumenClient, ms: number): Promise<number> {
@@ -39,6 +39,7 @@ t.test('CURVE: a listed monitor key receives; an unlisted key and a plain socket
     good.close();
     bad.close();
     plain.close();
+    logOnFailure(t, daemon);
     await stop(daemon);
   });
   const status = await waitFor<LumenMessage>(good, (m) => m.topic === TOPICS.status, 60_000, 'status over CURVE');

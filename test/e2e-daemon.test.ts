@@ -1,7 +1,7 @@
 import t from 'tap';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type AlertHeader, type OverlayHeader, type StatusHeader } from '../runtime/publish/protocol.js';
-import { endpoints, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 import { lesionEpisodes, shortDemoFeed } from './helpers/feeds.js';
 
 t.test('lumen run on a short demo feed: status, overlays, one alert per lesion episode, clean SIGTERM', async (t) => {
@@ -20,6 +20,7 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   const daemon = lumen(['run', '--config', config]);
   t.teardown(async () => {
     client.close();
+    logOnFailure(t, daemon);
     await stop(daemon);
   });
 

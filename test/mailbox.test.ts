@@ -2,7 +2,7 @@ import t from 'tap';
 import { Mailbox } from '../runtime/capture/mailbox.js';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type OverlayHeader, type StatusHeader } from '../runtime/publish/protocol.js';
-import { endpoints, lumen, ROOT, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { endpoints, logOnFailure, lumen, ROOT, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 import { writeSlowClassifier } from './helpers/slow-model.js';
 
 t.test('Mailbox keeps only the newest item and counts the rest as dropped', async (t) => {
@@ -35,6 +35,7 @@ t.test('a model slower than the feed: frames are dropped and frame age stays bou
   const daemon = lumen(['run', '--config', config]);
   t.teardown(async () => {
     client.close();
+    logOnFailure(t, daemon);
     await stop(daemon);
   });
   const ages: number[] = [];

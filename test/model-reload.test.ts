@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 import { copyBundle } from './helpers/bundles.js';
-import { endpoints, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 
 t.test('a refused bundle never replaces the running one (SIGHUP reload)', async (t) => {
   const dir = tempDir();
@@ -21,6 +21,7 @@ t.test('a refused bundle never replaces the running one (SIGHUP reload)', async 
   const client = new LumenClient(ep);
   t.teardown(async () => {
     client.close();
+    logOnFailure(t, daemon);
     await stop(daemon);
   });
   const isStatus = (m: LumenMessage): m is { topic: typeof TOPICS.status; header: StatusHeader } => m.topic === TOPICS.status;

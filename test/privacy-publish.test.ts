@@ -6,7 +6,7 @@ import type { Rect } from '../runtime/frame.js';
 import { TOPICS, type FrameHeader, type OverlayHeader } from '../runtime/publish/protocol.js';
 import { findBurnedInText } from '../runtime/roi/privacy.js';
 import { decodeImage } from '../runtime/util/image-codec.js';
-import { endpoints, lumen, SHARED_DATA, stop, tempDir, writeConfig } from './helpers/daemon.js';
+import { endpoints, logOnFailure, lumen, SHARED_DATA, stop, tempDir, writeConfig } from './helpers/daemon.js';
 import { luma, plantText, stillFeed } from './helpers/still-feed.js';
 
 interface Published {
@@ -15,7 +15,7 @@ interface Published {
 }
 
 /** Runs the daemon on a still feed with the given privacy masks; returns one preview and one overlay. */
-async function publishedFor(t: Tap.Test, img: { width: number; height: number; data: Uint8Array }, masks: Rect[]): Promise<Published> {
+async function publishedFor(t: Parameters<Parameters<typeof import("tap").default.test>[1]>[0], img: { width: number; height: number; data: Uint8Array }, masks: Rect[]): Promise<Published> {
   const dir = tempDir();
   const video = await stillFeed(dir, img);
   const ep = await endpoints();
@@ -30,6 +30,7 @@ async function publishedFor(t: Tap.Test, img: { width: number; height: number; d
   const client = new LumenClient({ ...ep, topics: [TOPICS.frame, TOPICS.overlay] });
   t.teardown(async () => {
     client.close();
+    logOnFailure(t, daemon);
     await stop(daemon);
   });
   const got: Partial<Published> = {};

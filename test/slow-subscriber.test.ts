@@ -4,7 +4,7 @@ import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
 import { makeFeed } from '../runtime/feed/make-feed.js';
 import { TOPICS } from '../runtime/publish/protocol.js';
 import { collectAlerts } from './helpers/alert-run.js';
-import { endpoints, lumen, stop, tempDir, writeConfig } from './helpers/daemon.js';
+import { endpoints, logOnFailure, lumen, stop, tempDir, writeConfig } from './helpers/daemon.js';
 
 t.test('a slow subscriber past its high-water mark loses overlays but no alert', async (t) => {
   const dir = tempDir();
@@ -23,6 +23,7 @@ t.test('a slow subscriber past its high-water mark loses overlays but no alert',
   t.teardown(async () => {
     watcher.close();
     slow.close();
+    logOnFailure(t, daemon);
     await stop(daemon);
   });
   const seen = collectAlerts(watcher);

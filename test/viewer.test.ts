@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { createLogger } from '../runtime/log.js';
 import { ViewServer } from '../runtime/view/view-server.js';
-import { endpoints, freePort, lumen, ROOT, stop, tempDir, writeConfig, type Child } from './helpers/daemon.js';
+import { endpoints, freePort, logOnFailure, lumen, ROOT, stop, tempDir, writeConfig, type Child } from './helpers/daemon.js';
 import { shortDemoFeed } from './helpers/feeds.js';
 
 // Debian's Chromium (apt-get install chromium); the machine has no network: never download one.
@@ -187,6 +187,7 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   t.teardown(async () => {
     await browser?.close().catch(() => {});
     await view.close();
+    logOnFailure(t, daemon);
     await stop(daemon);
   });
 

@@ -11,13 +11,13 @@ const prob = z.number().min(0).max(1);
 const Capture = z.strictObject({
   /** Template name from pipelines/ (default: the demo feed). */
   pipeline: z.string().default('demo'),
-  /** Template parameters, e.g. { device: /dev/video0 }. */
-  params: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({ location: DEMO_FEED }),
+  /** Template parameters, e.g. { device: /dev/video0 }; the demo's location defaults to the built-in feed. */
+  params: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
   /** Restart the source at end of stream (demo and looping replays). */
   loop: z.boolean().default(true),
   /** How long to wait for the first frame, ms. */
   readyTimeoutMs: ms.default(20000),
-});
+}).transform((c) => (c.pipeline === 'demo' && !c.params.location ? { ...c, params: { ...c.params, location: DEMO_FEED } } : c));
 
 const Inference = z.strictObject({
   /** Execution providers, tried in order. */
@@ -123,6 +123,27 @@ const Publish = z.strictObject({
     .prefault({}),
 });
 
+/** Health sampling and the degrade policy (docs/operations.md). */
+const Health = z.strictObject({
+  sampleIntervalMs: ms.default(2000),
+  degrade: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Shed work when the hottest sensor is above this, °C. */
+      tempHighC: z.number().default(85),
+      tempClearC: z.number().default(78),
+      /** Shed work when p99 capture-to-publish latency is above this, ms. */
+      latencyHighMs: z.number().positive().default(400),
+      latencyClearMs: z.number().positive().default(200),
+      /** Readings over a limit before each step (and clear before each recovery). */
+      holdSamples: z.number().int().min(1).default(3),
+      maxLevel: z.number().int().min(0).max(3).default(3),
+    })
+    .refine((d) => d.tempClearC < d.tempHighC, { message: 'tempClearC must be below tempHighC', path: ['tempClearC'] })
+    .refine((d) => d.latencyClearMs < d.latencyHighMs, { message: 'latencyClearMs must be below latencyHighMs', path: ['latencyClearMs'] })
+    .prefault({}),
+});
+
 const State = z.strictObject({
   /** Alert journal and sequence numbers. */
   dir: z.string().default(STATE_DIR),
@@ -138,6 +159,7 @@ export const ConfigSchema = z.strictObject({
   overlay: Overlay.prefault({}),
   publish: Publish.prefault({}),
   state: State.prefault({}),
+  health: Health.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

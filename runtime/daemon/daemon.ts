@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { LumenError, messageOf } from '../errors.js';
@@ -17,6 +18,7 @@ import { applyPrivacyMask } from '../roi/privacy.js';
 import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
 import { FrameProcessor, type ProcessedFrame } from './frame-processor.js';
 import { RollingStats } from './stats.js';
+import { Operations, type WorkShare } from './operations.js';
 
 const RESTART_DELAY_MS = 2000;
 const TRANSPARENT = [0, 0, 0, 0] as const;
@@ -41,6 +43,11 @@ export class Daemon {
   /** Sessions opened by a reload, swapped in between two frames. */
   private pendingSwap: ModelSession[] | null = null;
   private lastReload: { at: number; ok: boolean; code?: string; message?: string } | undefined;
+  private ops: Operations | null = null;
+  private classifierEvery = 1;
+  private taken = 0;
+  /** Frames skipped by the degrade policy (classifier at a reduced rate). */
+  private shed = 0;
 
   private constructor(
     private readonly config: Readonly<Config>,
@@ -74,13 +81,28 @@ export class Daemon {
     const d = new Daemon(config, log, journal, publisher, makeProcessor(config, sessions), sessions);
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
+      d.ops = await Operations.start(
+        { sampleIntervalMs: config.health.sampleIntervalMs, diskPaths: [config.state.dir, config.inference.tensorrt.engineCacheDir].filter((p) => existsSync(p)), degrade: config.health.degrade },
+        log,
+        () => (d.processed > 0 ? d.stats.percentiles('total').p99 : null),
+        (share) => d.applyShare(share),
+      );
       await d.openCapture();
     } catch (err) {
       await d.stop();
       throw err;
     }
     d.loopDone = d.loop();
+    await d.ops.ready(`capture ${config.capture.pipeline} live; models ${sessions.map((s) => s.manifest.id).join(', ')}`);
     return d;
+  }
+
+  /** The degrade policy changed how much work each frame gets. */
+  private applyShare(share: WorkShare): void {
+    this.classifierEvery = share.classifierEvery;
+    this.processor.settings.segmenterEvery = share.segmenterEvery;
+    this.state = share.level > 0 ? 'degraded' : 'running';
+    void this.publishStatus();
   }
 
   private async openCapture(): Promise<void> {
@@ -89,7 +111,7 @@ export class Daemon {
       { pipelinesDir: PIPELINES_DIR, template: c.pipeline, params: c.params, mode: 'live', loop: c.loop, readyTimeoutMs: c.readyTimeoutMs },
       this.log,
     );
-    this.state = 'running';
+    this.state = (this.ops?.share.level ?? 0) > 0 ? 'degraded' : 'running';
     this.lastError = undefined;
     this.log.info({ pipeline: c.pipeline }, 'capture live');
   }
@@ -106,7 +128,14 @@ export class Daemon {
           this.lastError = 'capture source ended';
           break;
         }
+        // Under the degrade policy the classifier runs on every n-th frame only.
+        if (this.taken++ % this.classifierEvery !== 0) {
+          this.shed++;
+          this.ops?.frameDone();
+          continue;
+        }
         await this.handle(await this.processor.process(frame));
+        this.ops?.frameDone();
         if (this.pendingSwap) await this.swapSessions(this.pendingSwap);
       } catch (err) {
         if (this.stopping) break;
@@ -147,7 +176,9 @@ export class Daemon {
     this.pendingSwap = null;
     const old = this.sessions;
     this.sessions = fresh;
+    const every = this.processor.settings.segmenterEvery;
     this.processor = makeProcessor(this.config, fresh);
+    this.processor.settings.segmenterEvery = every;
     await Promise.all(old.map((s) => s.close()));
     this.log.info({ models: fresh.map((s) => `${s.manifest.id}@${s.manifest.version}`) }, 'models reloaded');
   }
@@ -240,6 +271,8 @@ export class Daemon {
       pipeline: this.config.capture.pipeline,
       ...(this.lastReload ? { modelReload: this.lastReload } : {}),
       runtime: RUNTIME_INFO,
+      shed: this.shed,
+      ...(this.ops?.statusFields() ?? {}),
       uptimeS: Math.round((now - this.startedAt) / 1000),
       ...(this.lastError ? { error: this.lastError } : {}),
     };
@@ -258,6 +291,8 @@ export class Daemon {
     this.capture?.close();
     await this.loopDone;
     this.state = 'stopping';
+    await this.ops?.stopping();
+    this.ops?.close();
     await this.publishStatus();
     await Promise.all([...this.sessions, ...(this.pendingSwap ?? [])].map((s) => s.close()));
     await this.publisher.close();
@@ -266,7 +301,8 @@ export class Daemon {
   }
 }
 
-function makeProcessor(config: Readonly<Config>, sessions: ModelSession[]): FrameProcessor {
+/** The per-frame stages for these sessions, configured as the live daemon runs them. */
+export function makeProcessor(config: Readonly<Config>, sessions: ModelSession[]): FrameProcessor {
   return new FrameProcessor(sessions[0], sessions[1], {
     segmentAbove: config.inference.segmentAbove,
     maskThreshold: config.overlay.maskThreshold,
@@ -288,7 +324,8 @@ async function curveOptions(config: Readonly<Config>) {
   return { secretKey: pair.secretKey, allowedClients: new Set(await Promise.all(c.allowedClients.map(loadPublicKey))) };
 }
 
-async function sessionOptions(config: Readonly<Config>): Promise<SessionOptions> {
+/** Session options (providers, TensorRT settings, trusted keys) from the config. */
+export async function sessionOptions(config: Readonly<Config>): Promise<SessionOptions> {
   const inf = config.inference;
   const trustedKeys = await Promise.all(inf.trustedKeys.map((p) => readFile(p, 'utf8')));
   return {

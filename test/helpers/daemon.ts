@@ -61,6 +61,11 @@ export function lumen(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   return { proc, stdout: () => out, stderr: () => err, exited };
 }
 
+/** In a teardown: prints the end of the child's log when the test failed, so CI shows why. */
+export function logOnFailure(t: { passing(): boolean; comment(...m: unknown[]): void }, c: Child, what = 'daemon'): void {
+  if (!t.passing()) t.comment(`${what} stderr (last 3000 chars):\n${c.stderr().slice(-3000)}`);
+}
+
 /** Sends SIGTERM (then SIGKILL after `graceMs`) and waits for the exit. */
 export async function stop(c: Child, graceMs = 5000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
   if (c.proc.exitCode !== null || c.proc.signalCode !== null) {

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { loadConfig, parseConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { DEMO_FEED } from '../config/paths.js';
+import { runChecks } from '../doctor/checks.js';
+import { selftest } from '../doctor/selftest.js';
+import { messageOf } from '../errors.js';
+import { createLogger } from '../log.js';
+
+async function configFrom(path?: string): Promise<{ config: Readonly<Config> | null; error: string | null }> {
+  try {
+    return { config: path ? await loadConfig(path) : parseConfig({}, 'built-in default'), error: null };
+  } catch (err) {
+    return { config: null, error: messageOf(err) };
+  }
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check everything the appliance needs; exit 1 if anything FAILs')
+    .option('-c, --config <file>', 'config file (default: the built-in one)')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { config?: string; json?: boolean }) => {
+      const { config, error } = await configFrom(o.config);
+      const checks = await runChecks(config, error);
+      const failed = checks.some((c) => c.verdict === 'FAIL');
+      if (o.json) process.stdout.write(JSON.stringify({ ok: !failed, checks }, null, 2) + '\n');
+      else {
+        for (const c of checks) process.stdout.write(`${c.verdict.padEnd(4)} ${c.name.padEnd(18)} ${c.detail}${c.action ? `\n     ${''.padEnd(18)} → ${c.action}` : ''}\n`);
+        process.stdout.write(failed ? 'doctor: FAIL\n' : 'doctor: OK\n');
+      }
+      process.exitCode = failed ? 1 : 0;
+    });
+  program
+    .command('selftest')
+    .description('run the installed models over the demo feed and check that its lesions raise alerts')
+    .option('-c, --config <file>', 'config file (default: the built-in one)')
+    .option('--feed <file>', 'feed with annotations beside it', DEMO_FEED)
+    .action(async (o: { config?: string; feed: string }) => {
+      const { config, error } = await configFrom(o.config);
+      if (!config) {
+        process.stdout.write(`FAIL config: ${error}\nselftest: FAIL\n`);
+        process.exitCode = 1;
+        return;
+      }
+      try {
+        const r = await selftest(config, o.feed, createLogger('selftest', 'warn'));
+        process.stdout.write(r.lines.join('\n') + `\nselftest: ${r.ok ? 'OK' : 'FAIL'}\n`);
+        process.exitCode = r.ok ? 0 : 1;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        process.stdout.write(`FAIL ${code ? `${code}: ` : ''}${messageOf(err)}\nselftest: FAIL\n`);
+        process.exitCode = 1;
+      }
+    });
+}
