@@ -51,6 +51,6 @@ t.test('lumen selftest raises an alert on each demo lesion, and fails on a corru
   truncateSync(join(bad, 'model.onnx'), 1000);
   const broken = writeConfig(dir, { inference: { segmenter: bad } }, 'broken.json');
   const d = lumen(['selftest', '--config', broken]);
-  t.equal((await d.exited).code, 1);
+  t.equal((await d.exited).code, 2, 'exit 2: the models could not run');
   t.match(d.stdout(), /FAIL BUNDLE_HASH/);
 });

@@ -34,14 +34,14 @@ export function registerDoctor(program: Command): void {
     });
   program
     .command('selftest')
-    .description('run the installed models over the demo feed and check that its lesions raise alerts')
+    .description('run the installed models over the demo feed and check that its lesions raise alerts (exit 1: missed; 2: could not run)')
     .option('-c, --config <file>', 'config file (default: the built-in one)')
     .option('--feed <file>', 'feed with annotations beside it', DEMO_FEED)
     .action(async (o: { config?: string; feed: string }) => {
       const { config, error } = await configFrom(o.config);
       if (!config) {
         process.stdout.write(`FAIL config: ${error}\nselftest: FAIL\n`);
-        process.exitCode = 1;
+        process.exitCode = 2;
         return;
       }
       try {
@@ -51,7 +51,7 @@ export function registerDoctor(program: Command): void {
       } catch (err) {
         const code = (err as { code?: string }).code;
         process.stdout.write(`FAIL ${code ? `${code}: ` : ''}${messageOf(err)}\nselftest: FAIL\n`);
-        process.exitCode = 1;
+        process.exitCode = 2;
       }
     });
 }

@@ -19,6 +19,7 @@ import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
 import { FrameProcessor, type ProcessedFrame } from './frame-processor.js';
 import { RollingStats } from './stats.js';
 import { Operations, type WorkShare } from './operations.js';
+import { SdNotifier } from '../health/sd-notify.js';
 
 const RESTART_DELAY_MS = 2000;
 const TRANSPARENT = [0, 0, 0, 0] as const;
@@ -68,8 +69,13 @@ export class Daemon {
       throw err;
     });
     const sessions: ModelSession[] = [];
+    const notifier = SdNotifier.fromEnv();
     try {
-      const opts = await sessionOptions(config);
+      const opts = {
+        ...(await sessionOptions(config)),
+        // Keep systemd waiting while TensorRT builds engines, before capture starts.
+        onPreparing: (model: string, s: number) => void notifier?.extendTimeout(60_000, `building TensorRT engine for ${model} (${s} s)`).catch(() => {}),
+      };
       sessions.push(await ModelSession.open(config.inference.classifier, opts, log));
       sessions.push(await ModelSession.open(config.inference.segmenter, opts, log));
     } catch (err) {
@@ -82,6 +88,7 @@ export class Daemon {
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
       d.ops = await Operations.start(
+        notifier,
         { sampleIntervalMs: config.health.sampleIntervalMs, diskPaths: [config.state.dir, config.inference.tensorrt.engineCacheDir].filter((p) => existsSync(p)), degrade: config.health.degrade },
         log,
         () => (d.processed > 0 ? d.stats.percentiles('total').p99 : null),

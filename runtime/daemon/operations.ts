@@ -50,11 +50,11 @@ export class Operations {
         : null;
   }
 
-  static async start(settings: OperationsSettings, log: Logger, latencyP99: () => number | null, onShare: (share: WorkShare) => void): Promise<Operations> {
+  static async start(notifier: SdNotifier | null, settings: OperationsSettings, log: Logger, latencyP99: () => number | null, onShare: (share: WorkShare) => void): Promise<Operations> {
     const sampler = await HealthSampler.create({ diskPaths: settings.diskPaths });
     const { enabled, ...limits } = settings.degrade;
     const policy = enabled ? new DegradePolicy(limits) : null;
-    const ops = new Operations(settings, log, sampler, policy, SdNotifier.fromEnv(), latencyP99, onShare);
+    const ops = new Operations(settings, log, sampler, policy, notifier, latencyP99, onShare);
     ops.timer = setInterval(() => void ops.sample(), settings.sampleIntervalMs);
     await ops.sample();
     return ops;

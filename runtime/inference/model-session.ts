@@ -10,6 +10,8 @@ export interface SessionOptions {
   providers: readonly ProviderName[];
   settings: ProviderSettings;
   trust: TrustPolicy;
+  /** Called every 10 s while a TensorRT model is being prepared (e.g. to extend systemd's start timeout). */
+  onPreparing?: (model: string, elapsedS: number) => void;
 }
 
 export type ModelOutputs = Record<string, { data: Float32Array; dims: number[] }>;
@@ -35,7 +37,11 @@ export class ModelSession {
     // runs before capture starts, never inside the live loop.
     const started = Date.now();
     const ticker = opts.providers[0] === 'tensorrt'
-      ? setInterval(() => log.info({ model: bundle.manifest.id, elapsedS: Math.round((Date.now() - started) / 1000) }, 'preparing model (a TensorRT engine build can take minutes)'), 10_000)
+      ? setInterval(() => {
+          const elapsedS = Math.round((Date.now() - started) / 1000);
+          log.info({ model: bundle.manifest.id, elapsedS }, 'preparing model (a TensorRT engine build can take minutes)');
+          opts.onPreparing?.(bundle.manifest.id, elapsedS);
+        }, 10_000)
       : undefined;
     try {
       const { session, attempts } = await OrtSession.create(bundle.onnx, opts.providers, opts.settings, log, bundle.manifest.id);
