@@ -44,7 +44,7 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   );
 
   t.ok(statuses.length >= 2, 'status arrives repeatedly');
-  const running = statuses.find((s) => s.state === 'running')!;
+  const running = statuses.filter((s) => s.state === 'running').at(-1)!;
   t.same(running.providers, { classifier: 'cpu', segmenter: 'cpu' }, 'status reports the provider in use');
   t.ok(running.models.some((m) => m.id === 'ref-classifier'), 'status reports the model versions');
   t.ok(running.latencyMs.classify, 'status carries per-stage latency');

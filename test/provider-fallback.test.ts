@@ -16,6 +16,15 @@ t.test('tensorrt first on a machine without its libraries ends on cpu, each fail
   t.match(s.attempts[0].reason, /Failed to load shared library/, 'the TensorRT failure names the missing library');
 });
 
+t.test('webgpu sits in the chain like the others: without an adapter it falls back to cpu', async (t) => {
+  const s = await ModelSession.open(`${ROOT}models/ref-segmenter`, { providers: ['webgpu', 'cpu'], settings, trust }, log);
+  t.teardown(() => s.close());
+  t.equal(s.provider, 'cpu');
+  t.equal(s.attempts[0].provider, 'webgpu');
+  t.equal(s.attempts[0].ok, false);
+  t.match(s.attempts[0].reason, /adapter/i, `the reason names the missing adapter: ${s.attempts[0].reason}`);
+});
+
 t.test('a chain with no working provider is refused with PROVIDER_UNAVAILABLE', async (t) => {
   await t.rejects(
     ModelSession.open(`${ROOT}models/ref-classifier`, { providers: ['tensorrt', 'cuda'], settings, trust }, log),

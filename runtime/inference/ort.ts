@@ -3,7 +3,8 @@
  * - the binding passes only `deviceId` to the TensorRT and CUDA providers; the TensorRT
  *   provider still reads its ORT_TENSORRT_* environment variables, so that is how fp16, the
  *   engine cache and the timing cache reach it from JavaScript;
- * - the npm package bundles the CPU and WebGPU providers; CUDA and TensorRT need provider
+ * - the npm package bundles the CPU and WebGPU providers (WebGPU takes no deviceId, and without
+ *   a Vulkan adapter it fails with "Failed to get a WebGPU adapter"); CUDA and TensorRT need provider
  *   libraries beside the binding, and without them session creation throws
  *   "Failed to load shared library";
  * - a failed provider is not retried inside ORT: the chain is ours.
@@ -61,7 +62,7 @@ export function tensorrtEnv(s: ProviderSettings['tensorrt']): Record<string, str
 }
 
 // A model that ORT cannot parse fails the same way on every provider: stop the chain.
-const MODEL_FAULT = /protobuf parsing failed|load model|invalid model|model_path|ModelProto|graph|No graph/i;
+const MODEL_FAULT = /protobuf parsing failed|load model|invalid model|ModelProto/i;
 
 /** One ONNX Runtime session on one provider. */
 export class OrtSession {
@@ -91,7 +92,8 @@ export class OrtSession {
         if (provider === 'tensorrt') {
           for (const [k, v] of Object.entries(tensorrtEnv(settings.tensorrt))) process.env[k] ??= v;
         }
-        const ep = provider === 'cpu' ? 'cpu' : { name: provider, deviceId: settings.deviceId };
+        // The WebGPU provider refuses options it does not know, deviceId among them.
+        const ep = provider === 'cpu' || provider === 'webgpu' ? provider : { name: provider, deviceId: settings.deviceId };
         const session = await ort.InferenceSession.create(model, {
           executionProviders: [ep as never],
           graphOptimizationLevel: 'all',
