@@ -88,7 +88,7 @@ async function realFrames(): Promise<{ name: string; frame: Frame; area: ActiveA
 t.test('DEFAULT_QUALITY_THRESHOLDS is frozen and complete', async (t) => {
   t.ok(Object.isFrozen(DEFAULT_QUALITY_THRESHOLDS));
   t.same(Object.keys(DEFAULT_QUALITY_THRESHOLDS).sort(),
-    ['maxDarkFraction', 'maxOverexposedFraction', 'maxSpecularFraction', 'minMeanLuma', 'minSharpness']);
+    ['maxDarkFraction', 'maxOverexposedFraction', 'maxSpeckleFraction', 'maxSpecularFraction', 'minMeanLuma', 'minSharpness']);
 });
 
 t.test('real frames pass; dark, blown-out, blurred and bubble-covered copies are gated', async (t) => {

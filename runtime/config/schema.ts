@@ -82,6 +82,7 @@ const Quality = z.strictObject({
   maxOverexposedFraction: prob.default(Q.maxOverexposedFraction),
   minSharpness: z.number().min(0).default(Q.minSharpness),
   maxSpecularFraction: prob.default(Q.maxSpecularFraction),
+  maxSpeckleFraction: prob.default(Q.maxSpeckleFraction),
 });
 
 const Overlay = z.strictObject({

@@ -20,10 +20,15 @@ export interface QualityScores {
   readonly sharpness: number;
   /** Share of cells that are near-white but not part of a large clipped patch: specular glints, bubbles, froth. */
   readonly specularFraction: number;
+  /**
+   * Share of coarse cells (about 50 across the ROI) holding any near-white pixel: highlights
+   * spread over the whole view, as bubble rims and froth draw them, rather than a few glints.
+   */
+  readonly speckleFraction: number;
 }
 
 /** Reasons a frame is gated; published as they are. */
-export type QualityReason = 'no-picture' | 'dark' | 'overexposed' | 'blurred' | 'specular';
+export type QualityReason = 'no-picture' | 'dark' | 'overexposed' | 'blurred' | 'specular' | 'bubbles';
 
 /** Limits of the gate; a frame is gated when any limit is crossed. Defaults in DEFAULT_QUALITY_THRESHOLDS. */
 export interface QualityThresholds {
@@ -37,6 +42,8 @@ export interface QualityThresholds {
   readonly minSharpness: number;
   /** Most share of glint and bubble cells, 0–1; default 0.12. */
   readonly maxSpecularFraction: number;
+  /** Most share of coarse cells with a near-white pixel, 0–1; default 0.22. */
+  readonly maxSpeckleFraction: number;
 }
 
 /**
@@ -69,6 +76,13 @@ export const DEFAULT_QUALITY_THRESHOLDS: Readonly<QualityThresholds> = Object.fr
    * Real frames here, wet mucosa with many glints included: at most 6 %.
    */
   maxSpecularFraction: 0.12,
+  /**
+   * More than 22 % of the view (in cells about 1/50 of it wide) holding a white highlight: bubbles
+   * or froth spread over the picture. Real frames here: at most 15 % (wet mucosa with glints);
+   * the generator's bubble frames: 28–32 %. Ring-shaped bubble rims hardly move the specular
+   * share above, which counts mostly-white cells; this counts where highlights are.
+   */
+  maxSpeckleFraction: 0.22,
 });
 
 /** Result of evaluateQuality. */
@@ -84,6 +98,10 @@ export const DARK_CELL_LUMA = 35;
 /** Cell mean luma (0–255) at or above which a cell counts as clipped. */
 export const CLIPPED_LUMA = 230;
 const GRID_CELLS = 256;
+/** Analysis cells per coarse cell (per side) for the speckle share: about 50 across. */
+const SPECKLE_GROUP = 5;
+/** Smallest channel (0–255) of a pixel that counts as a white highlight. */
+const WHITE_LEVEL = 200;
 /** Least thickness of a clipped patch, as a share of the ROI's longer side, to count as overexposure rather than glare. */
 const LARGE_BLOB = 0.08;
 /** Cells pooled per side before measuring sharpness. */
@@ -106,11 +124,12 @@ export function evaluateQuality(
   if (scores.overexposedFraction > th.maxOverexposedFraction) reasons.push('overexposed');
   if (scores.sharpness < th.minSharpness) reasons.push('blurred');
   if (scores.specularFraction > th.maxSpecularFraction) reasons.push('specular');
+  if (scores.speckleFraction > th.maxSpeckleFraction) reasons.push('bubbles');
   return { scores, gated: reasons.length > 0, reasons };
 }
 
 const EMPTY_SCORES: QualityScores = Object.freeze({
-  meanLuma: 0, darkFraction: 1, overexposedFraction: 0, sharpness: 0, specularFraction: 0,
+  meanLuma: 0, darkFraction: 1, overexposedFraction: 0, sharpness: 0, specularFraction: 0, speckleFraction: 0,
 });
 
 function clipRect(r: Rect, W: number, H: number): Rect {
@@ -192,6 +211,7 @@ function scoreFrame(frame: Frame, rect: Rect, area: ActiveArea | null): QualityS
     overexposedFraction: largeClipped / nCells,
     sharpness: sharpnessOf(mean, white, valid, bright, gw, gh),
     specularFraction: small / nCells,
+    speckleFraction: speckleOf(white, valid, gw, gh),
   };
 }
 
@@ -265,4 +285,28 @@ function squareFilter(m: Uint8Array, w: number, h: number, rad: number, all: boo
     }
   }
   return out;
+}
+
+/** Share of coarse cells (SPECKLE_GROUP² analysis cells) in the picture whose whitest pixel is white. */
+function speckleOf(white: Uint8Array, valid: Uint8Array, gw: number, gh: number): number {
+  const cw = Math.ceil(gw / SPECKLE_GROUP);
+  const ch = Math.ceil(gh / SPECKLE_GROUP);
+  const any = new Uint8Array(cw * ch);
+  const hit = new Uint8Array(cw * ch);
+  for (let y = 0; y < gh; y++) {
+    for (let x = 0; x < gw; x++) {
+      const c = y * gw + x;
+      if (!valid[c]) continue;
+      const k = Math.floor(y / SPECKLE_GROUP) * cw + Math.floor(x / SPECKLE_GROUP);
+      any[k] = 1;
+      if (white[c] >= WHITE_LEVEL) hit[k] = 1;
+    }
+  }
+  let n = 0;
+  let h = 0;
+  for (let k = 0; k < any.length; k++) {
+    n += any[k];
+    h += hit[k];
+  }
+  return n ? h / n : 0;
 }
