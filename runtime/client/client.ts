@@ -70,7 +70,8 @@ export class LumenClient {
 
   async *[Symbol.asyncIterator](): AsyncIterator<LumenMessage> {
     if (this.lastAlertSeq !== undefined && this.opts.historyEndpoint) {
-      for (const h of await this.history(this.lastAlertSeq)) yield* this.deliver(h, true);
+      // A daemon not up yet is no reason to fail: the first status heartbeat repeats the catch-up.
+      for (const h of await this.history(this.lastAlertSeq).catch(() => [] as AlertHeader[])) yield* this.deliver(h, true);
     }
     try {
       for await (const frames of this.sub) {
