@@ -6,14 +6,10 @@ import type { Frame, Rect } from '../runtime/frame.js';
 import { findActiveArea, spanAt } from '../runtime/roi/active-area.js';
 import { RoiTracker, mapToFrame, mapToModel } from '../runtime/roi/roi-tracker.js';
 import { findBurnedInText } from '../runtime/roi/privacy.js';
+import { drawText, loadFrame, makeFrame, rng } from './helpers/synthetic-frames.js';
 
 // The real frames stay in the shared data folder; the project never copies them.
 const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
-
-async function loadFrame(file: string): Promise<Frame> {
-  const { data, info } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { id: 0, ts: 0, width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-}
 
 /** Lesion-mask pixels (grey ≥ 128: Kvasir masks are JPEG, CVC masks carry faint grey values). */
 async function loadMask(file: string): Promise<{ width: number; height: number; on: (x: number, y: number) => boolean }> {
@@ -23,66 +19,6 @@ async function loadMask(file: string): Promise<{ width: number; height: number; 
 
 function contains(r: Rect, x: number, y: number): boolean {
   return x >= r.x && y >= r.y && x < r.x + r.width && y < r.y + r.height;
-}
-
-// ---------- synthetic frames: textured pink picture on black, with text-like glyphs ----------
-
-const FONT: Record<string, string[]> = {
-  '0': ['01110', '10001', '10011', '10101', '11001', '10001', '01110'],
-  '1': ['00100', '01100', '00100', '00100', '00100', '00100', '01110'],
-  '2': ['01110', '10001', '00001', '00010', '00100', '01000', '11111'],
-  '3': ['11110', '00001', '00001', '01110', '00001', '00001', '11110'],
-  '4': ['00010', '00110', '01010', '10010', '11111', '00010', '00010'],
-  '5': ['11111', '10000', '11110', '00001', '00001', '10001', '01110'],
-  '6': ['00110', '01000', '10000', '11110', '10001', '10001', '01110'],
-  '/': ['00001', '00010', '00010', '00100', '01000', '01000', '10000'],
-  ':': ['00000', '01100', '01100', '00000', '01100', '01100', '00000'],
-  'C': ['01110', '10001', '10000', '10000', '10000', '10001', '01110'],
-  'V': ['10001', '10001', '10001', '10001', '10001', '01010', '00100'],
-  'P': ['11110', '10001', '10001', '11110', '10000', '10000', '10000'],
-};
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
-}
-
-/** A frame whose picture is where inside(x, y) holds: pink mucosa-like texture with noise; black (0–5) elsewhere. */
-function makeFrame(width: number, height: number, inside: (x: number, y: number) => boolean, seed = 1): Frame {
-  const data = new Uint8Array(width * height * 4);
-  const rand = rng(seed);
-  const c = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 4;
-      data[i + 3] = 255;
-      if (!inside(x, y)) { const n = Math.floor(rand() * 6); data[i] = n; data[i + 1] = n; data[i + 2] = n; continue; }
-      const tex = Math.sin(x / 13) * Math.cos(y / 17) + 0.5 * Math.sin((x + y) / 7);
-      const n = (rand() - 0.5) * 20;
-      data[i] = c(190 + 30 * tex + n); data[i + 1] = c(100 + 25 * tex + n); data[i + 2] = c(95 + 20 * tex + n);
-    }
-  }
-  return { id: 0, ts: 0, width, height, data };
-}
-
-/** Draws white 5×7 glyphs at scale s with a 1-px black outline, as a processor's OSD does; returns the box. */
-function drawText(f: Frame, text: string, x0: number, y0: number, s: number): Rect {
-  const paint = (x: number, y: number, v: number): void => {
-    if (x < 0 || y < 0 || x >= f.width || y >= f.height) return;
-    const i = (y * f.width + x) * 4;
-    f.data[i] = v; f.data[i + 1] = v; f.data[i + 2] = v;
-  };
-  const px: [number, number][] = [];
-  for (let k = 0; k < text.length; k++) {
-    const g = FONT[text[k]];
-    if (!g) continue;
-    for (let r = 0; r < 7; r++) for (let c = 0; c < 5; c++) if (g[r][c] === '1') {
-      for (let yy = 0; yy < s; yy++) for (let xx = 0; xx < s; xx++) px.push([x0 + k * 6 * s + c * s + xx, y0 + r * s + yy]);
-    }
-  }
-  for (const [x, y] of px) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) paint(x + dx, y + dy, 8);
-  for (const [x, y] of px) paint(x, y, 245);
-  return { x: x0 - 1, y: y0 - 1, width: text.length * 6 * s - s + 2, height: 7 * s + 2 };
 }
 
 function fillRect(f: Frame, r: Rect, rgb: [number, number, number]): void {
