@@ -47,6 +47,9 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   const running = statuses.filter((s) => s.state === 'running').at(-1)!;
   t.same(running.providers, { classifier: 'cpu', segmenter: 'cpu' }, 'status reports the provider in use');
   t.ok(running.models.some((m) => m.id === 'ref-classifier'), 'status reports the model versions');
+  const attempts = (running.providerAttempts as Record<string, { provider: string; ok: boolean; reason?: string }[]>)['ref-classifier'];
+  t.same(attempts.map((a) => [a.provider, a.ok]), [['tensorrt', false], ['cuda', false], ['cpu', true]], 'status shows the fallback: tensorrt and cuda failed, cpu in use');
+  t.match(attempts[0].reason, /Failed to load shared library/);
   t.ok(running.latencyMs.classify, 'status carries per-stage latency');
   t.ok(overlays.length > feed.parsed.frameCount * 0.8, `overlays for most frames (${overlays.length}/${feed.parsed.frameCount})`);
   t.ok(overlays.every((o, i) => i === 0 || o.seq > overlays[i - 1].seq), 'overlay seq increases');
