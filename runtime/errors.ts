@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   PIPELINE_START: 'GStreamer could not start the pipeline: read the GStreamer message for the cause.',
   PIPELINE_RUNTIME: 'The pipeline failed while running: check the source (device, cable, file).',
   FEED_INVALID: 'The feed file or its annotations are malformed: regenerate or fix the named entry.',
+  QA_BASELINE: 'The QA baseline file is malformed: fix the named metric or key (docs/qa.md).',
   BUNDLE_MISSING: 'A model bundle file is missing: build or install the bundle.',
   BUNDLE_MANIFEST: 'The bundle manifest is malformed: fix the named field.',
   BUNDLE_TASK: 'The bundle declares an unknown task: use classify or segment.',

@@ -25,14 +25,15 @@ export function registerFeed(program: Command): void {
     .option('--size <WxH>', 'frame size', '1280x720')
     .option('--fps <f>', 'frame rate', '30')
     .option('--demo', 'lesion episodes only, on the demo schedule')
-    .action(async (o: { out: string; seconds: string; seed: string; size: string; fps: string; demo?: boolean }) => {
+    .option('--no-osd', 'no burned-in on-screen text (patient data, clock, settings)')
+    .action(async (o: { out: string; seconds: string; seed: string; size: string; fps: string; demo?: boolean; osd: boolean }) => {
       const { width, height } = size(o.size);
       const fps = Math.round(positive('--fps', o.fps));
       const seconds = positive('--seconds', o.seconds);
       const seed = Math.floor(Number(o.seed));
       const t0 = Date.now();
       let last = 0;
-      const made = await makeFeed(o.out, { width, height, fps, seconds, seed, episodes: o.demo ? 'demo' : 'full' }, (done, total) => {
+      const made = await makeFeed(o.out, { width, height, fps, seconds, seed, episodes: o.demo ? 'demo' : 'full', osd: o.osd }, (done, total) => {
         if (process.stderr.isTTY && (Date.now() - last > 200 || done === total)) {
           last = Date.now();
           process.stderr.write(`\rrendering ${done}/${total} frames`);

@@ -32,6 +32,13 @@ export const AnnotationsSchema = z.strictObject({
   frameCount: z.number().int().positive(),
   /** The endoscope's active area, where known (synthetic feeds). */
   activeArea: z.strictObject({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).optional(),
+  /**
+   * Lines of burned-in on-screen text (synthetic feeds), for ROI and privacy checks: no model
+   * input or published frame should contain them. Masks and labels never include the text.
+   */
+  textRegions: z
+    .array(z.strictObject({ x: z.number(), y: z.number(), width: z.number(), height: z.number(), onBorder: z.boolean() }))
+    .optional(),
   /** How the feed was made (generator seed and options), for the record. */
   source: z.record(z.string(), z.unknown()).optional(),
   frames: z.array(FrameAnnotationSchema),

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { annotationsPathFor, encodeRle, type Annotations } from './annotations.js';
 import { FeedWriter } from './feed-writer.js';
+import { OnScreenDisplay } from './osd.js';
 import { SceneRenderer } from './scene.js';
 import { makeSceneSpec, type FeedOptions } from './schedule.js';
 
@@ -13,16 +14,19 @@ export interface MadeFeed {
 
 /**
  * Renders a synthetic feed to `out` (.mkv or .avi) and writes its annotations beside it.
- * `onProgress(done, total)` is called after each frame.
+ * The on-screen text (`o.osd`, default on) is burned in after each frame is rendered, so masks
+ * and labels are those of the scene alone. `onProgress(done, total)` is called after each frame.
  */
 export async function makeFeed(out: string, o: FeedOptions, onProgress?: (done: number, total: number) => void): Promise<MadeFeed> {
   const spec = makeSceneSpec(o);
   await mkdir(dirname(out), { recursive: true });
   const renderer = new SceneRenderer(spec);
+  const osd = o.osd === false ? null : new OnScreenDisplay(spec);
   const writer = FeedWriter.open(out, spec.width, spec.height, spec.fps);
   const frames: Annotations['frames'] = [];
   for (let i = 0; i < spec.frames; i++) {
     const f = renderer.render(i);
+    osd?.draw(f.data, i);
     writer.write(f.data);
     frames.push(f.mask ? { index: i, label: f.label, mask: encodeRle(f.mask, spec.width, spec.height) } : { index: i, label: f.label });
     onProgress?.(i + 1, spec.frames);
@@ -36,7 +40,8 @@ export async function makeFeed(out: string, o: FeedOptions, onProgress?: (done: 
     fps: spec.fps,
     frameCount: spec.frames,
     activeArea: spec.activeArea,
-    source: { generator: 'lumen feed make', ...o, episodes: spec.episodes.map((e) => ({ kind: e.kind, start: e.start, end: e.end })) },
+    ...(osd ? { textRegions: osd.regions.map((r) => ({ ...r })) } : {}),
+    source: { generator: 'lumen feed make', ...o, osd: osd !== null, episodes: spec.episodes.map((e) => ({ kind: e.kind, start: e.start, end: e.end })) },
     frames,
   };
   const path = annotationsPathFor(out);

@@ -10,6 +10,8 @@ export interface FeedOptions {
   seed: number;
   /** `demo`: lesions only, on a fixed schedule; `full`: lesions and ungradable episodes. */
   episodes: 'demo' | 'full';
+  /** Burn the video processor's on-screen text into the frames (makeFeed; default true). */
+  osd?: boolean;
 }
 
 /** Where the scope's picture sits: right of centre, leaving the left for the processor's text. */

@@ -1,0 +1,55 @@
+import type { Rect } from '../frame.js';
+import { sampleMap, type ProbMap } from '../overlay/mask-geometry.js';
+
+/**
+ * The segmenter's mask in full-frame pixels: each frame pixel inside the ROI samples the
+ * probability map bilinearly at its centre and is lesion at or above `threshold` — the same
+ * mapping the overlay uses to draw the contour (runtime/overlay/render.ts). Outside the ROI: 0.
+ */
+export function maskToFrame(mask: ProbMap, roi: Rect, width: number, height: number, threshold: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const sx = mask.width / roi.width;
+  const sy = mask.height / roi.height;
+  const x0 = Math.max(0, roi.x);
+  const y0 = Math.max(0, roi.y);
+  const x1 = Math.min(width, roi.x + roi.width);
+  const y1 = Math.min(height, roi.y + roi.height);
+  for (let y = y0; y < y1; y++) {
+    const fy = (y - roi.y + 0.5) * sy;
+    for (let x = x0; x < x1; x++) {
+      if (sampleMap(mask, (x - roi.x + 0.5) * sx, fy) >= threshold) out[y * width + x] = 1;
+    }
+  }
+  return out;
+}
+
+/** Pixel counts of a predicted mask against the truth over one frame. */
+export interface PixelCounts {
+  tp: number;
+  fp: number;
+  fn: number;
+  /** All pixels of the frame. */
+  total: number;
+}
+
+export function countPixels(pred: Uint8Array | null, truth: Uint8Array | null, total: number, truthPx: number): PixelCounts {
+  if (!pred) return { tp: 0, fp: 0, fn: truthPx, total };
+  let tp = 0;
+  let fp = 0;
+  for (let p = 0; p < total; p++) {
+    if (!pred[p]) continue;
+    if (truth && truth[p]) tp++;
+    else fp++;
+  }
+  return { tp, fp, fn: truthPx - tp, total };
+}
+
+/** IoU, Dice and pixel accuracy of one frame; IoU and Dice are 1 when both masks are empty. */
+export function overlapScores(c: PixelCounts): { iou: number; dice: number; pixelAccuracy: number } {
+  const union = c.tp + c.fp + c.fn;
+  return {
+    iou: union === 0 ? 1 : c.tp / union,
+    dice: union === 0 ? 1 : (2 * c.tp) / (2 * c.tp + c.fp + c.fn),
+    pixelAccuracy: (c.total - c.fp - c.fn) / c.total,
+  };
+}
