@@ -63,7 +63,9 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   episodes.forEach(([first, last], i) => {
     const r = raises[i];
     const c = clears[i];
-    t.ok(r.frameId >= first && r.frameId <= first + 10, `episode ${i + 1} (frames ${first}–${last}) raised at frame ${r.frameId}`);
+    // Live frame ids count frames delivered by GStreamer; a frame it drops under load shifts
+    // them below the video's frame index, so allow two frames of slack before the onset.
+    t.ok(r.frameId >= first - 2 && r.frameId <= first + 10, `episode ${i + 1} (frames ${first}–${last}) raised at frame ${r.frameId}`);
     t.ok(c.frameId > last && c.frameId <= last + 15, `episode ${i + 1} cleared at frame ${c.frameId}, after it left`);
     t.ok(r.box && r.box.width > 0, 'the raise carries a box');
   });

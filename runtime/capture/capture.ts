@@ -31,8 +31,10 @@ export interface CaptureStats {
   loops: number;
 }
 
+// Live: two buffers absorb one late pull (the pump runs on the main thread) without dropping in
+// GStreamer, where a drop is invisible; the mailbox then keeps only the newest, and counts.
 const SINK_PROPS: Record<CaptureMode, string> = {
-  live: 'max-buffers=1 drop=true sync=true',
+  live: 'max-buffers=2 drop=true sync=true',
   'every-frame': 'max-buffers=2 drop=false sync=false',
 };
 
