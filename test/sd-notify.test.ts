@@ -1,10 +1,7 @@
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { NotifyError, SdNotifier, Watchdog, watchdogIntervalMs } from '../runtime/health/sd-notify.js';
 import { exited, killOnTeardown, Lines, startListener, type Line } from './helpers/notify-listener.js';
@@ -13,18 +10,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const childScript = join(here, 'fixtures/health/notify-child.ts');
 
 const messages = (lines: Lines): Line[] => lines.all.filter((l) => l.event === 'message');
-
-// unix-dgram is a native dependency the daemon's package.json must declare; until it does, say so
-// instead of failing every developer's run. Once declared, a missing build fails this test.
-const pkg = JSON.parse(readFileSync(join(here, '../package.json'), 'utf8'));
-const declared = Boolean(pkg.dependencies?.['unix-dgram']);
-let loadable = true;
-try {
-  createRequire(import.meta.url).resolve('unix-dgram');
-} catch {
-  loadable = false;
-}
-const needsAddon = !loadable && !declared ? 'unix-dgram is not in package.json yet' : false;
 
 t.test('watchdogIntervalMs is half of WATCHDOG_USEC, for this PID only', async (t) => {
   t.equal(watchdogIntervalMs({}), null, 'no WatchdogSec=');
@@ -75,7 +60,7 @@ t.test('Watchdog pings only when frames progressed, and survives a failing sink'
   t.equal((await wd.tick()).pinged, false, 'closed: no pings');
 });
 
-t.test('sends to a real datagram socket, with errno on failure', { skip: needsAddon }, async (t) => {
+t.test('sends to a real datagram socket, with errno on failure', async (t) => {
   const { socketPath, lines } = await startListener(t);
   const n = SdNotifier.fromEnv({ NOTIFY_SOCKET: socketPath })!;
   t.ok(n);
@@ -99,7 +84,7 @@ t.test('sends to a real datagram socket, with errno on failure', { skip: needsAd
   t.ok(new NotifyError('x') instanceof Error);
 });
 
-t.test('a child daemon: READY=1, pings while frames flow, silence when they stall', { skip: needsAddon }, async (t) => {
+t.test('a child daemon: READY=1, pings while frames flow, silence when they stall', async (t) => {
   const { socketPath, lines: heard } = await startListener(t);
   const watchdogUsec = 400_000; // pings every 200 ms
   const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: String(watchdogUsec) };
