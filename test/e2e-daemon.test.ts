@@ -35,7 +35,7 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
       else if (m.topic === TOPICS.overlay) {
         overlays.push(m.header);
         pngSignature ||= m.payload.subarray(1, 4).toString('latin1');
-      } else alerts.push(m.header);
+      } else if (m.topic === TOPICS.alert) alerts.push(m.header);
       // The source ends after the last frame; the daemon then reports it.
       return m.topic === TOPICS.status && m.header.error === 'capture source ended';
     },

@@ -15,7 +15,7 @@ interface Published {
 }
 
 /** Runs the daemon on a still feed with the given privacy masks; returns one preview and one overlay. */
-async function publishedFor(t: Parameters<Parameters<typeof import("tap").default.test>[1]>[0], img: { width: number; height: number; data: Uint8Array }, masks: Rect[]): Promise<Published> {
+async function publishedFor(t: { teardown(fn: () => unknown): void; passing(): boolean; comment(...m: unknown[]): void }, img: { width: number; height: number; data: Uint8Array }, masks: Rect[]): Promise<Published> {
   const dir = tempDir();
   const video = await stillFeed(dir, img);
   const ep = await endpoints();
