@@ -388,39 +388,20 @@
     return typeof n === 'number' && Number.isFinite(n) ? n.toFixed(digits) : '–';
   }
 
-  // Health fields are read by name pattern: the status header may or may not carry them.
-  function findFields(obj, re, depth = 0) {
-    const out = [];
-    if (!obj || typeof obj !== 'object' || depth > 2) return out;
-    for (const [k, v] of Object.entries(obj)) {
-      if (re.test(k)) out.push([k, v]);
-      else if (v && typeof v === 'object' && !Array.isArray(v)) out.push(...findFields(v, re, depth + 1));
-    }
-    return out;
-  }
-
+  // Health and degrade fields as lumen.status carries them (docs/protocol.md).
   function temperatures(st) {
+    const h = st.health;
+    if (!h) return '';
     const parts = [];
-    for (const [name, v] of findFields(st, /temp(erature)?s?(_?c)?$/i)) {
-      if (typeof v === 'number') parts.push(`${name.replace(/_?temp(erature)?s?(_?c)?$/i, '') || 'temp'} ${v.toFixed(0)} °C`);
-      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (typeof x === 'number') parts.push(`${k} ${x.toFixed(0)} °C`);
-    }
+    if (typeof h.cpuTempC === 'number') parts.push(`CPU ${h.cpuTempC.toFixed(0)} °C`);
+    if (typeof h.gpuTempC === 'number') parts.push(`GPU ${h.gpuTempC.toFixed(0)} °C`);
     return parts.join(', ');
   }
 
   function degrade(st) {
-    const parts = [];
-    for (const [, v] of findFields(st, /degrad/i)) {
-      if (v === true) parts.push('yes');
-      else if (typeof v === 'string' && v) parts.push(v);
-      else if (Array.isArray(v) && v.length) parts.push(v.join(', '));
-      else if (v && typeof v === 'object') {
-        const on = Object.entries(v).filter(([, x]) => x && x !== 'none').map(([k, x]) => (x === true ? k : `${k}: ${typeof x === 'object' ? JSON.stringify(x) : x}`));
-        if (on.length) parts.push(on.join(', '));
-      }
-    }
-    if (!parts.length && st.state === 'degraded') parts.push('yes');
-    return parts.join('; ');
+    const d = st.degrade;
+    if (!d || typeof d.level !== 'number') return { text: st.state === 'degraded' ? 'yes' : '', bad: st.state === 'degraded' };
+    return { text: d.level > 0 ? `level ${d.level}: ${d.name}` : 'none', bad: d.level > 0 };
   }
 
   function renderStatus() {
@@ -437,7 +418,7 @@
     const temp = temperatures(st);
     row('Temp.', temp || null);
     const deg = degrade(st);
-    row('Degrade', deg || null, !!deg);
+    row('Degrade', deg.text || null, deg.bad);
     if (typeof st.dropped === 'number') row('Dropped', st.dropped);
     if (st.error) row('Error', st.error, true);
     el.status.replaceChildren(
