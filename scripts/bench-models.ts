@@ -31,7 +31,9 @@ for (const id of models) {
     try {
       s = await ModelSession.open(join(MODELS_DIR, id), { providers: [p], settings, trust: { requireSignature: false, trustedKeys: [] } }, log);
     } catch (err) {
-      const reason = ((err as { detail?: { attempts?: { reason?: string }[] } }).detail?.attempts?.[0]?.reason ?? messageOf(err)).slice(0, 70);
+      const full = (err as { detail?: { attempts?: { reason?: string }[] } }).detail?.attempts?.[0]?.reason ?? messageOf(err);
+      // ORT prefixes messages with source paths: keep the sentence that says what failed.
+      const reason = (full.match(/(Failed[^.]*|No supported[^.]*)/)?.[0] ?? full).slice(0, 90);
       console.log(`${id.padEnd(16)} ${p.padEnd(9)}  unavailable: ${reason}`);
       continue;
     }
