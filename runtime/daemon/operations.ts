@@ -29,7 +29,6 @@ export class Operations {
   private closed = false;
 
   private constructor(
-    private readonly settings: OperationsSettings,
     private readonly log: Logger,
     private readonly sampler: HealthSampler,
     private readonly policy: DegradePolicy | null,
@@ -54,7 +53,7 @@ export class Operations {
     const sampler = await HealthSampler.create({ diskPaths: settings.diskPaths });
     const { enabled, ...limits } = settings.degrade;
     const policy = enabled ? new DegradePolicy(limits) : null;
-    const ops = new Operations(settings, log, sampler, policy, notifier, latencyP99, onShare);
+    const ops = new Operations(log, sampler, policy, notifier, latencyP99, onShare);
     ops.timer = setInterval(() => void ops.sample(), settings.sampleIntervalMs);
     await ops.sample();
     return ops;

@@ -108,10 +108,6 @@ export async function loadAnnotations(path: string): Promise<Annotations> {
   return a;
 }
 
-/** The annotation of frame `index`, or a `normal` label when the file does not list it. */
-export function annotationAt(a: Annotations, byIndex: Map<number, FrameAnnotation>, index: number): FrameAnnotation {
-  return byIndex.get(index) ?? { index, label: 'normal' };
-}
 
 /** `X.mkv` → `X.annotations.json`. */
 export function annotationsPathFor(video: string): string {
