@@ -1,7 +1,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { parseConfig, loadConfig } from '../runtime/config/load.js';
-import { lumen, tempDir } from './helpers/daemon.js';
+import { lumen, ROOT, tempDir } from './helpers/daemon.js';
 
 t.test('defaults: demo feed, reference models, tensorrt → cuda → cpu, frozen', async (t) => {
   const c = parseConfig({});
@@ -36,4 +36,19 @@ t.test('lumen run refuses a bad config before starting anything, exit 2 with the
   const e = await c.exited;
   t.equal(e.code, 2);
   t.match(c.stderr(), /CONFIG_INVALID: .*publish\.statusIntervalMs/);
+});
+
+t.test('the built-in default masks the demo processor text that crosses the picture', async (t) => {
+  const { builtInConfig } = await import('../runtime/config/default.js');
+  const { loadAnnotations } = await import('../runtime/feed/annotations.js');
+  const c = await builtInConfig();
+  const a = await loadAnnotations(`${ROOT}var/feeds/demo.annotations.json`);
+  const over = (a.textRegions ?? []).filter((r) => !r.onBorder);
+  t.ok(over.length > 0, 'the demo has text over the picture');
+  for (const r of over) {
+    t.ok(
+      c.roi.privacyMasks.some((m) => m.x <= r.x && m.y <= r.y && m.x + m.width >= r.x + r.width && m.y + m.height >= r.y + r.height),
+      `text at ${r.x},${r.y} ${r.width}×${r.height} is masked`,
+    );
+  }
 });

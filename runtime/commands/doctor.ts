@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig, parseConfig } from '../config/load.js';
+import { builtInConfig } from '../config/default.js';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { DEMO_FEED } from '../config/paths.js';
 import { runChecks } from '../doctor/checks.js';
@@ -9,7 +10,7 @@ import { createLogger } from '../log.js';
 
 async function configFrom(path?: string): Promise<{ config: Readonly<Config> | null; error: string | null }> {
   try {
-    return { config: path ? await loadConfig(path) : parseConfig({}, 'built-in default'), error: null };
+    return { config: path ? await loadConfig(path) : await builtInConfig(), error: null };
   } catch (err) {
     return { config: null, error: messageOf(err) };
   }

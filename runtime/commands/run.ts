@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig, parseConfig } from '../config/load.js';
+import { builtInConfig } from '../config/default.js';
+import { loadConfig } from '../config/load.js';
 import { Daemon } from '../daemon/daemon.js';
 import { createLogger } from '../log.js';
 
@@ -13,7 +14,7 @@ export function registerRun(program: Command): void {
     .option('-c, --config <file>', 'YAML or JSON config file')
     .action(async (opts: { config?: string }) => {
       const log = createLogger('lumen');
-      const config = opts.config ? await loadConfig(opts.config) : parseConfig({}, 'built-in default');
+      const config = opts.config ? await loadConfig(opts.config) : await builtInConfig();
       const daemon = await Daemon.start(config, log);
       let stopping = false;
       const stop = (signal: string) => {
