@@ -1,9 +1,9 @@
 import t from 'tap';
-import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
+import type { LumenMessage } from '../runtime/client/client.js';
 import { TOPICS } from '../runtime/publish/protocol.js';
 import { connectRequest } from '../runtime/publish/zmq.js';
 import { seededRandom } from '../runtime/util/random.js';
-import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { daemonWithClient, endpoints, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 
 function malformed(rand: () => number, i: number): (string | Buffer)[] {
   const bytes = Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)));
@@ -34,13 +34,7 @@ t.test('hundreds of malformed history requests get error replies; the daemon kee
     publish: { ...ep, statusIntervalMs: 200 },
     state: { dir: `${dir}/state` },
   });
-  const daemon = lumen(['run', '--config', config]);
-  const client = new LumenClient(ep);
-  t.teardown(async () => {
-    client.close();
-    logOnFailure(t, daemon);
-    await stop(daemon);
-  });
+  const { daemon, client } = daemonWithClient(t, config, ep);
   await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status, 60_000, 'daemon up');
   const rand = seededRandom(42);
   let errors = 0;

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
+import type { LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 import { copyBundle } from './helpers/bundles.js';
-import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { daemonWithClient, endpoints, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 
 t.test('a refused bundle never replaces the running one (SIGHUP reload)', async (t) => {
   const dir = tempDir();
@@ -17,13 +17,7 @@ t.test('a refused bundle never replaces the running one (SIGHUP reload)', async 
     publish: { ...ep, statusIntervalMs: 200 },
     state: { dir: `${dir}/state` },
   });
-  const daemon = lumen(['run', '--config', config]);
-  const client = new LumenClient(ep);
-  t.teardown(async () => {
-    client.close();
-    logOnFailure(t, daemon);
-    await stop(daemon);
-  });
+  const { daemon, client } = daemonWithClient(t, config, ep);
   const isStatus = (m: LumenMessage): m is { topic: typeof TOPICS.status; header: StatusHeader } => m.topic === TOPICS.status;
   const before = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && m.header.processed > 5, 60_000, 'frames processed')) as { header: StatusHeader };
 

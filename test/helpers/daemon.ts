@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LumenClient, type ClientOptions } from '../../runtime/client/client.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'dist', 'runtime', 'cli.js');
@@ -78,6 +79,23 @@ export async function stop(c: Child, graceMs = 5000): Promise<{ code: number | n
   const e = await c.exited;
   clearTimeout(timer);
   return { code: e.code, signal: e.signal, ms: e.at - t0 };
+}
+
+type TeardownTest = { teardown(fn: () => unknown): void; passing(): boolean; comment(...m: unknown[]): void };
+
+/**
+ * Starts `lumen run --config config` and a client subscribed to it; both are closed in the
+ * test's teardown (the daemon's log is printed if the test failed).
+ */
+export function daemonWithClient(t: TeardownTest, config: string, client: ClientOptions): { daemon: Child; client: LumenClient } {
+  const daemon = lumen(['run', '--config', config]);
+  const c = new LumenClient(client);
+  t.teardown(async () => {
+    c.close();
+    logOnFailure(t, daemon);
+    await stop(daemon);
+  });
+  return { daemon, client: c };
 }
 
 /** Resolves when `pred` returns true for a message, or rejects after `ms`. */
