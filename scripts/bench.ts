@@ -11,7 +11,7 @@ import { LumenClient } from '../runtime/client/client.js';
 import { Capture } from '../runtime/capture/capture.js';
 import { parseConfig } from '../runtime/config/load.js';
 import { DEMO_FEED, PIPELINES_DIR, PROJECT_ROOT } from '../runtime/config/paths.js';
-import { makeProcessor, sessionOptions } from '../runtime/daemon/daemon.js';
+import { makeProcessor, openSessions } from '../runtime/daemon/sessions.js';
 import type { ProviderName } from '../runtime/inference/ort.js';
 import { SceneRenderer } from '../runtime/feed/scene.js';
 import { makeSceneSpec } from '../runtime/feed/schedule.js';
@@ -70,9 +70,7 @@ async function daemonRun(): Promise<StatusHeader> {
 
 async function stagesFlatOut(): Promise<{ fps: number; perStage: Record<string, { p50: number; p99: number }>; models: ModelSession[] }> {
   const config = parseConfig({});
-  const opts = { ...(await sessionOptions(config)), providers };
-  const cls = await ModelSession.open(config.inference.classifier, opts, log);
-  const seg = await ModelSession.open(config.inference.segmenter, opts, log);
+  const [cls, seg] = await openSessions(config, log, { providers });
   // The daemon's own per-frame stages (ROI, quality gate, models), as configured by default.
   const proc = makeProcessor(config, [cls, seg]);
   const cap = await Capture.open({ pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: DEMO_FEED }, mode: 'every-frame', loop: false, readyTimeoutMs: 20000 }, log);

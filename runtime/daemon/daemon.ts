@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { LumenError, messageOf } from '../errors.js';
 import { bindingInfo } from '../inference/ort.js';
@@ -7,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import { PIPELINES_DIR } from '../config/paths.js';
 import { Capture } from '../capture/capture.js';
 import { DecisionStage } from '../decision/decision.js';
-import { ModelSession, type SessionOptions } from '../inference/model-session.js';
+import type { ModelSession } from '../inference/model-session.js';
 import { renderOverlay } from '../overlay/render.js';
 import { AlertJournal } from '../publish/journal.js';
 import { LumenPublisher } from '../publish/publisher.js';
@@ -16,7 +15,8 @@ import { encodeJpeg, encodePng } from '../util/image-codec.js';
 import { compositeRoi } from '../overlay/preview.js';
 import { applyPrivacyMask } from '../roi/privacy.js';
 import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
-import { FrameProcessor, type ProcessedFrame } from './frame-processor.js';
+import type { FrameProcessor, ProcessedFrame } from './frame-processor.js';
+import { makeProcessor, openSessions } from './sessions.js';
 import { RollingStats } from './stats.js';
 import { Operations, type WorkShare } from './operations.js';
 import { SdNotifier } from '../health/sd-notify.js';
@@ -68,18 +68,14 @@ export class Daemon {
       await journal.close();
       throw err;
     });
-    const sessions: ModelSession[] = [];
     const notifier = SdNotifier.fromEnv();
+    let sessions: ModelSession[];
     try {
-      const opts = {
-        ...(await sessionOptions(config)),
+      sessions = await openSessions(config, log, {
         // Keep systemd waiting while TensorRT builds engines, before capture starts.
-        onPreparing: (model: string, s: number) => void notifier?.extendTimeout(60_000, `building TensorRT engine for ${model} (${s} s)`).catch(() => {}),
-      };
-      sessions.push(await ModelSession.open(config.inference.classifier, opts, log));
-      sessions.push(await ModelSession.open(config.inference.segmenter, opts, log));
+        onPreparing: (model, s) => void notifier?.extendTimeout(60_000, `building TensorRT engine for ${model} (${s} s)`).catch(() => {}),
+      });
     } catch (err) {
-      await Promise.all(sessions.map((s) => s.close()));
       await publisher.close();
       await journal.close();
       throw err;
@@ -161,13 +157,10 @@ export class Daemon {
    * running ones only if every bundle verifies and opens; a refused bundle leaves them in place.
    */
   async reloadModels(): Promise<boolean> {
-    const fresh: ModelSession[] = [];
+    let fresh: ModelSession[];
     try {
-      const opts = await sessionOptions(this.config);
-      fresh.push(await ModelSession.open(this.config.inference.classifier, opts, this.log));
-      fresh.push(await ModelSession.open(this.config.inference.segmenter, opts, this.log));
+      fresh = await openSessions(this.config, this.log);
     } catch (err) {
-      await Promise.all(fresh.map((f) => f.close()));
       const code = err instanceof LumenError ? err.code : 'UNEXPECTED';
       this.lastReload = { at: Date.now(), ok: false, code, message: messageOf(err) };
       this.log.error({ code, err: messageOf(err) }, 'model reload refused; the running models stay in place');
@@ -239,8 +232,8 @@ export class Daemon {
     );
     p.timings.publish = performance.now() - t;
     for (const [k, v] of Object.entries(p.timings)) this.stats.add(k, v);
+    // "total" is capture to publish: the age of the frame when its overlay goes out.
     this.stats.add('total', age);
-    this.stats.add('frameAge', age);
     this.processed++;
     if (p.gated) this.gatedCounts[p.gated] = (this.gatedCounts[p.gated] ?? 0) + 1;
     this.lastFrame = { id: p.frame.id, ts: p.frame.ts };
@@ -256,8 +249,7 @@ export class Daemon {
     const captureFps = (captured - this.window.captured) / secs;
     this.window = { at: now, processed: this.processed, captured };
     const latency = this.stats.all();
-    const frameAgeMs = latency.frameAge ?? { p50: 0, p99: 0 };
-    delete latency.frameAge;
+    const frameAgeMs = latency.total ?? { p50: 0, p99: 0 };
     return {
       frameId: this.lastFrame.id,
       ts: now,
@@ -308,15 +300,6 @@ export class Daemon {
   }
 }
 
-/** The per-frame stages for these sessions, configured as the live daemon runs them. */
-export function makeProcessor(config: Readonly<Config>, sessions: ModelSession[]): FrameProcessor {
-  return new FrameProcessor(sessions[0], sessions[1], {
-    segmentAbove: config.inference.segmentAbove,
-    maskThreshold: config.overlay.maskThreshold,
-    segmenterEvery: 1,
-    conditioning: { roi: config.roi, quality: config.quality.enabled ? config.quality : null },
-  });
-}
 
 /** What the installed ONNX Runtime binding can do, reported in status (see inference/ort.ts). */
 const RUNTIME_INFO = (() => {
@@ -331,13 +314,3 @@ async function curveOptions(config: Readonly<Config>) {
   return { secretKey: pair.secretKey, allowedClients: new Set(await Promise.all(c.allowedClients.map(loadPublicKey))) };
 }
 
-/** Session options (providers, TensorRT settings, trusted keys) from the config. */
-export async function sessionOptions(config: Readonly<Config>): Promise<SessionOptions> {
-  const inf = config.inference;
-  const trustedKeys = await Promise.all(inf.trustedKeys.map((p) => readFile(p, 'utf8')));
-  return {
-    providers: inf.providers,
-    settings: { deviceId: inf.deviceId, intraOpThreads: inf.intraOpThreads, tensorrt: inf.tensorrt },
-    trust: { requireSignature: inf.requireSignature, trustedKeys },
-  };
-}

@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
-import { makeProcessor, sessionOptions } from '../daemon/daemon.js';
+import { makeProcessor, openSessions } from '../daemon/sessions.js';
 import type { FrameProcessor } from '../daemon/frame-processor.js';
 import { DecisionStage } from '../decision/decision.js';
-import { ModelSession } from '../inference/model-session.js';
+import type { ModelSession } from '../inference/model-session.js';
 import type { Logger } from '../log.js';
 
 /** The live path's per-frame stages, opened from a daemon config for a replay. */
@@ -20,15 +20,7 @@ export interface ReplayStages {
  * and a DecisionStage from the same config section.
  */
 export async function openStages(config: Readonly<Config>, log: Logger): Promise<ReplayStages> {
-  const opts = await sessionOptions(config);
-  const classifier = await ModelSession.open(config.inference.classifier, opts, log);
-  let segmenter: ModelSession;
-  try {
-    segmenter = await ModelSession.open(config.inference.segmenter, opts, log);
-  } catch (err) {
-    await classifier.close();
-    throw err;
-  }
+  const [classifier, segmenter] = await openSessions(config, log);
   return {
     processor: makeProcessor(config, [classifier, segmenter]),
     decision: new DecisionStage(config.decision),
