@@ -6,6 +6,8 @@
 import '../runtime/env.js';
 import { join } from 'node:path';
 import { MODELS_DIR } from '../runtime/config/paths.js';
+import { parseConfig } from '../runtime/config/load.js';
+import { sessionOptions } from '../runtime/daemon/sessions.js';
 import { percentile } from '../runtime/daemon/stats.js';
 import { ModelSession } from '../runtime/inference/model-session.js';
 import { PROVIDERS, type ProviderName } from '../runtime/inference/ort.js';
@@ -21,7 +23,8 @@ const providers = (arg('providers') ?? PROVIDERS.join(',')).split(',') as Provid
 const minRuns = Number(arg('runs') ?? 30);
 const budgetMs = Number(arg('seconds') ?? 10) * 1000;
 const log = createLogger('bench', 'silent');
-const settings = { deviceId: 0, intraOpThreads: 0, tensorrt: { fp16: true, engineCacheDir: '/tmp/lumen-trt', timingCacheDir: '/tmp/lumen-trt', workspaceMB: 2048 } };
+// The default config's settings (TensorRT caches included); only the provider varies per row.
+const defaults = await sessionOptions(parseConfig({}));
 
 console.log(`model benchmark, batch 1, warm-up excluded (at least ${minRuns} runs or ${budgetMs / 1000} s per row)`);
 console.log('model            provider   p50 ms   p99 ms    fps   runs');
@@ -29,7 +32,7 @@ for (const id of models) {
   for (const p of providers) {
     let s: ModelSession;
     try {
-      s = await ModelSession.open(join(MODELS_DIR, id), { providers: [p], settings, trust: { requireSignature: false, trustedKeys: [] } }, log);
+      s = await ModelSession.open(join(MODELS_DIR, id), { ...defaults, providers: [p] }, log);
     } catch (err) {
       const full = (err as { detail?: { attempts?: { reason?: string }[] } }).detail?.attempts?.[0]?.reason ?? messageOf(err);
       // ORT prefixes messages with source paths: keep the sentence that says what failed.

@@ -7,6 +7,8 @@ import '../runtime/env.js';
 import { join } from 'node:path';
 import { Capture } from '../runtime/capture/capture.js';
 import { DEMO_FEED, MODELS_DIR, PIPELINES_DIR } from '../runtime/config/paths.js';
+import { parseConfig } from '../runtime/config/load.js';
+import { sessionOptions } from '../runtime/daemon/sessions.js';
 import { egcProbability, lesionProbability } from '../runtime/daemon/frame-processor.js';
 import type { Frame } from '../runtime/frame.js';
 import { ModelSession } from '../runtime/inference/model-session.js';
@@ -18,8 +20,7 @@ const [a, b] = [arg('a', 'webgpu'), arg('b', 'cpu')] as ProviderName[];
 const count = Number(arg('frames', '30'));
 const models = arg('models', 'ref-classifier,ref-segmenter,gain-resnet50,ca-unet').split(',');
 const log = createLogger('agreement', 'silent');
-const settings = { deviceId: 0, intraOpThreads: 0, tensorrt: { fp16: false, engineCacheDir: '/tmp', timingCacheDir: '/tmp', workspaceMB: 1024 } };
-const trust = { requireSignature: false, trustedKeys: [] };
+const defaults = await sessionOptions(parseConfig({}));
 
 const frames: Frame[] = [];
 const cap = await Capture.open({ pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: DEMO_FEED }, mode: 'every-frame', loop: false, readyTimeoutMs: 20000 }, log);
@@ -33,8 +34,8 @@ console.log(`output agreement ${a} vs ${b} over ${frames.length} demo frames`);
 for (const id of models) {
   let sa: ModelSession, sb: ModelSession;
   try {
-    sa = await ModelSession.open(join(MODELS_DIR, id), { providers: [a], settings, trust }, log);
-    sb = await ModelSession.open(join(MODELS_DIR, id), { providers: [b], settings, trust }, log);
+    sa = await ModelSession.open(join(MODELS_DIR, id), { ...defaults, providers: [a] }, log);
+    sb = await ModelSession.open(join(MODELS_DIR, id), { ...defaults, providers: [b] }, log);
   } catch (err) {
     console.log(`${id.padEnd(16)} unavailable: ${(err as Error).message.slice(0, 120)}`);
     continue;

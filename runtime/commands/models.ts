@@ -10,9 +10,10 @@ import { buildArchitectureBundles } from '../models/arch/build-architectures.js'
 import { importBundle, NORMALISATIONS } from '../models/bundle-import.js';
 import { formatInspection, inspectOnnx } from '../models/inspect.js';
 import { ModelSession } from '../inference/model-session.js';
+import { parseConfig } from '../config/load.js';
+import { sessionOptions } from '../daemon/sessions.js';
 import { createLogger } from '../log.js';
 
-const CPU_SETTINGS = { deviceId: 0, intraOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '', timingCacheDir: '', workspaceMB: 1 } };
 
 export function registerModels(program: Command): void {
   const models = program.command('models').description('model bundles: build, inspect, sign, verify');
@@ -51,7 +52,8 @@ export function registerModels(program: Command): void {
       if (!(o.norm in NORMALISATIONS)) throw new LumenError('USAGE', `--norm ${o.norm}: expected ${Object.keys(NORMALISATIONS).join(', ')}`);
       const m = await importBundle({ file, task: o.task, id: o.id, version: o.version, root: o.dir, normalisation: o.norm, colorOrder: o.bgr ? 'BGR' : 'RGB' });
       // A real session checks what static inspection cannot (operators, types): refuse it now, not at the bedside.
-      const s = await ModelSession.open(join(o.dir, m.id), { providers: ['cpu'], settings: CPU_SETTINGS, trust: { requireSignature: false, trustedKeys: [] } }, createLogger('lumen', 'warn'));
+      const opts = { ...(await sessionOptions(parseConfig({}))), providers: ['cpu' as const] };
+      const s = await ModelSession.open(join(o.dir, m.id), opts, createLogger('lumen', 'warn'));
       await s.close();
       process.stdout.write(`imported ${m.id} ${m.version} (${m.task}) sha256 ${m.onnx.sha256}\n`);
     });
