@@ -2,6 +2,10 @@
  * A captured video frame. Pixels are RGBA, 8 bits per channel, rows packed (stride = width × 4):
  * RGBA is chosen over RGB because GStreamer pads RGB rows to 4 bytes, which would make the
  * stride depend on the width.
+ *
+ * On the live path GStreamer scales the source to the analysis size before JavaScript sees it:
+ * `width` × `height` is then the analysis size and `full` the source's own size, which is what
+ * every coordinate on the wire refers to (see frame-scale.ts).
  */
 export interface Frame {
   /** Capture order, from 0, per capture session. */
@@ -12,6 +16,13 @@ export interface Frame {
   readonly height: number;
   /** RGBA bytes, length width × height × 4. */
   readonly data: Uint8Array;
+  /** The source's size before scaling; absent when the frame is the full picture. */
+  readonly full?: Size;
+}
+
+export interface Size {
+  readonly width: number;
+  readonly height: number;
 }
 
 /** An axis-aligned rectangle in pixels; x, y is the top-left corner. */

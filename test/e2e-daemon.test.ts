@@ -27,14 +27,16 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   const statuses: StatusHeader[] = [];
   const overlays: OverlayHeader[] = [];
   const alerts: AlertHeader[] = [];
-  let pngSignature = '';
+  const payloads: (Buffer | null)[] = [];
+  const overlayBytes: number[] = [];
   await waitFor<LumenMessage>(
     client,
     (m) => {
       if (m.topic === TOPICS.status) statuses.push(m.header);
       else if (m.topic === TOPICS.overlay) {
         overlays.push(m.header);
-        pngSignature ||= m.payload.subarray(1, 4).toString('latin1');
+        payloads.push(m.payload);
+        overlayBytes.push(Buffer.byteLength(JSON.stringify(m.header)));
       } else if (m.topic === TOPICS.alert) alerts.push(m.header);
       // The source ends after the last frame; the daemon then reports it.
       return m.topic === TOPICS.status && m.header.error === 'capture source ended';
@@ -47,14 +49,35 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   const running = statuses.filter((s) => s.state === 'running').at(-1)!;
   t.same(running.providers, { classifier: 'cpu', segmenter: 'cpu' }, 'status reports the provider in use');
   t.ok(running.models.some((m) => m.id === 'ref-classifier'), 'status reports the model versions');
+  // The chain as configured, whatever this machine's libraries: every provider before the one in
+  // use failed with a stated reason, and the one in use is the first that worked.
   const attempts = (running.providerAttempts as Record<string, { provider: string; ok: boolean; reason?: string }[]>)['ref-classifier'];
-  t.same(attempts.map((a) => [a.provider, a.ok]), [['tensorrt', false], ['cuda', false], ['cpu', true]], 'status shows the fallback: tensorrt and cuda failed, cpu in use');
-  t.match(attempts[0].reason, /Failed to load shared library/);
+  const used = attempts.findIndex((a) => a.ok);
+  t.ok(used >= 0, 'one provider of the chain works');
+  t.same(attempts.map((a) => a.provider), ['tensorrt', 'cuda', 'cpu'].slice(0, used + 1), 'providers were tried in the configured order, up to the first that worked');
+  t.ok(attempts.slice(0, used).every((a) => !a.ok && typeof a.reason === 'string' && a.reason.length > 0), 'each failed provider is recorded with its reason');
+  t.equal(running.providers.classifier, attempts[used].provider, 'status names the provider in use');
   t.ok(running.latencyMs.classify, 'status carries per-stage latency');
-  t.ok(overlays.length > feed.parsed.frameCount * 0.8, `overlays for most frames (${overlays.length}/${feed.parsed.frameCount})`);
+  t.ok(running.work && running.work.outsideOrtMs.p99 >= 0 && running.work.outsideOrtShare > 0, 'status carries the work outside ONNX Runtime');
+  t.same(running.overlay, { format: 'geometry', pngEvery: null, png: running.overlay?.png }, 'overlays travel as geometry by default');
+  t.match(running.overlay?.png, /overlay\.png/, 'status says how to turn PNG overlays on');
+  // Under load the mailbox drops frames (counted): the overlays received match what was processed.
+  const last = statuses.at(-1)!;
+  t.ok(overlays.length > 0 && overlays.length >= last.processed - 5, `an overlay for each processed frame (${overlays.length} of ${last.processed})`);
   t.ok(overlays.every((o, i) => i === 0 || o.seq > overlays[i - 1].seq), 'overlay seq increases');
-  t.equal(pngSignature, 'PNG', 'overlay payload is a PNG');
-  t.ok(overlays.some((o) => o.box !== null), 'some overlays carry a lesion box');
+  t.ok(overlays.every((o) => o.format === 'geometry') && payloads.every((p) => p === null), 'no PNG payload unless the site turns it on');
+  const boxed = overlays.filter((o) => o.box !== null);
+  t.ok(boxed.length > 0, 'some overlays carry a lesion box');
+  t.ok(boxed.every((o) => o.geometry.contours.length > 0 && o.geometry.mask !== null), 'an overlay with a box carries its outline and mask');
+  for (const o of boxed.slice(0, 20)) {
+    const xs = o.geometry.contours[0].filter((_, i) => i % 2 === 0);
+    const ys = o.geometry.contours[0].filter((_, i) => i % 2 === 1);
+    const b = o.box!;
+    // The largest outline is the blob the box was taken from (up to a cell's rounding).
+    const cell = o.roi.width / o.geometry.mask!.width + 1;
+    t.ok(Math.min(...xs) >= b.x - cell && Math.max(...xs) <= b.x + b.width + cell && Math.min(...ys) >= b.y - cell && Math.max(...ys) <= b.y + b.height + cell, `frame ${o.frameId}: the outline lies on its box`);
+  }
+  t.ok(Math.max(...overlayBytes) < 4096, `overlay messages are small (largest header ${Math.max(...overlayBytes)} bytes)`);
 
   const raises = alerts.filter((a) => a.type === 'raise');
   const clears = alerts.filter((a) => a.type === 'clear');
@@ -63,10 +86,13 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   episodes.forEach(([first, last], i) => {
     const r = raises[i];
     const c = clears[i];
-    // Live frame ids count frames delivered by GStreamer; a frame it drops under load shifts
-    // them below the video's frame index, so allow two frames of slack before the onset.
-    t.ok(r.frameId >= first - 2 && r.frameId <= first + 10, `episode ${i + 1} (frames ${first}–${last}) raised at frame ${r.frameId}`);
-    t.ok(c.frameId > last && c.frameId <= last + 15, `episode ${i + 1} cleared at frame ${c.frameId}, after it left`);
+    // Live frame ids count frames delivered by GStreamer; frames it drops under load shift them
+    // below the video's index (two frames of slack), and the mailbox may skip frames, so the
+    // bounds are the episode itself: raised while the lesion is in view, cleared after it left
+    // and before the next one.
+    const next = episodes[i + 1]?.[0] ?? feed.parsed.frameCount;
+    t.ok(r.frameId >= first - 2 && r.frameId <= last, `episode ${i + 1} (frames ${first}–${last}) raised at frame ${r.frameId}, while in view`);
+    t.ok(c.frameId > last - 2 && c.frameId < next, `episode ${i + 1} cleared at frame ${c.frameId}, after it left and before the next`);
     t.ok(r.box && r.box.width > 0, 'the raise carries a box');
   });
   t.ok(alerts.every((a, i) => i === 0 || a.seq === alerts[i - 1].seq + 1), 'alert seq is consecutive');

@@ -23,6 +23,8 @@ async function publishedFor(t: { teardown(fn: () => unknown): void; passing(): b
     capture: { pipeline: 'file-replay', params: { location: video }, loop: true },
     roi: { privacyMasks: masks },
     inference: { providers: ['cpu'] },
+    // Rendered overlays on: the optional PNG must respect the masks as much as the preview.
+    overlay: { png: { enabled: true } },
     publish: { ...ep, preview: { enabled: true, width: 1920, quality: 95 } },
     state: { dir: `${dir}/state` },
   });
@@ -37,7 +39,7 @@ async function publishedFor(t: { teardown(fn: () => unknown): void; passing(): b
   const deadline = Date.now() + 90_000;
   for await (const m of client as AsyncIterable<LumenMessage>) {
     if (m.topic === TOPICS.frame && !got.frame) got.frame = { header: m.header, image: await decodeImage(m.payload) };
-    if (m.topic === TOPICS.overlay && !got.overlay && m.header.score !== null) got.overlay = { header: m.header, image: await decodeImage(m.payload) };
+    if (m.topic === TOPICS.overlay && !got.overlay && m.header.score !== null && m.payload) got.overlay = { header: m.header, image: await decodeImage(m.payload) };
     if ((got.frame && got.overlay) || Date.now() > deadline) break;
   }
   if (!got.frame || !got.overlay) throw new Error('no preview and overlay published');
@@ -46,20 +48,40 @@ async function publishedFor(t: { teardown(fn: () => unknown): void; passing(): b
 
 const intersects = (a: Rect, b: Rect) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
-/** Largest luma of the preview inside `r` (frame pixels), shrunk by 1 px for JPEG edge ringing. */
-function maxLumaIn(p: Published['frame'], r: Rect): number {
+/** The preview's pixels inside `r` (full-frame pixels), shrunk by 1 px for JPEG edge ringing. */
+function previewLumas(p: Published['frame'], r: Rect): number[] {
   const { roi } = p.header;
-  let max = 0;
-  for (let y = r.y + 1; y < r.y + r.height - 1; y++) {
-    for (let x = r.x + 1; x < r.x + r.width - 1; x++) {
-      const px = x - roi.x;
-      const py = y - roi.y;
+  // The preview shows the ROI scaled to its width (and the analysis picture may be smaller).
+  const k = p.image.width / roi.width;
+  const out: number[] = [];
+  for (let py = Math.floor((r.y - roi.y) * k) + 1; py < Math.ceil((r.y + r.height - roi.y) * k) - 1; py++) {
+    for (let px = Math.floor((r.x - roi.x) * k) + 1; px < Math.ceil((r.x + r.width - roi.x) * k) - 1; px++) {
       if (px < 0 || py < 0 || px >= p.image.width || py >= p.image.height) continue;
-      max = Math.max(max, luma(p.image.data, (py * p.image.width + px) * 4));
+      out.push(luma(p.image.data, (py * p.image.width + px) * 4));
     }
+  }
+  return out;
+}
+
+/** Largest luma of the preview inside `r`. */
+const maxLumaIn = (p: Published['frame'], r: Rect) => Math.max(0, ...previewLumas(p, r));
+
+/** Mean luma of the preview inside `r`. */
+function meanLumaIn(p: Published['frame'], r: Rect): number {
+  const l = previewLumas(p, r);
+  return l.reduce((a, b) => a + b, 0) / Math.max(1, l.length);
+}
+
+/** Alpha of the overlay PNG inside `r` (full-frame pixels): the largest value. */
+function maxAlphaIn(o: Published['overlay'], r: Rect): number {
+  let max = 0;
+  for (let y = Math.max(0, r.y); y < Math.min(o.image.height, r.y + r.height); y++) {
+    for (let x = Math.max(0, r.x); x < Math.min(o.image.width, r.x + r.width); x++) max = Math.max(max, o.image.data[(y * o.image.width + x) * 4 + 3]);
   }
   return max;
 }
+
+const contains = (a: Rect, b: Rect) => b.x >= a.x && b.y >= a.y && b.x + b.width <= a.x + a.width && b.y + b.height <= a.y + a.height;
 
 t.test('planted text outside and inside the active area never reaches a published frame', async (t) => {
   const spec = makeSceneSpec({ width: 640, height: 480, fps: 10, seconds: 2, seed: 11, episodes: 'demo' });
@@ -74,7 +96,12 @@ t.test('planted text outside and inside the active area never reaches a publishe
   t.notOk(intersects(p.frame.header.roi, outside), 'the preview (ROI only) excludes the text beside the picture');
   t.ok(intersects(p.frame.header.roi, inside), 'the masked block lies inside the preview');
   t.ok(maxLumaIn(p.frame, inside) < 60, `no pixel of the masked block in the preview (max luma ${maxLumaIn(p.frame, inside).toFixed(0)})`);
+  // The same preview shows the picture around the mask: an all-black preview would pass above.
+  const beside: Rect = { x: inside.x, y: inside.y + inside.height + 8, width: inside.width, height: 40 };
+  t.ok(meanLumaIn(p.frame, beside) > 40, `the preview shows the picture beside the mask (mean luma ${meanLumaIn(p.frame, beside).toFixed(0)})`);
   const o = p.overlay;
+  t.equal(o.header.format, 'png', 'the site turned PNG overlays on');
+  t.equal(maxAlphaIn(o, inside), 0, 'the overlay PNG draws nothing over the masked block');
   let outsideOpaque = 0;
   for (let y = 0; y < o.image.height; y++) {
     for (let x = 0; x < o.image.width; x++) {
@@ -96,8 +123,27 @@ t.test('a Kvasir frame with a privacy mask on its text block: no pixel of the bl
   const data = new Uint8Array(even.width * even.height * 4);
   for (let y = 0; y < even.height; y++) data.set(img.data.subarray(y * img.width * 4, (y * img.width + even.width) * 4), y * even.width * 4);
   const p = await publishedFor(t, { ...even, data }, masks);
+  for (const m of masks) t.ok(contains(p.frame.header.roi, m), `the mask ${m.x},${m.y} ${m.width}×${m.height} lies inside the published ROI ${JSON.stringify(p.frame.header.roi)}, so the check below examines real pixels`);
   for (const m of boxes) {
     const r = m.rect;
     t.ok(maxLumaIn(p.frame, r) < 60, `no bright text pixel left in ${r.x},${r.y} ${r.width}×${r.height} (max luma ${maxLumaIn(p.frame, r).toFixed(0)})`);
   }
+});
+
+t.test('1080p source scaled to the analysis size: masks in full-frame pixels still hide every pixel of the text', async (t) => {
+  const spec = makeSceneSpec({ width: 1920, height: 1080, fps: 10, seconds: 2, seed: 11, episodes: 'demo' });
+  const frame = new SceneRenderer(spec).render(0);
+  const a = spec.activeArea;
+  // Odd offsets and sizes: the mask does not fall on the scaler's 2-pixel grid.
+  const inside: Rect = { x: a.x + 121, y: a.y + 243, width: 287, height: 109 };
+  plantText(frame.data, spec.width, inside);
+  const p = await publishedFor(t, { width: spec.width, height: spec.height, data: frame.data }, [inside]);
+  t.equal(p.overlay.header.width, 1920, 'overlay coordinates are the source\'s (width)');
+  t.equal(p.overlay.header.height, 1080, 'overlay coordinates are the source\'s (height)');
+  t.ok(p.frame.header.width < p.frame.header.roi.width, `the preview is made from the smaller analysis picture (${p.frame.header.width} px for a ${p.frame.header.roi.width} px ROI)`);
+  t.ok(contains(p.frame.header.roi, inside), 'the masked block lies inside the published ROI');
+  t.ok(maxLumaIn(p.frame, inside) < 60, `no pixel of the masked block in the preview (max luma ${maxLumaIn(p.frame, inside).toFixed(0)})`);
+  const beside: Rect = { x: inside.x, y: inside.y + inside.height + 16, width: inside.width, height: 80 };
+  t.ok(meanLumaIn(p.frame, beside) > 40, `the preview shows the picture beside the mask (mean luma ${meanLumaIn(p.frame, beside).toFixed(0)})`);
+  t.equal(maxAlphaIn(p.overlay, inside), 0, 'the full-frame overlay PNG draws nothing over the masked block');
 });

@@ -1,9 +1,10 @@
 import type { Logger } from '../log.js';
 import { LumenError } from '../errors.js';
-import type { Frame } from '../frame.js';
+import type { Frame, Size } from '../frame.js';
+import { ANALYSIS_PLACEHOLDER, analysisLaunch, probedSize, SIZE_PROBE_RATE, SIZE_PROBE_SINK } from './analysis-stream.js';
 import { diagnose, GstPipeline, type AppSink, type BusMessage, type Sample } from './gst.js';
 import { Mailbox } from './mailbox.js';
-import { checkElements, loadTemplate, renderTemplate } from './template.js';
+import { checkElements, loadTemplate, renderSourceSize, renderTemplate } from './template.js';
 
 /**
  * `live`: keep only the newest frame (appsink drops in GStreamer, the mailbox drops in Node);
@@ -20,6 +21,13 @@ export interface CaptureOptions {
   loop: boolean;
   /** How long to wait for the first frame, ms. */
   readyTimeoutMs: number;
+  /**
+   * Largest picture JavaScript receives: GStreamer scales the source down to fit (never up).
+   * null: the full picture.
+   */
+  analysis?: Size | null;
+  /** Refuse a source smaller than `analysis` (the size was set on purpose, not by default). */
+  analysisExplicit?: boolean;
 }
 
 export interface CaptureStats {
@@ -29,6 +37,8 @@ export interface CaptureStats {
   dropped: number;
   /** Times the source was restarted at end of stream. */
   loops: number;
+  /** Frames held back while a new source size was being confirmed. */
+  resizing: number;
 }
 
 // Live: two buffers absorb one late pull (the pump runs on the main thread) without dropping in
@@ -48,28 +58,48 @@ export class Capture {
   private first: Frame | undefined;
   private loops = 0;
   private captured = 0;
+  private resizing = 0;
+  /** The source's own size (null while unknown); frames are scaled from it. */
+  private full: Size | null;
+  private lastAnalysis: Size | null = null;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probeReady: () => void = () => {};
 
   private constructor(
     private readonly pipeline: GstPipeline,
     private readonly sink: AppSink,
+    private readonly probe: AppSink | null,
+    fixedSource: Size | null,
     private readonly opts: CaptureOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.full = fixedSource;
+  }
 
   /** Renders and checks the template, starts the pipeline and resolves on the first frame. */
   static async open(opts: CaptureOptions, log: Logger): Promise<Capture> {
     const template = await loadTemplate(opts.pipelinesDir, opts.template);
-    const launch = renderTemplate(template, opts.params, SINK_PROPS[opts.mode]);
+    const size = opts.analysis ?? null;
+    const selfScaling = template.body.includes(`{${ANALYSIS_PLACEHOLDER}}`);
+    const slots = { [ANALYSIS_PLACEHOLDER]: size ? `width=${size.width},height=${size.height}` : '' };
+    const rendered = renderTemplate(template, opts.params, SINK_PROPS[opts.mode], slots);
+    const { launch, probe } = selfScaling ? { launch: rendered, probe: false } : analysisLaunch(rendered, size, opts.mode === 'live', opts.template);
     checkElements(launch);
     const pipeline = new GstPipeline(launch);
-    const capture = new Capture(pipeline, pipeline.appsink('sink'), opts, log);
+    const fixed = selfScaling ? renderSourceSize(template, opts.params) : null;
+    const capture = new Capture(pipeline, pipeline.appsink('sink'), probe ? pipeline.appsink(SIZE_PROBE_SINK) : null, fixed, opts, log);
     log.info({ pipeline: launch, mode: opts.mode }, 'capture starting');
     await capture.start();
     return capture;
   }
 
   get stats(): CaptureStats {
-    return { captured: this.captured, dropped: this.mailbox.dropped, loops: this.loops };
+    return { captured: this.captured, dropped: this.mailbox.dropped, loops: this.loops, resizing: this.resizing };
+  }
+
+  /** The source's own size, once known. */
+  get sourceSize(): Size | null {
+    return this.full;
   }
 
   get mode(): CaptureMode {
@@ -92,15 +122,19 @@ export class Capture {
         this.opts.readyTimeoutMs,
       );
     });
+    const probed = this.probe ? new Promise<void>((r) => (this.probeReady = r)) : Promise.resolve();
+    if (this.probe) void this.probeLoop();
     try {
       const sample = await Promise.race([this.sink.pull(), failure, timeout]);
+      if (sample) await Promise.race([probed, failure, timeout]);
       if (!sample) {
         // An error stops the stream before its bus message arrives: give the reason a moment.
         await Promise.race([failure, new Promise((r) => setTimeout(r, 500))]);
         const reason = await diagnose(this.pipeline.description);
         throw new LumenError('PIPELINE_START', `pipeline "${this.opts.template}" ended before its first frame${reason ? `: ${reason}` : ''}`);
       }
-      this.first = this.toFrame(sample);
+      this.first = this.toFrame(sample) ?? undefined;
+      this.checkAnalysisSize();
     } catch (err) {
       this.close();
       throw err;
@@ -124,14 +158,64 @@ export class Capture {
     return err;
   }
 
-  private toFrame(s: Sample): Frame {
+  /** Reads the source size a few times a second; the probe's frames are dropped in GStreamer. */
+  private async probeLoop(): Promise<void> {
+    while (!this.closed && this.probe) {
+      const s = await this.probe.pull();
+      if (!s || this.closed) return;
+      const size = probedSize(s.caps);
+      if (size && this.fits(size)) {
+        if (this.full && (this.full.width !== size.width || this.full.height !== size.height)) {
+          this.log.info({ from: this.full, to: size }, 'source size changed');
+        }
+        this.full = size;
+        this.probeReady();
+      }
+      await new Promise<void>((r) => (this.probeTimer = setTimeout(r, 500 / SIZE_PROBE_RATE)));
+    }
+  }
+
+  /** A reported source size belongs to the analysis stream in flight if their shapes agree. */
+  private fits(size: Size): boolean {
+    const a = this.lastAnalysis;
+    if (!a) return true;
+    // The scaler keeps the aspect ratio to within a pixel's rounding.
+    return Math.abs(size.width / size.height - a.width / a.height) <= 2 / Math.min(a.width, a.height);
+  }
+
+  /** An explicitly configured analysis size must not exceed the source in both dimensions. */
+  private checkAnalysisSize(): void {
+    const a = this.opts.analysis;
+    if (!a || !this.opts.analysisExplicit || !this.full) return;
+    if (this.full.width < a.width && this.full.height < a.height) {
+      throw new LumenError('CONFIG_INVALID', `capture.analysisSize ${a.width}x${a.height} is larger than the source (${this.full.width}×${this.full.height}): use a smaller size or "full"`, { key: 'capture.analysisSize' });
+    }
+  }
+
+  /** The frame, or null while the source's new size is not yet confirmed after a change. */
+  private toFrame(s: Sample): Frame | null {
     const width = Number(s.caps.width);
     const height = Number(s.caps.height);
     if (s.buf.length !== width * height * 4) {
       throw new LumenError('PIPELINE_RUNTIME', `frame of ${s.buf.length} bytes does not match RGBA ${width}×${height}`);
     }
     this.captured++;
-    return { id: this.nextId++, ts: Date.now(), width, height, data: s.buf };
+    // Ids count every frame GStreamer delivered, so a held-back frame leaves a gap, not a shift.
+    const id = this.nextId++;
+    const prev = this.lastAnalysis;
+    if (this.probe && prev && (prev.width !== width || prev.height !== height)) {
+      // A new picture shape: the old source size no longer applies until the probe confirms one.
+      this.log.info({ from: prev, to: { width, height } }, 'analysis size changed');
+      this.full = null;
+    }
+    this.lastAnalysis = { width, height };
+    if (this.probe && this.full && !this.fits(this.full)) this.full = null;
+    if (this.probe && !this.full) {
+      this.resizing++;
+      return null;
+    }
+    const full = this.full && (this.full.width !== width || this.full.height !== height) ? { full: this.full } : {};
+    return { id, ts: Date.now(), width, height, data: s.buf, ...full };
   }
 
   /** Live mode: pulls continuously and keeps the newest frame in the mailbox. */
@@ -150,7 +234,8 @@ export class Capture {
         this.mailbox.close();
         break;
       }
-      this.mailbox.put(this.toFrame(s));
+      const f = this.toFrame(s);
+      if (f) this.mailbox.put(f);
     }
   }
 
@@ -164,10 +249,16 @@ export class Capture {
     if (this.opts.mode === 'live') {
       const f = await this.mailbox.take();
       if (f) return f;
-    } else if (!this.closed && !this.eos && !this.failure) {
-      const s = await this.sink.pull();
-      if (s) return this.toFrame(s);
-      this.eos = true;
+    } else {
+      while (!this.closed && !this.eos && !this.failure) {
+        const s = await this.sink.pull();
+        if (!s) {
+          this.eos = true;
+          break;
+        }
+        const f = this.toFrame(s);
+        if (f) return f;
+      }
     }
     if (this.failure && !this.closed) throw this.failure;
     return null;
@@ -185,6 +276,7 @@ export class Capture {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.probeTimer);
     this.mailbox.close();
     this.pipeline.stop();
   }

@@ -10,7 +10,8 @@ import { connectRequest, connectSubscriber, type CurveClient, type Subscriber } 
 
 export type LumenMessage =
   | { topic: typeof TOPICS.status; header: StatusHeader }
-  | { topic: typeof TOPICS.overlay; header: OverlayHeader; payload: Buffer }
+  /** payload: the rendered PNG when header.format is 'png', else null (draw header.geometry). */
+  | { topic: typeof TOPICS.overlay; header: OverlayHeader; payload: Buffer | null }
   | { topic: typeof TOPICS.frame; header: FrameHeader; payload: Buffer }
   | { topic: typeof TOPICS.alert; header: AlertHeader; /** Fetched from history, not received live. */ recovered: boolean };
 
@@ -115,7 +116,12 @@ export class LumenClient {
       const topic = frames[0].toString('utf8');
       const header = JSON.parse(frames[1].toString('utf8'));
       if (header.v !== PROTOCOL_VERSION || !Number.isInteger(header.seq)) throw new Error('bad header');
-      if (topic === TOPICS.overlay || topic === TOPICS.frame) {
+      if (topic === TOPICS.overlay) {
+        if (!header.geometry || typeof header.geometry !== 'object') throw new Error('overlay without geometry');
+        if (header.format === 'png' && !frames[2]) throw new Error('png overlay without payload');
+        return { topic, header, payload: header.format === 'png' ? frames[2] : null };
+      }
+      if (topic === TOPICS.frame) {
         if (!frames[2]) throw new Error(`${topic} without payload`);
         return { topic, header, payload: frames[2] };
       }

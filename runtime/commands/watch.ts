@@ -5,6 +5,8 @@ import { LumenClient } from '../client/client.js';
 import { TOPICS } from '../publish/protocol.js';
 import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
 import { LumenError } from '../errors.js';
+import { renderGeometry } from '../overlay/render-geometry.js';
+import { encodePng } from '../util/image-codec.js';
 
 export function registerWatch(program: Command): void {
   program
@@ -35,7 +37,10 @@ export function registerWatch(program: Command): void {
           const line = `status ${h.state} fps ${h.fps} dropped ${h.dropped} latency p50/p99 ${lat} providers ${Object.values(h.providers).join('/')} alert ${h.alert ? 'ON' : 'off'}`;
           process.stdout.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
         } else if (m.topic === TOPICS.overlay && opts.saveOverlays) {
-          await writeFile(join(opts.saveOverlays, `${String(m.header.frameId).padStart(6, '0')}.png`), m.payload);
+          // Overlays are geometry: drawn here, as the daemon would, unless it sent a PNG.
+          const h = m.header;
+          const png = m.payload ?? (await encodePng({ width: h.width, height: h.height, data: renderGeometry({ width: h.width, height: h.height, geometry: h.geometry, box: h.box, alert: h.alert }) }));
+          await writeFile(join(opts.saveOverlays, `${String(h.frameId).padStart(6, '0')}.png`), png);
         }
       }
     });

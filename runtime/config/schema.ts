@@ -7,6 +7,26 @@ const ms = z.number().int().positive();
 const frames = z.number().int().min(1).max(1000);
 const prob = z.number().min(0).max(1);
 
+/** "WIDTHxHEIGHT" → size, when both are even and in range; else null. */
+export function analysisBox(v: string): { width: number; height: number } | null {
+  const m = /^(\d{1,5})x(\d{1,5})$/.exec(v);
+  if (!m) return null;
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  const ok = width % 2 === 0 && height % 2 === 0 && width >= 32 && height >= 32 && width <= 7680 && height <= 4320;
+  return ok ? { width, height } : null;
+}
+
+/** Default analysis size: a 1080p source at half size. */
+export const DEFAULT_ANALYSIS_SIZE = { width: 960, height: 540 } as const;
+
+/** The capture's analysis size: null for the full picture; explicit when the config set it. */
+export function analysisOf(capture: { analysisSize?: string }): { size: { width: number; height: number } | null; explicit: boolean } {
+  if (capture.analysisSize === undefined) return { size: { ...DEFAULT_ANALYSIS_SIZE }, explicit: false };
+  if (capture.analysisSize === 'full') return { size: null, explicit: true };
+  return { size: analysisBox(capture.analysisSize), explicit: true };
+}
+
 /** Capture: which pipeline template, its parameters, and end-of-stream behaviour. */
 const Capture = z.strictObject({
   /** Template name from pipelines/ (default: the demo feed). */
@@ -17,6 +37,18 @@ const Capture = z.strictObject({
   loop: z.boolean().default(true),
   /** How long to wait for the first frame, ms. */
   readyTimeoutMs: ms.default(20000),
+  /**
+   * Largest picture the stages in JavaScript receive, "WIDTHxHEIGHT" (even numbers) or "full":
+   * GStreamer scales the source down to fit, keeping its aspect, and never up. Default 960x540
+   * (a 1080p source at half size; smaller sources pass unscaled). Coordinates on the wire stay
+   * in the source's pixels.
+   */
+  analysisSize: z
+    .string()
+    .refine((v) => v === 'full' || analysisBox(v) !== null, {
+      message: 'must be "full" or WIDTHxHEIGHT with even numbers from 32x32 to 7680x4320, e.g. 960x540',
+    })
+    .optional(),
 }).transform((c) => (c.pipeline === 'demo' && !c.params.location ? { ...c, params: { ...c.params, location: DEMO_FEED } } : c));
 
 const Inference = z.strictObject({
@@ -90,6 +122,16 @@ const Overlay = z.strictObject({
   heatmap: z.boolean().default(true),
   /** Minimum lesion probability for a pixel of the mask. */
   maskThreshold: prob.default(0.5),
+  /**
+   * Overlays travel as geometry. A site whose monitors only composite images (protocol v1
+   * monitors) turns on a rendered full-frame PNG payload, on every n-th overlay.
+   */
+  png: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      every: z.number().int().min(1).max(1000).default(1),
+    })
+    .prefault({}),
 });
 
 const Publish = z.strictObject({

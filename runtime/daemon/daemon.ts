@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { LumenError, messageOf } from '../errors.js';
 import { bindingInfo } from '../inference/ort.js';
-import type { Config } from '../config/schema.js';
+import { analysisOf, type Config } from '../config/schema.js';
 import { PIPELINES_DIR } from '../config/paths.js';
 import { Capture } from '../capture/capture.js';
 import { DecisionStage } from '../decision/decision.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { renderOverlay } from '../overlay/render.js';
+import { buildGeometry } from '../overlay/geometry.js';
+import { renderGeometry } from '../overlay/render-geometry.js';
 import { AlertJournal } from '../publish/journal.js';
 import { LumenPublisher } from '../publish/publisher.js';
 import type { StatusHeader } from '../publish/protocol.js';
@@ -110,8 +112,9 @@ export class Daemon {
 
   private async openCapture(): Promise<void> {
     const c = this.config.capture;
+    const analysis = analysisOf(c);
     this.capture = await Capture.open(
-      { pipelinesDir: PIPELINES_DIR, template: c.pipeline, params: c.params, mode: 'live', loop: c.loop, readyTimeoutMs: c.readyTimeoutMs },
+      { pipelinesDir: PIPELINES_DIR, template: c.pipeline, params: c.params, mode: 'live', loop: c.loop, readyTimeoutMs: c.readyTimeoutMs, analysis: analysis.size, analysisExplicit: analysis.explicit },
       this.log,
     );
     this.state = (this.ops?.share.level ?? 0) > 0 ? 'degraded' : 'running';
@@ -137,7 +140,8 @@ export class Daemon {
           this.ops?.frameDone();
           continue;
         }
-        await this.handle(await this.processor.process(frame));
+        const takenAt = performance.now();
+        await this.handle(await this.processor.process(frame), takenAt);
         this.ops?.frameDone();
         if (this.pendingSwap) await this.swapSessions(this.pendingSwap);
       } catch (err) {
@@ -192,51 +196,72 @@ export class Daemon {
     this.capture = null;
   }
 
-  private async handle(p: ProcessedFrame): Promise<void> {
+  private async handle(p: ProcessedFrame, takenAt: number): Promise<void> {
     const t0 = performance.now();
-    const d = this.decision.update({ frameId: p.frame.id, ts: p.frame.ts, score: p.score, box: p.box ?? undefined, areaPx: p.areaPx ?? undefined });
+    const { frame, scale } = p;
+    const box = p.box ? scale.rectToFull(p.box) : null;
+    const d = this.decision.update({ frameId: frame.id, ts: frame.ts, score: p.score, box: box ?? undefined, areaPx: p.areaPx ?? undefined });
     if (d.event) {
-      const { type, episode, onsetFrame, score, peakScore, box, areaPx } = d.event;
-      const stored = await this.publisher.alert({ type, episode, onsetFrame, score, peakScore, box, areaPx, frameId: p.frame.id, ts: p.frame.ts });
-      this.log.info({ seq: stored.seq, type, episode, frameId: p.frame.id, score: Math.round(score * 1000) / 1000 }, `alert ${type}`);
+      const { type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx } = d.event;
+      const stored = await this.publisher.alert({ type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx, frameId: frame.id, ts: frame.ts });
+      this.log.info({ seq: stored.seq, type, episode, frameId: frame.id, score: Math.round(score * 1000) / 1000 }, `alert ${type}`);
     }
     p.timings.decision = performance.now() - t0;
     let t = performance.now();
-    const rgba = renderOverlay({
-      width: p.frame.width,
-      height: p.frame.height,
-      roi: p.roi,
-      mask: p.mask,
-      maskThreshold: this.config.overlay.maskThreshold,
-      attention: this.config.overlay.heatmap ? p.attention : null,
-      box: p.box,
+    const ov = this.config.overlay;
+    const geometry = buildGeometry({ roi: p.roi, scale, mask: p.mask, maskThreshold: ov.maskThreshold, attention: ov.heatmap ? p.attention : null });
+    const full = scale.full;
+    const header = {
+      frameId: frame.id,
+      ts: frame.ts,
+      width: full.width,
+      height: full.height,
+      roi: scale.rectToFull(p.roi),
+      score: p.score,
+      smoothed: d.smoothed,
       alert: d.alert,
-    });
-    // Privacy-masked regions stay black in every published picture: no heatmap over them either.
-    if (this.config.roi.privacyMasks.length) applyPrivacyMask(rgba, p.frame.width, p.frame.height, this.config.roi.privacyMasks, TRANSPARENT);
-    const png = await encodePng({ width: p.frame.width, height: p.frame.height, data: rgba });
+      box,
+      areaPx: p.areaPx,
+      gated: p.gated,
+      geometry,
+    };
     p.timings.overlay = performance.now() - t;
+    let png: Buffer | null = null;
+    if (ov.png.enabled && this.processed % ov.png.every === 0) {
+      // The site asked for rendered overlays (monitors that only composite images): full-frame
+      // pixels, drawn from the same geometry, masked regions left transparent.
+      t = performance.now();
+      const rgba = renderGeometry({ width: full.width, height: full.height, geometry, box, alert: d.alert });
+      if (this.config.roi.privacyMasks.length) applyPrivacyMask(rgba, full.width, full.height, this.config.roi.privacyMasks, TRANSPARENT);
+      png = await encodePng({ width: full.width, height: full.height, data: rgba });
+      p.timings.png = performance.now() - t;
+    }
     const pv = this.config.publish.preview;
     if (pv.enabled && this.processed % pv.every === 0) {
       t = performance.now();
-      const jpeg = await encodeJpeg(compositeRoi(p.frame, rgba, p.roi), pv.quality, pv.width);
+      // The preview is the conditioned analysis frame (masks already black), ROI only.
+      const rgba = renderOverlay({ width: frame.width, height: frame.height, roi: p.roi, mask: p.mask, maskThreshold: ov.maskThreshold, attention: ov.heatmap ? p.attention : null, box: p.box, alert: d.alert });
+      // Masked regions stay black: no heatmap or contour over them either.
+      applyPrivacyMask(rgba, frame.width, frame.height, this.processor.privacyRegions, TRANSPARENT);
+      const jpeg = await encodeJpeg(compositeRoi(frame, rgba, p.roi), pv.quality, pv.width);
       const height = Math.round((p.roi.height * Math.min(pv.width, p.roi.width)) / p.roi.width);
-      void this.publisher.frame({ frameId: p.frame.id, ts: p.frame.ts, roi: p.roi, width: Math.min(pv.width, p.roi.width), height, alert: d.alert }, jpeg);
+      void this.publisher.frame({ frameId: frame.id, ts: frame.ts, roi: header.roi, width: Math.min(pv.width, p.roi.width), height, alert: d.alert }, jpeg);
       p.timings.preview = performance.now() - t;
     }
     t = performance.now();
-    const age = Date.now() - p.frame.ts;
-    void this.publisher.overlay(
-      { frameId: p.frame.id, ts: p.frame.ts, width: p.frame.width, height: p.frame.height, roi: p.roi, score: p.score, smoothed: d.smoothed, alert: d.alert, box: p.box, areaPx: p.areaPx, gated: p.gated, latencyMs: age },
-      png,
-    );
+    const age = Date.now() - frame.ts;
+    void this.publisher.overlay({ ...header, latencyMs: age }, png);
     p.timings.publish = performance.now() - t;
     for (const [k, v] of Object.entries(p.timings)) this.stats.add(k, v);
-    // "total" is capture to publish: the age of the frame when its overlay goes out.
+    // "total" is capture to publish: the age of the frame when its overlay goes out. "work" is
+    // this frame's own processing, and the share of it outside ONNX Runtime's run.
     this.stats.add('total', age);
+    const work = performance.now() - takenAt;
+    this.stats.add('work', work);
+    this.stats.add('outsideOrt', Math.max(0, work - p.ortMs));
     this.processed++;
     if (p.gated) this.gatedCounts[p.gated] = (this.gatedCounts[p.gated] ?? 0) + 1;
-    this.lastFrame = { id: p.frame.id, ts: p.frame.ts };
+    this.lastFrame = { id: frame.id, ts: frame.ts };
   }
 
   /** The status header as published now. */
@@ -271,6 +296,11 @@ export class Daemon {
       ...(this.lastReload ? { modelReload: this.lastReload } : {}),
       runtime: RUNTIME_INFO,
       shed: this.shed,
+      overlay: this.config.overlay.png.enabled
+        ? { format: 'geometry+png', pngEvery: this.config.overlay.png.every }
+        : { format: 'geometry', pngEvery: null, png: 'off: overlays carry geometry only; a site turns on overlay.png for monitors that need images' },
+      work: workShare(latency),
+      analysis: this.processor.frameScale ? { width: this.processor.frameScale.analysis.width, height: this.processor.frameScale.analysis.height, source: { ...this.processor.frameScale.full } } : null,
       ...(this.ops?.statusFields() ?? {}),
       uptimeS: Math.round((now - this.startedAt) / 1000),
       ...(this.lastError ? { error: this.lastError } : {}),
@@ -300,6 +330,14 @@ export class Daemon {
   }
 }
 
+
+/** Per-frame processing time, and how much of it is outside ONNX Runtime's own run. */
+function workShare(latency: Record<string, { p50: number; p99: number }>): StatusHeader['work'] {
+  const frame = latency.work;
+  const outside = latency.outsideOrt;
+  if (!frame || !outside) return null;
+  return { frameMs: frame, outsideOrtMs: outside, outsideOrtShare: frame.p50 > 0 ? Math.round((outside.p50 / frame.p50) * 1000) / 1000 : 0 };
+}
 
 /** What the installed ONNX Runtime binding can do, reported in status (see inference/ort.ts). */
 const RUNTIME_INFO = (() => {

@@ -1,14 +1,19 @@
 import type { Frame, Rect } from '../frame.js';
+import { FrameScale } from '../frame-scale.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { largestBlob, mapBoxToFrame, type ProbMap } from '../overlay/mask-geometry.js';
 import { evaluateQuality, type QualityThresholds } from '../quality/quality-gate.js';
 import type { ActiveArea } from '../roi/active-area.js';
-import { applyPrivacyMask, blackOutsideArea } from '../roi/privacy.js';
+import { MaskPlan } from '../roi/mask-plan.js';
 import { RoiTracker } from '../roi/roi-tracker.js';
 
-/** What the models made of one frame; coordinates in full-frame pixels. */
+/**
+ * What the models made of one frame. `roi` and `box` are in the frame's own (analysis) pixels;
+ * `scale` maps them to the full frame, and `areaPx` is already in full-frame pixels.
+ */
 export interface ProcessedFrame {
   frame: Frame;
+  scale: FrameScale;
   roi: Rect;
   /** Why the frame was not classified, or null. */
   gated: string | null;
@@ -19,10 +24,13 @@ export interface ProcessedFrame {
   areaPx: number | null;
   /** ms per stage. */
   timings: Record<string, number>;
+  /** ms spent inside ONNX Runtime's run (both models). */
+  ortMs: number;
 }
 
 /** Frame conditioning before the models (config sections roi and quality). */
 export interface ConditioningSettings {
+  /** privacyMasks in full-frame pixels, as the config states them. */
   roi: { enabled: boolean; detectEvery: number; stableCount: number; tolerance: number; privacyMasks: readonly Rect[]; blackOutside: boolean };
   quality: ({ enabled: boolean } & QualityThresholds) | null;
 }
@@ -43,6 +51,8 @@ export interface ProcessorSettings {
 export class FrameProcessor {
   private suspicious = 0;
   private readonly tracker: RoiTracker | null;
+  private scale: FrameScale | null = null;
+  private plan: { key: ActiveArea | null; plan: MaskPlan } | null = null;
 
   constructor(
     private readonly classifier: ModelSession,
@@ -58,6 +68,17 @@ export class FrameProcessor {
     return this.tracker?.area ?? null;
   }
 
+  /** The privacy masks in the last frame's (analysis) pixels. */
+  get privacyRegions(): Rect[] {
+    const scale = this.scale;
+    return scale ? (this.settings.conditioning?.roi.privacyMasks ?? []).map((r) => scale.rectToAnalysis(r)) : [];
+  }
+
+  /** The scale of the last frame conditioned. */
+  get frameScale(): FrameScale | null {
+    return this.scale;
+  }
+
   /**
    * Conditions the frame in place — privacy masks and the black outside the active area are
    * written into its pixels, so neither a model nor a published frame can see them — and
@@ -66,17 +87,22 @@ export class FrameProcessor {
   condition(frame: Frame, timings: Record<string, number>): { roi: Rect; gated: string | null } {
     const c = this.settings.conditioning;
     const whole: Rect = { x: 0, y: 0, width: frame.width, height: frame.height };
+    const scale = FrameScale.of(frame);
+    if (!scale.equals(this.scale)) {
+      // Another picture size (a processor switched its output): the old ROI and masks are void.
+      this.tracker?.reset();
+      this.plan = null;
+      this.scale = scale;
+    }
     if (!c) return { roi: whole, gated: null };
     let t = performance.now();
-    const data = frame.data;
-    if (c.roi.privacyMasks.length) applyPrivacyMask(data, frame.width, frame.height, c.roi.privacyMasks);
+    // Masks first, with the area in use: text under a privacy mask must not sway detection.
+    const before = this.tracker?.area ?? null;
+    this.maskPlan(frame, c, before).apply(frame.data);
     const area = this.tracker ? this.tracker.track(frame) : null;
-    if (this.tracker && !area) {
-      timings.roi = performance.now() - t;
-      return { roi: whole, gated: 'no-picture' };
-    }
-    if (area && c.roi.blackOutside) blackOutsideArea(data, frame.width, frame.height, area);
+    if (area !== before) this.maskPlan(frame, c, area).apply(frame.data);
     timings.roi = performance.now() - t;
+    if (this.tracker && !area) return { roi: whole, gated: 'no-picture' };
     const roi = area?.rect ?? whole;
     if (!c.quality?.enabled) return { roi, gated: null };
     t = performance.now();
@@ -85,13 +111,28 @@ export class FrameProcessor {
     return { roi, gated: q.gated ? q.reasons.join(',') : null };
   }
 
+  /** The masks for this frame size and area, rebuilt only when either changed. */
+  private maskPlan(frame: Frame, c: ConditioningSettings, area: ActiveArea | null): MaskPlan {
+    const key = c.roi.blackOutside ? area : null;
+    if (this.plan && this.plan.key === key) return this.plan.plan;
+    const scale = this.scale!;
+    const regions = c.roi.privacyMasks.map((r) => scale.rectToAnalysis(r));
+    this.plan = { key, plan: new MaskPlan(frame.width, frame.height, regions, key) };
+    return this.plan.plan;
+  }
+
   async process(frame: Frame): Promise<ProcessedFrame> {
     const timings: Record<string, number> = {};
     const { roi, gated } = this.condition(frame, timings);
-    if (gated) return { frame, roi, gated, score: null, attention: null, mask: null, box: null, areaPx: null, timings };
+    const scale = this.scale!;
+    if (gated) return { frame, scale, roi, gated, score: null, attention: null, mask: null, box: null, areaPx: null, timings, ortMs: 0 };
     let t = performance.now();
-    const c = await this.classifier.infer(frame, roi);
+    const input = this.classifier.prepare(frame, roi);
+    timings.preprocess = performance.now() - t;
+    t = performance.now();
+    const c = await this.classifier.runTensor(input);
     timings.classify = performance.now() - t;
+    let ortMs = timings.classify;
     const score = egcProbability(c.logits.data, this.classifier.manifest.outputs.find((o) => o.name === 'logits')?.classes);
     const [, , ah, aw] = c.attention.dims;
     const attention: ProbMap = { width: aw, height: ah, data: Float32Array.from(c.attention.data) };
@@ -100,17 +141,23 @@ export class FrameProcessor {
     let areaPx: number | null = null;
     if (this.segmenter && score >= this.settings.segmentAbove && this.suspicious++ % this.settings.segmenterEvery === 0) {
       t = performance.now();
-      const s = await this.segmenter.infer(frame, roi);
+      const segInput = this.segmenter.prepare(frame, roi);
+      timings.preprocess += performance.now() - t;
+      t = performance.now();
+      const s = await this.segmenter.runTensor(segInput);
       timings.segment = performance.now() - t;
+      ortMs += timings.segment;
+      t = performance.now();
       const [, , h, w] = s.logits.dims;
       mask = { width: w, height: h, data: lesionProbability(s.logits.data, w * h) };
       const blob = largestBlob(mask, this.settings.maskThreshold);
       if (blob) {
         box = mapBoxToFrame(blob.box, mask, roi);
-        areaPx = Math.round((blob.cells * roi.width * roi.height) / (w * h));
+        areaPx = Math.round((blob.cells * roi.width * roi.height * scale.sx * scale.sy) / (w * h));
       }
+      timings.postprocess = performance.now() - t;
     }
-    return { frame, roi, gated, score, attention, mask, box, areaPx, timings };
+    return { frame, scale, roi, gated, score, attention, mask, box, areaPx, timings, ortMs };
   }
 }
 

@@ -71,8 +71,12 @@ export class ModelSession {
 
   /** Preprocesses the frame (cropped to `crop`) per the manifest and runs the model. */
   async infer(frame: Frame, crop?: Rect): Promise<ModelOutputs> {
-    preprocess(frame, this.manifest.input, crop, this.input);
-    return this.runTensor(this.input);
+    return this.runTensor(this.prepare(frame, crop));
+  }
+
+  /** The model's input for the frame (cropped to `crop`), in the session's own reused buffer. */
+  prepare(frame: Frame, crop?: Rect): Float32Array {
+    return preprocess(frame, this.manifest.input, crop, this.input);
   }
 
   /** Runs an already preprocessed input tensor. */

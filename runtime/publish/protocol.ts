@@ -48,12 +48,34 @@ export interface StatusHeader extends BaseHeader {
   /** Seq of the newest journalled alert: a subscriber behind it fetches history. */
   alertSeq: number;
   pipeline: string;
+  /** How overlays travel: geometry always; a rendered PNG only when the site enabled it. */
+  overlay?: { format: 'geometry' | 'geometry+png'; pngEvery: number | null; png?: string };
+  /** Per-frame processing (frame taken → overlay published) and its part outside ONNX Runtime's run. */
+  work?: { frameMs: Percentiles; outsideOrtMs: Percentiles; outsideOrtShare: number } | null;
+  /** The analysis picture the stages see and the source's own size. */
+  analysis?: { width: number; height: number; source: { width: number; height: number } } | null;
   uptimeS: number;
   error?: string;
   [extra: string]: unknown;
 }
 
+/**
+ * An overlay as geometry, in full-frame pixels (docs/protocol.md): what a monitor draws.
+ */
+export interface OverlayGeometry {
+  /** Lesion outlines: closed polygons, flat [x0, y0, x1, y1, …], largest first. */
+  contours: number[][];
+  /** Attention map over `rect`: width × height cells, row-major, 0–255. */
+  attention: { rect: Rect; width: number; height: number; values: number[] } | null;
+  /**
+   * Segmenter mask at model resolution over `rect`, thresholded: run lengths, row-major,
+   * alternating unset/set cells and starting with unset (the first run may be 0).
+   */
+  mask: { rect: Rect; width: number; height: number; threshold: number; runs: number[] } | null;
+}
+
 export interface OverlayHeader extends BaseHeader {
+  /** The source's size: every coordinate here is in its pixels. */
   width: number;
   height: number;
   roi: Rect;
@@ -67,8 +89,12 @@ export interface OverlayHeader extends BaseHeader {
   gated: string | null;
   /** Capture to publish, ms. */
   latencyMs: number;
-  /** Payload: PNG, RGBA, width × height. */
-  format: 'png';
+  geometry: OverlayGeometry;
+  /**
+   * `geometry`: no payload. `png`: the payload is the overlay rendered as an RGBA PNG of
+   * width × height, sent when the site enables overlay.png (protocol v1 monitors read it).
+   */
+  format: 'geometry' | 'png';
 }
 
 export interface FrameHeader extends BaseHeader {

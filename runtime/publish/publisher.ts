@@ -98,9 +98,10 @@ export class LumenPublisher {
     return this.send([TOPICS.status, JSON.stringify(header)], false);
   }
 
-  overlay(h: Omit<OverlayHeader, 'v' | 'seq' | 'bootId' | 'format'>, png: Buffer): Promise<void> {
-    const header: OverlayHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.overlay), bootId: this.bootId, format: 'png', ...h };
-    return this.send([TOPICS.overlay, JSON.stringify(header), png], true);
+  /** An overlay as geometry; with a rendered PNG as payload when the site enabled one. */
+  overlay(h: Omit<OverlayHeader, 'v' | 'seq' | 'bootId' | 'format'>, png: Buffer | null): Promise<void> {
+    const header: OverlayHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.overlay), bootId: this.bootId, format: png ? 'png' : 'geometry', ...h };
+    return this.send(png ? [TOPICS.overlay, JSON.stringify(header), png] : [TOPICS.overlay, JSON.stringify(header)], true);
   }
 
   /** Composited preview (JPEG); droppable like overlays. */

@@ -1,8 +1,8 @@
-import type { Config } from '../config/schema.js';
+import { analysisOf, type Config } from '../config/schema.js';
 import type { DecisionSettings } from '../decision/decision.js';
 import type { Logger } from '../log.js';
 import { computeMetrics, matchAlerts, rocCurve, round6, type AlertSpan, type EpisodeResult, type FrameRecord, type Metrics } from './metrics.js';
-import { countPixels, maskToFrame, overlapScores } from './segmentation.js';
+import { countPixels, maskToFrame, overlapScores, resampleMask } from './segmentation.js';
 import { openSource, type SourceInfo } from './source.js';
 import { openStages, type ReplayStages } from './stages.js';
 import { WorstFrames, type WorstFrame } from './worst-frames.js';
@@ -69,7 +69,7 @@ export interface ReplayResult {
  * and models give the same result except `run`.
  */
 export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResult> {
-  const source = await openSource(o.feed, { annotations: o.annotations, stillFps: o.stillFps, readyTimeoutMs: o.config.capture.readyTimeoutMs }, log);
+  const source = await openSource(o.feed, { annotations: o.annotations, stillFps: o.stillFps, readyTimeoutMs: o.config.capture.readyTimeoutMs, analysis: analysisOf(o.config.capture).size }, log);
   let stages: ReplayStages;
   try {
     stages = await openStages(o.config, log);
@@ -93,14 +93,16 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
       const p = await processor.process(frame);
       let t = performance.now();
       // As Daemon.handle feeds the decision stage.
-      const d = decision.update({ frameId: p.frame.id, ts: p.frame.ts, score: p.score, box: p.box ?? undefined, areaPx: p.areaPx ?? undefined });
+      const d = decision.update({ frameId: p.frame.id, ts: p.frame.ts, score: p.score, box: p.box ? p.scale.rectToFull(p.box) : undefined, areaPx: p.areaPx ?? undefined });
       p.timings.decision = performance.now() - t;
       if (d.event?.type === 'raise') spans.push({ raiseFrame: index, clearFrame: null, onsetFrame: d.event.onsetFrame, peakScore: round6(d.event.peakScore)!, falseAlert: false });
       else if (d.event?.type === 'clear' && spans.length) Object.assign(spans[spans.length - 1], { clearFrame: index, peakScore: round6(d.event.peakScore)! });
 
       t = performance.now();
-      const total = frame.width * frame.height;
-      const pred = p.mask ? maskToFrame(p.mask, p.roi, frame.width, frame.height, maskThreshold) : null;
+      // Scored in the source's pixels, where the truth is; the stages saw the analysis picture.
+      const full = p.scale.full;
+      const total = full.width * full.height;
+      const pred = p.mask ? maskToFrame(p.mask, p.scale.rectToFull(p.roi), full.width, full.height, maskThreshold) : null;
       const counts = countPixels(pred, truth.mask, total, truth.lesionPx);
       const scored = p.score !== null;
       const seg = scored && truth.label === 'egc' && truth.mask ? overlapScores(counts) : null;
@@ -122,7 +124,12 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
         falsePositiveArea: scored && truth.label === 'normal' ? round6(counts.fp / total) : null,
       };
       records.push(r);
-      await worst.offer(r, frame, pred, truth.mask, p.box);
+      if (p.scale.identity) await worst.offer(r, frame, pred, truth.mask, p.box);
+      else {
+        // Thumbnails are drawn on the analysis picture: masks at its size.
+        const predA = p.mask ? maskToFrame(p.mask, p.roi, frame.width, frame.height, maskThreshold) : null;
+        await worst.offer(r, frame, predA, truth.mask ? resampleMask(truth.mask, full, frame) : null, p.box);
+      }
       p.timings.scoring = performance.now() - t;
       for (const [k, v] of Object.entries(p.timings)) stageTotals[k] = (stageTotals[k] ?? 0) + v;
       o.onProgress?.(records.length, source.info.frameCount);

@@ -23,6 +23,18 @@ export function maskToFrame(mask: ProbMap, roi: Rect, width: number, height: num
   return out;
 }
 
+/** A full-frame mask at another size (nearest pixel centre), e.g. the analysis picture's. */
+export function resampleMask(mask: Uint8Array, from: { width: number; height: number }, to: { width: number; height: number }): Uint8Array {
+  const out = new Uint8Array(to.width * to.height);
+  for (let y = 0; y < to.height; y++) {
+    const sy = Math.min(from.height - 1, Math.floor(((y + 0.5) * from.height) / to.height));
+    for (let x = 0; x < to.width; x++) {
+      out[y * to.width + x] = mask[sy * from.width + Math.min(from.width - 1, Math.floor(((x + 0.5) * from.width) / to.width))];
+    }
+  }
+  return out;
+}
+
 /** Pixel counts of a predicted mask against the truth over one frame. */
 export interface PixelCounts {
   tp: number;

@@ -52,6 +52,8 @@ export interface SourceOptions {
   stillFps?: number;
   /** How long to wait for the video's first frame, ms. */
   readyTimeoutMs: number;
+  /** The live path's analysis size (capture.analysisSize), so QA measures what the appliance runs. */
+  analysis?: { width: number; height: number } | null;
 }
 
 /**

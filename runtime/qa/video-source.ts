@@ -35,7 +35,7 @@ export class VideoSource implements ReplaySource {
     let capture: Capture;
     try {
       capture = await Capture.open(
-        { pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: video }, mode: 'every-frame', loop: false, readyTimeoutMs: opts.readyTimeoutMs },
+        { pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: video }, mode: 'every-frame', loop: false, readyTimeoutMs: opts.readyTimeoutMs, analysis: opts.analysis ?? null },
         log,
       );
     } catch (err) {

@@ -15,6 +15,8 @@ import { DaemonSubscription } from './daemon-subscription.js';
 import { loadStaticFiles, PUBLIC_DIR, type StaticFile } from './static-files.js';
 import { encodeImage, IMAGE_KIND, VIEW_WIRE_VERSION, type AlertEntry, type DaemonLink, type ViewMessage } from './view-wire.js';
 
+const EMPTY = Buffer.alloc(0);
+
 export interface ViewServerOptions {
   /** The daemon's PUB endpoint. */
   endpoint: string;
@@ -125,7 +127,8 @@ export class ViewServer {
     switch (m.topic) {
       case TOPICS.overlay:
         this.counters.overlaysIn++;
-        this.broadcastImage(encodeImage(IMAGE_KIND.overlay, m.header, m.payload));
+        // Geometry travels in the header; a PNG payload (for v1 monitors) is not needed here.
+        this.broadcastImage(encodeImage(IMAGE_KIND.overlay, m.header, EMPTY));
         break;
       case TOPICS.frame:
         this.counters.previewsIn++;

@@ -5,7 +5,7 @@
  * Text messages are JSON, one of `ViewMessage`. Images travel as one binary message each, so an
  * image and its header are never separated and a busy page can be skipped whole:
  *
- *   byte 0      kind: 1 = overlay (PNG, RGBA, full frame), 2 = preview (JPEG of the ROI)
+ *   byte 0      kind: 1 = overlay (geometry in the header, no image), 2 = preview (JPEG of the ROI)
  *   bytes 1–4   N, the header's length in bytes (uint32, big-endian)
  *   bytes 5…    the daemon's header as UTF-8 JSON (N bytes), unchanged
  *   the rest    the image, unchanged

@@ -20,6 +20,9 @@
   const IMAGE_KIND = { overlay: 1, preview: 2 };
   const NEUTRAL = '#1d2127';
   const ROI_OUTLINE = '#3c4550';
+  const CONTOUR = 'rgb(60, 255, 120)';
+  const BOX_ALERT = 'rgb(255, 48, 48)';
+  const BOX_WATCH = 'rgb(255, 210, 0)';
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -164,7 +167,17 @@
       s.lastOverlayAt = performance.now();
       s.lastOverlayWall = Date.now();
     }
-    if (kind !== IMAGE_KIND.overlay && kind !== IMAGE_KIND.preview) return;
+    if (kind === IMAGE_KIND.overlay) {
+      // Overlays are geometry (no image to decode): drawn at once.
+      s.overlay = { header, at: performance.now() };
+      draw();
+      s.samples.push(Date.now() - (header.ts + header.latencyMs));
+      if (s.samples.length > SAMPLES_KEPT) s.samples.shift();
+      s.drawn++;
+      evaluate();
+      return;
+    }
+    if (kind !== IMAGE_KIND.preview) return;
     if (s.pending[kind]) s.decodeSkipped++;
     s.pending[kind] = { header, bytes };
     if (!s.decoding[kind]) void decodeLoop(kind);
@@ -180,21 +193,13 @@
         s.pending[kind] = null;
         let bitmap;
         try {
-          bitmap = await createImageBitmap(new Blob([bytes], { type: kind === IMAGE_KIND.overlay ? 'image/png' : 'image/jpeg' }));
+          bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
         } catch {
           continue; // a broken image: skip it, the next one will do
         }
-        const slot = kind === IMAGE_KIND.overlay ? 'overlay' : 'preview';
-        s[slot]?.bitmap.close();
-        s[slot] = { header, bitmap, at: performance.now() };
+        s.preview?.bitmap.close();
+        s.preview = { header, bitmap, at: performance.now() };
         draw();
-        if (kind === IMAGE_KIND.overlay) {
-          // Publication time ≈ capture time + capture→publish latency (same machine clock).
-          const drawnAt = Date.now();
-          s.samples.push(drawnAt - (header.ts + header.latencyMs));
-          if (s.samples.length > SAMPLES_KEPT) s.samples.shift();
-          s.drawn++;
-        }
       }
     } finally {
       s.decoding[kind] = false;
@@ -248,8 +253,42 @@
       ctx.lineWidth = Math.max(1, 2 * dpr);
       ctx.strokeRect(roi.x, roi.y, roi.width, roi.height);
     }
-    ctx.drawImage(o.bitmap, f.x, f.y, f.width, f.height);
-    s.geometry = { canvas: { width: cw, height: ch }, image: f, roi, box: mapRect(o.header.box, f), frameId: o.header.frameId, preview: previewShown };
+    const g = o.header.geometry;
+    if (g.attention) drawHeatmap(g.attention, f);
+    const contours = g.contours.map((poly) => poly.map((v, i) => (i % 2 === 0 ? f.x + v * f.scale : f.y + v * f.scale)));
+    ctx.strokeStyle = CONTOUR;
+    ctx.lineWidth = Math.max(1.5, 2 * dpr);
+    ctx.lineJoin = 'round';
+    for (const poly of contours) {
+      ctx.beginPath();
+      for (let i = 0; i < poly.length; i += 2) (i === 0 ? ctx.moveTo : ctx.lineTo).call(ctx, poly[i], poly[i + 1]);
+      ctx.closePath();
+      ctx.stroke();
+    }
+    const box = mapRect(o.header.box, f);
+    if (box) {
+      ctx.strokeStyle = o.header.alert ? BOX_ALERT : BOX_WATCH;
+      ctx.lineWidth = Math.max(2, 3 * dpr);
+      ctx.strokeRect(box.x, box.y, box.width, box.height);
+    }
+    s.geometry = { canvas: { width: cw, height: ch }, image: f, roi, box, contours, frameId: o.header.frameId, preview: previewShown };
+  }
+
+  // The attention grid: a few cells, coloured yellow (weak) to red (strong), smoothed as it is
+  // stretched over the area the models saw.
+  function drawHeatmap(a, f) {
+    const grid = document.createElement('canvas');
+    grid.width = a.width;
+    grid.height = a.height;
+    const g = grid.getContext('2d');
+    const img = g.createImageData(a.width, a.height);
+    a.values.forEach((v, i) => {
+      const k = v / 255;
+      img.data.set(k < 0.2 ? [0, 0, 0, 0] : [255, Math.round(220 * (1 - k)), 0, Math.round(40 + 100 * k)], i * 4);
+    });
+    g.putImageData(img, 0, 0);
+    const r = mapRect(a.rect, f);
+    ctx.drawImage(grid, r.x, r.y, r.width, r.height);
   }
 
   new ResizeObserver(() => draw()).observe(el.picture);

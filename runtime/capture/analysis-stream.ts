@@ -1,0 +1,57 @@
+import { LumenError } from '../errors.js';
+import type { Size } from '../frame.js';
+
+/**
+ * The analysis stream: GStreamer scales the source to fit the analysis size, then converts the
+ * (smaller) picture to RGBA, so full-resolution pixels never reach JavaScript. A second branch
+ * tells the source's own size, which every coordinate on the wire is in: a few times a second
+ * it payloads a raw frame as RTP, whose caps carry width and height, and the frame itself is
+ * dropped inside GStreamer (see SIZE_PROBE_SINK).
+ */
+
+/** The appsink that receives the analysis frames (every template has it). */
+export const FRAME_SINK = 'sink';
+/** The appsink whose caps say the source's size. */
+export const SIZE_PROBE_SINK = 'lumen_size';
+/** Source-size reports per second: a resolution change is followed within 1 / this. */
+export const SIZE_PROBE_RATE = 5;
+
+/** A template that scales by itself (e.g. the VIC on a Jetson) marks where the size goes. */
+export const ANALYSIS_PLACEHOLDER = 'analysis';
+
+// The standard tail of a template: conversion to RGBA, then the appsink with its properties.
+const TAIL = /(?:!\s*videoconvert\s*)?(?:!\s*video\/x-raw\s*,\s*format=(?:\(string\))?RGBA\s*)?!\s*appsink\s+name=sink\b(.*)$/;
+
+export interface AnalysisLaunch {
+  launch: string;
+  /** Whether the launch line has the size-probe branch. */
+  probe: boolean;
+}
+
+/**
+ * Rewrites a rendered launch line so that its appsink receives the analysis stream. `size`
+ * null keeps the full picture (the old behaviour); `live` lets the scaler's queue drop, as the
+ * live appsink does, while QA replay keeps every frame.
+ */
+export function analysisLaunch(rendered: string, size: Size | null, live: boolean, template: string): AnalysisLaunch {
+  if (size === null || rendered.includes('lumen_tee')) return { launch: rendered, probe: false };
+  const m = TAIL.exec(rendered);
+  if (!m) {
+    throw new LumenError('PIPELINE_TEMPLATE', `pipeline "${template}" does not end in "appsink name=sink {sink}"`, { template });
+  }
+  const head = rendered.slice(0, m.index).trim();
+  const sinkProps = m[1].trim();
+  const leak = live ? ' leaky=downstream' : '';
+  const box = `video/x-raw,width=[1,${size.width}],height=[1,${size.height}],pixel-aspect-ratio=1/1`;
+  const analysis = `queue max-size-buffers=2 max-size-bytes=0 max-size-time=0${leak} ! videoscale ! ${box} ! videoconvert ! video/x-raw,format=RGBA ! appsink name=${FRAME_SINK} ${sinkProps}`;
+  // The probe never holds the stream back: its queue leaks and its sink drops.
+  const probe = `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! videorate drop-only=true max-rate=${SIZE_PROBE_RATE} ! videoconvert ! rtpvrawpay mtu=60000 ! appsink name=${SIZE_PROBE_SINK} max-buffers=1 drop=true sync=false`;
+  return { launch: `${head} ! tee name=lumen_tee ! ${analysis} lumen_tee. ! ${probe}`, probe: true };
+}
+
+/** The source size in a size-probe sample's caps (RTP caps carry width and height as strings). */
+export function probedSize(caps: Record<string, unknown>): Size | null {
+  const width = Number(caps.width);
+  const height = Number(caps.height);
+  return Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 ? { width, height } : null;
+}
