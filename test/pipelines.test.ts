@@ -8,7 +8,7 @@ const dir = `${ROOT}pipelines`;
 
 t.test('every template names its parameters and renders with them', async (t) => {
   const names = await listTemplates(dir);
-  t.same(names, ['demo', 'file-replay', 'hdmi-v4l2', 'jetson-nvmm', 'test-source']);
+  t.same(names, ['demo', 'file-replay', 'hdmi-v4l2', 'jetson-nvmm', 'still-live', 'test-source']);
   const v4l2 = await loadTemplate(dir, 'hdmi-v4l2');
   const line = renderTemplate(v4l2, { device: '/dev/video3' }, 'drop=true');
   t.match(line, /v4l2src device=\/dev\/video3 /);

@@ -11,7 +11,8 @@ import { shortDemoFeed } from './helpers/feeds.js';
 
 // Debian's Chromium (apt-get install chromium); the machine has no network: never download one.
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// Sound may start without a gesture here: the test still clicks the button as a person would.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ARTEFACTS = join(ROOT, '.tap', 'artefacts');
 
 const log = createLogger('view-test', 'warn');
@@ -37,6 +38,8 @@ interface Geometry {
   image: Rect;
   roi: Rect | null;
   box: Rect | null;
+  /** The outlines as drawn, in canvas pixels (flat x, y pairs). */
+  contours: number[][];
   frameId: number;
   preview: boolean;
 }
@@ -216,24 +219,29 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   t.ok(await page.isVisible('#banner'), 'the alert banner shows during the lesion episode');
   t.match(await page.textContent('#banner'), /LESION ALERT/);
 
-  // The contour: green pixels exist, inside the drawn image and inside the ROI the models saw.
+  // The contour: drawn from the overlay's geometry, green pixels inside the drawn image, inside
+  // the ROI the models saw, on the lesion box, and where the outline's points say.
   let contour = await readContour(page);
-  for (const until = Date.now() + 20_000; contour.n < 30 && Date.now() < until; ) {
+  for (const until = Date.now() + 30_000; (contour.n < 30 || !contour.geometry?.box) && Date.now() < until; ) {
     await new Promise((r) => setTimeout(r, 100));
     contour = await readContour(page);
   }
   const g = contour.geometry!;
   t.ok(contour.n >= 30, `the contour is drawn (${contour.n} green pixels, frame ${g?.frameId})`);
+  t.ok(g.box, 'the overlay drawn carries a lesion box');
   t.equal(contour.outsideImage, 0, 'no contour pixel outside the image area');
   t.equal(contour.outsideRoi, 0, 'no contour pixel outside the ROI');
   const img = g.image;
   t.ok(Math.abs(img.width / img.height - 320 / 240) < 0.01, `the image keeps its aspect ratio (${img.width.toFixed(0)}×${img.height.toFixed(0)})`);
   t.ok(img.width >= g.canvas.width - 2 || img.height >= g.canvas.height - 2, 'the image fills the canvas on one axis');
-  if (g.box) {
-    const b = contour.bbox;
-    const overlaps = b.x0 <= g.box.x + g.box.width && b.x1 >= g.box.x && b.y0 <= g.box.y + g.box.height && b.y1 >= g.box.y;
-    t.ok(overlaps, 'the contour lies at the lesion box');
-  }
+  const b = contour.bbox;
+  const box = g.box!;
+  const overlaps = b.x0 <= box.x + box.width && b.x1 >= box.x && b.y0 <= box.y + box.height && b.y1 >= box.y;
+  t.ok(overlaps, 'the contour lies at the lesion box');
+  const xs = g.contours.flatMap((p) => p.filter((_, i) => i % 2 === 0));
+  const ys = g.contours.flatMap((p) => p.filter((_, i) => i % 2 === 1));
+  const tol = 4;
+  t.ok(b.x0 >= Math.min(...xs) - tol && b.x1 <= Math.max(...xs) + tol && b.y0 >= Math.min(...ys) - tol && b.y1 <= Math.max(...ys) + tol, 'the green pixels lie on the outline the message carried');
 
   mkdirSync(ARTEFACTS, { recursive: true });
   const shot = join(ARTEFACTS, 'viewer-alert.png');
@@ -243,10 +251,9 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   const stAlert = await page.evaluate(() => window.lumenView.state());
   t.ok(stAlert.alerts >= 1, 'the alert list has the raise');
   await t.resolves(page.waitForFunction(() => document.querySelectorAll('#alerts li.raise').length >= 1, undefined, { timeout: 5000 }), 'the raise is listed');
-  if (audio === 'running') {
-    await page.waitForFunction(() => window.lumenView.state().beeps >= 1, undefined, { timeout: 60_000 });
-    t.pass('a live raise beeps');
-  }
+  t.equal(audio, 'running', 'sound is on after the click');
+  await page.waitForFunction(() => window.lumenView.state().beeps >= 1, undefined, { timeout: 60_000 });
+  t.pass('a live raise beeps');
   const statusText = await page.textContent('#status');
   t.match(statusText, /FPS/, 'status shows fps');
   t.match(statusText, /classifier cpu/, 'status shows the provider');
@@ -267,7 +274,9 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   const gone = st.transitions.filter((x) => x.link === 'lost' || x.link === 'unreachable').at(-1)!;
   const detectMs = gone.at - gone.lastOverlayAt;
   t.comment(`signal lost shown ${detectMs} ms after the last overlay`);
-  t.ok(detectMs >= 1000 && detectMs < 2000, `signal lost appears ~1 s after frames stop (${detectMs} ms)`);
+  // Not before the page's 1 s limit (a hiccup is not a lost signal); the upper bound is loose,
+  // as Chromium, the daemon and the tests share two loaded cores.
+  t.ok(detectMs >= 1000 && detectMs < 5000, `signal lost appears ~1 s after frames stop (${detectMs} ms)`);
   t.ok(await page.isVisible('#lost'), 'the signal-lost notice is visible');
   t.notOk(await page.isVisible('#banner'), 'no alert banner without frames (the decision is not current)');
   t.match(await page.textContent('#noalert'), /unknown/, 'the alert bar says the alert state is unknown');

@@ -64,6 +64,8 @@ export class Capture {
   private lastAnalysis: Size | null = null;
   private probeTimer: NodeJS.Timeout | undefined;
   private probeReady: () => void = () => {};
+  /** Every-frame mode waits here for the probe after a change of size. */
+  private sizeWaiters: (() => void)[] = [];
 
   private constructor(
     private readonly pipeline: GstPipeline,
@@ -133,7 +135,7 @@ export class Capture {
         const reason = await diagnose(this.pipeline.description);
         throw new LumenError('PIPELINE_START', `pipeline "${this.opts.template}" ended before its first frame${reason ? `: ${reason}` : ''}`);
       }
-      this.first = this.toFrame(sample) ?? undefined;
+      this.first = await this.sizedInOrder(sample);
       this.checkAnalysisSize();
     } catch (err) {
       this.close();
@@ -170,6 +172,7 @@ export class Capture {
         }
         this.full = size;
         this.probeReady();
+        for (const w of this.sizeWaiters.splice(0)) w();
       }
       await new Promise<void>((r) => (this.probeTimer = setTimeout(r, 500 / SIZE_PROBE_RATE)));
     }
@@ -192,8 +195,8 @@ export class Capture {
     }
   }
 
-  /** The frame, or null while the source's new size is not yet confirmed after a change. */
-  private toFrame(s: Sample): Frame | null {
+  /** Checks and counts a sample; notes a change of the analysis picture's shape. */
+  private admit(s: Sample): { id: number; width: number; height: number } {
     const width = Number(s.caps.width);
     const height = Number(s.caps.height);
     if (s.buf.length !== width * height * 4) {
@@ -209,13 +212,30 @@ export class Capture {
       this.full = null;
     }
     this.lastAnalysis = { width, height };
-    if (this.probe && this.full && !this.fits(this.full)) this.full = null;
-    if (this.probe && !this.full) {
-      this.resizing++;
-      return null;
+    return { id, width, height };
+  }
+
+  /** The frame, or null while the source's size after a change is not yet confirmed. */
+  private sized(s: Sample, m: { id: number; width: number; height: number }): Frame | null {
+    if (this.probe && (!this.full || !this.fits(this.full))) return null;
+    const full = this.full && (this.full.width !== m.width || this.full.height !== m.height) ? { full: this.full } : {};
+    return { id: m.id, ts: Date.now(), width: m.width, height: m.height, data: s.buf, ...full };
+  }
+
+  /** Every-frame mode: a frame is never dropped for its size; it waits for the probe instead. */
+  private async sizedInOrder(s: Sample): Promise<Frame> {
+    const m = this.admit(s);
+    for (const until = Date.now() + this.opts.readyTimeoutMs; ; ) {
+      const f = this.sized(s, m);
+      if (f) return f;
+      if (this.closed || Date.now() > until) {
+        throw new LumenError('PIPELINE_RUNTIME', `the source's size after a change was not reported within ${this.opts.readyTimeoutMs} ms`);
+      }
+      await new Promise<void>((r) => {
+        this.sizeWaiters.push(r);
+        setTimeout(r, 100);
+      });
     }
-    const full = this.full && (this.full.width !== width || this.full.height !== height) ? { full: this.full } : {};
-    return { id, ts: Date.now(), width, height, data: s.buf, ...full };
   }
 
   /** Live mode: pulls continuously and keeps the newest frame in the mailbox. */
@@ -234,8 +254,9 @@ export class Capture {
         this.mailbox.close();
         break;
       }
-      const f = this.toFrame(s);
+      const f = this.sized(s, this.admit(s));
       if (f) this.mailbox.put(f);
+      else this.resizing++;
     }
   }
 
@@ -256,8 +277,7 @@ export class Capture {
           this.eos = true;
           break;
         }
-        const f = this.toFrame(s);
-        if (f) return f;
+        return await this.sizedInOrder(s);
       }
     }
     if (this.failure && !this.closed) throw this.failure;

@@ -42,7 +42,7 @@ export function traceContours(inside: Uint8Array, width: number, height: number,
         pts.push(k % cw, Math.floor(k / cw));
         k = to;
       } while (k !== start && next.has(k));
-      const poly = simplifyClosed(pts, epsilon);
+      const poly = dropCollinear(simplifyClosed(pts, epsilon));
       loops.push({ poly, area: Math.abs(shoelace(pts)) });
     }
   }
@@ -56,6 +56,20 @@ function shoelace(p: number[]): number {
     s += p[i] * p[j + 1] - p[j] * p[i + 1];
   }
   return s / 2;
+}
+
+/** Removes points that lie on the line through their neighbours (the ring's start included). */
+function dropCollinear(p: number[]): number[] {
+  const n = p.length / 2;
+  if (n <= 3) return p;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = (i + n - 1) % n;
+    const b = (i + 1) % n;
+    const cross = (p[2 * i] - p[2 * a]) * (p[2 * b + 1] - p[2 * a + 1]) - (p[2 * i + 1] - p[2 * a + 1]) * (p[2 * b] - p[2 * a]);
+    if (cross !== 0) out.push(p[2 * i], p[2 * i + 1]);
+  }
+  return out.length >= 6 ? out : p;
 }
 
 /** RDP on a closed ring: split at the point farthest from the first, simplify both halves. */
