@@ -5,14 +5,18 @@ import type { Size } from '../frame.js';
  * The analysis stream: GStreamer scales the source to fit the analysis size, then converts the
  * (smaller) picture to RGBA, so full-resolution pixels never reach JavaScript. A second branch
  * tells the source's own size, which every coordinate on the wire is in: a few times a second
- * it payloads a raw frame as RTP, whose caps carry width and height, and the frame itself is
- * dropped inside GStreamer (see SIZE_PROBE_SINK).
+ * a valve lets one raw frame through to an RTP payloader, whose caps carry width and height;
+ * the packets are dropped inside GStreamer and only their caps reach JavaScript. (videorate
+ * would limit the rate by itself, but it aborts the process on buffers without a duration,
+ * such as a single decoded picture.)
  */
 
 /** The appsink that receives the analysis frames (every template has it). */
 export const FRAME_SINK = 'sink';
 /** The appsink whose caps say the source's size. */
 export const SIZE_PROBE_SINK = 'lumen_size';
+/** The valve in front of it, opened by the capture a few times a second. */
+export const SIZE_PROBE_VALVE = 'lumen_size_valve';
 /** Source-size reports per second: a resolution change is followed within 1 / this. */
 export const SIZE_PROBE_RATE = 5;
 
@@ -45,7 +49,7 @@ export function analysisLaunch(rendered: string, size: Size | null, live: boolea
   const box = `video/x-raw,width=[1,${size.width}],height=[1,${size.height}],pixel-aspect-ratio=1/1`;
   const analysis = `queue max-size-buffers=2 max-size-bytes=0 max-size-time=0${leak} ! videoscale ! ${box} ! videoconvert ! video/x-raw,format=RGBA ! appsink name=${FRAME_SINK} ${sinkProps}`;
   // The probe never holds the stream back: its queue leaks and its sink drops.
-  const probe = `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! videorate drop-only=true max-rate=${SIZE_PROBE_RATE} ! videoconvert ! rtpvrawpay mtu=60000 ! appsink name=${SIZE_PROBE_SINK} max-buffers=1 drop=true sync=false`;
+  const probe = `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! valve name=${SIZE_PROBE_VALVE} drop=false ! videoconvert ! rtpvrawpay mtu=60000 ! appsink name=${SIZE_PROBE_SINK} max-buffers=1 drop=true sync=false`;
   return { launch: `${head} ! tee name=lumen_tee ! ${analysis} lumen_tee. ! ${probe}`, probe: true };
 }
 

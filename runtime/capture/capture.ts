@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { LumenError } from '../errors.js';
 import type { Frame, Size } from '../frame.js';
-import { ANALYSIS_PLACEHOLDER, analysisLaunch, probedSize, SIZE_PROBE_RATE, SIZE_PROBE_SINK } from './analysis-stream.js';
+import { ANALYSIS_PLACEHOLDER, analysisLaunch, probedSize, SIZE_PROBE_RATE, SIZE_PROBE_SINK, SIZE_PROBE_VALVE } from './analysis-stream.js';
 import { diagnose, GstPipeline, type AppSink, type BusMessage, type Sample } from './gst.js';
 import { Mailbox } from './mailbox.js';
 import { checkElements, loadTemplate, renderSourceSize, renderTemplate } from './template.js';
@@ -174,7 +174,11 @@ export class Capture {
         this.probeReady();
         for (const w of this.sizeWaiters.splice(0)) w();
       }
-      await new Promise<void>((r) => (this.probeTimer = setTimeout(r, 500 / SIZE_PROBE_RATE)));
+      // Closed until the next look: no frame is payloaded in between.
+      this.pipeline.setProperty(SIZE_PROBE_VALVE, 'drop', true);
+      await new Promise<void>((r) => (this.probeTimer = setTimeout(r, 1000 / SIZE_PROBE_RATE)));
+      if (this.closed) return;
+      this.pipeline.setProperty(SIZE_PROBE_VALVE, 'drop', false);
     }
   }
 
