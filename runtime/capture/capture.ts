@@ -59,6 +59,8 @@ export class Capture {
   private loops = 0;
   private captured = 0;
   private resizing = 0;
+  /** Frames since the last seek to the start (looping sources). */
+  private sinceSeek = 0;
   /** The source's own size (null while unknown); frames are scaled from it. */
   private full: Size | null;
   private lastAnalysis: Size | null = null;
@@ -153,11 +155,16 @@ export class Capture {
     });
     if (!this.closed) {
       this.log.error({ code: err.code, element: m._src_element_name }, err.message);
-      this.failure = err;
-      this.pipeline.stop();
-      this.mailbox.close();
+      this.fail(err);
     }
     return err;
+  }
+
+  /** Stops the stream with a failure that the next `next()` throws. */
+  private fail(err: LumenError): void {
+    this.failure = err;
+    this.pipeline.stop();
+    this.mailbox.close();
   }
 
   /** Reads the source size a few times a second; the probe's frames are dropped in GStreamer. */
@@ -250,14 +257,21 @@ export class Capture {
       const s = await this.sink.pull();
       if (this.closed || this.failure) break;
       if (!s) {
+        if (this.opts.loop && this.sinceSeek === 0 && this.loops > 0) {
+          // A loop that yields no frame (a truncated or emptied file) would spin: a failure.
+          this.fail(new LumenError('PIPELINE_RUNTIME', `pipeline "${this.opts.template}" looped without delivering a frame (a truncated or empty source?)`));
+          break;
+        }
         if (this.opts.loop && this.pipeline.seek(0)) {
           this.loops++;
+          this.sinceSeek = 0;
           continue;
         }
         this.eos = true;
         this.mailbox.close();
         break;
       }
+      this.sinceSeek++;
       const f = this.sized(s, this.admit(s));
       if (f) this.mailbox.put(f);
       else this.resizing++;

@@ -4,7 +4,7 @@ import { LumenError, messageOf } from '../errors.js';
 import { bindingInfo } from '../inference/ort.js';
 import { analysisOf, type Config } from '../config/schema.js';
 import { PIPELINES_DIR } from '../config/paths.js';
-import { Capture } from '../capture/capture.js';
+import { CaptureSupervisor } from './capture-supervisor.js';
 import { DecisionStage } from '../decision/decision.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { renderOverlay } from '../overlay/render.js';
@@ -21,14 +21,13 @@ import type { FrameProcessor, ProcessedFrame } from './frame-processor.js';
 import { makeProcessor, openSessions } from './sessions.js';
 import { RollingStats } from './stats.js';
 import { Operations, type WorkShare } from './operations.js';
-import { SdNotifier } from '../health/sd-notify.js';
+import { SdNotifier, watchdogIntervalMs } from '../health/sd-notify.js';
 
-const RESTART_DELAY_MS = 2000;
 const TRANSPARENT = [0, 0, 0, 0] as const;
 
 /** The live appliance: capture → models → decision → overlay → publish, until stopped. */
 export class Daemon {
-  private capture: Capture | null = null;
+  private capture: CaptureSupervisor | null = null;
   private readonly stats = new RollingStats();
   private readonly decision: DecisionStage;
   private state: StatusHeader['state'] = 'starting';
@@ -42,7 +41,6 @@ export class Daemon {
   private window = { at: Date.now(), processed: 0, captured: 0 };
   private stopping = false;
   private loopDone: Promise<void> = Promise.resolve();
-  private readonly capturedBefore = { captured: 0, dropped: 0 };
   /** Sessions opened by a reload, swapped in between two frames. */
   private pendingSwap: ModelSession[] | null = null;
   private lastReload: { at: number; ok: boolean; code?: string; message?: string } | undefined;
@@ -51,6 +49,11 @@ export class Daemon {
   private taken = 0;
   /** Frames skipped by the degrade policy (classifier at a reduced rate). */
   private shed = 0;
+  /** Frames whose processing threw (a model error); the loop goes on with the next. */
+  private frameErrors = 0;
+  /** When the frame in flight was taken (null between frames): a frame stuck in flight starves the watchdog. */
+  private frameStartedAt: number | null = null;
+  private aliveTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly config: Readonly<Config>,
@@ -92,6 +95,12 @@ export class Daemon {
         () => (d.processed > 0 ? d.stats.percentiles('total').p99 : null),
         (share) => d.applyShare(share),
       );
+      // The watchdog says the daemon is alive and its loops turn — with or without a signal —
+      // and is starved only when a frame stays in flight longer than one watchdog interval.
+      const stuckMs = watchdogIntervalMs() ?? 10_000;
+      d.aliveTimer = setInterval(() => {
+        if (d.frameStartedAt === null || performance.now() - d.frameStartedAt < stuckMs) d.ops?.frameDone();
+      }, Math.max(50, Math.min(1000, stuckMs / 4)));
       await d.openCapture();
     } catch (err) {
       await d.stop();
@@ -106,52 +115,60 @@ export class Daemon {
   private applyShare(share: WorkShare): void {
     this.classifierEvery = share.classifierEvery;
     this.processor.settings.segmenterEvery = share.segmenterEvery;
-    this.state = share.level > 0 ? 'degraded' : 'running';
+    this.state = this.liveState();
     void this.publishStatus();
   }
 
   private async openCapture(): Promise<void> {
     const c = this.config.capture;
     const analysis = analysisOf(c);
-    this.capture = await Capture.open(
-      { pipelinesDir: PIPELINES_DIR, template: c.pipeline, params: c.params, mode: 'live', loop: c.loop, readyTimeoutMs: c.readyTimeoutMs, analysis: analysis.size, analysisExplicit: analysis.explicit },
+    this.capture = new CaptureSupervisor(
+      {
+        capture: { pipelinesDir: PIPELINES_DIR, template: c.pipeline, params: c.params, mode: 'live', loop: c.loop, readyTimeoutMs: c.readyTimeoutMs, analysis: analysis.size, analysisExplicit: analysis.explicit },
+        // A lost signal is published at once, not at the next heartbeat.
+        onChange: (sig) => {
+          this.state = this.liveState();
+          this.lastError = sig.state === 'live' ? undefined : (sig.lastError ?? undefined);
+          void this.publishStatus();
+        },
+      },
       this.log,
     );
-    this.state = (this.ops?.share.level ?? 0) > 0 ? 'degraded' : 'running';
-    this.lastError = undefined;
-    this.log.info({ pipeline: c.pipeline }, 'capture live');
+    await this.capture.start();
+    this.state = this.liveState();
+    this.log.info({ pipeline: c.pipeline, signal: this.capture.signal.state }, 'capture started');
+  }
+
+  /** The published state from the signal and the degrade level. */
+  private liveState(): StatusHeader['state'] {
+    const sig = this.capture?.signal.state ?? 'live';
+    if (sig === 'no-signal') return 'no-signal';
+    if (sig === 'ended') return 'error';
+    return (this.ops?.share.level ?? 0) > 0 ? 'degraded' : 'running';
   }
 
   private async loop(): Promise<void> {
     while (!this.stopping) {
+      const frame = await this.capture?.next();
+      if (!frame) break; // stopping, or a source played once has ended (status says so)
       try {
-        const frame = await this.capture?.next();
-        if (!frame) {
-          if (this.stopping) break;
-          this.log.warn('capture source ended');
-          this.retireCapture();
-          this.state = 'error';
-          this.lastError = 'capture source ended';
-          break;
-        }
         // Under the degrade policy the classifier runs on every n-th frame only.
         if (this.taken++ % this.classifierEvery !== 0) {
           this.shed++;
-          this.ops?.frameDone();
           continue;
         }
         const takenAt = performance.now();
+        this.frameStartedAt = takenAt;
         await this.handle(await this.processor.process(frame), takenAt);
-        this.ops?.frameDone();
         if (this.pendingSwap) await this.swapSessions(this.pendingSwap);
       } catch (err) {
+        // One frame failed (a model error): counted, logged (not every one), the next is tried.
         if (this.stopping) break;
+        this.frameErrors++;
         this.lastError = messageOf(err);
-        this.state = 'error';
-        this.log.error({ err: this.lastError }, 'frame loop failed; restarting capture');
-        this.retireCapture();
-        await new Promise((r) => setTimeout(r, RESTART_DELAY_MS));
-        if (!this.stopping) await this.openCapture().catch((e) => this.log.error({ err: messageOf(e) }, 'capture restart failed'));
+        if (this.frameErrors <= 3 || this.frameErrors % 100 === 0) this.log.error({ err: this.lastError, frameId: frame.id, frameErrors: this.frameErrors }, 'frame failed');
+      } finally {
+        this.frameStartedAt = null;
       }
     }
   }
@@ -185,15 +202,6 @@ export class Daemon {
     this.processor.settings.segmenterEvery = every;
     await Promise.all(old.map((s) => s.close()));
     this.log.info({ models: fresh.map((s) => `${s.manifest.id}@${s.manifest.version}`) }, 'models reloaded');
-  }
-
-  private retireCapture(): void {
-    if (!this.capture) return;
-    const s = this.capture.stats;
-    this.capturedBefore.captured += s.captured;
-    this.capturedBefore.dropped += s.dropped;
-    this.capture.close();
-    this.capture = null;
   }
 
   private async handle(p: ProcessedFrame, takenAt: number): Promise<void> {
@@ -267,8 +275,8 @@ export class Daemon {
   /** The status header as published now. */
   statusHeader(): Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'> {
     const now = Date.now();
-    const cs = this.capture?.stats ?? { captured: 0, dropped: 0 };
-    const captured = this.capturedBefore.captured + cs.captured;
+    const cs = this.capture?.counts ?? { captured: 0, dropped: 0 };
+    const captured = cs.captured;
     const secs = Math.max(0.001, (now - this.window.at) / 1000);
     const fps = (this.processed - this.window.processed) / secs;
     const captureFps = (captured - this.window.captured) / secs;
@@ -283,7 +291,9 @@ export class Daemon {
       captureFps: Math.round(captureFps * 10) / 10,
       captured,
       processed: this.processed,
-      dropped: this.capturedBefore.dropped + cs.dropped,
+      dropped: cs.dropped,
+      signal: this.capture?.signal ?? null,
+      frameErrors: this.frameErrors,
       latencyMs: latency,
       frameAgeMs,
       providers: Object.fromEntries(this.sessions.map((s) => [s.manifest.task === 'classify' ? 'classifier' : 'segmenter', s.provider])),
@@ -317,6 +327,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.statusTimer);
+    clearInterval(this.aliveTimer);
     this.capture?.close();
     await this.loopDone;
     this.state = 'stopping';

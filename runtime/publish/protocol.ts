@@ -30,7 +30,8 @@ export interface Percentiles {
 }
 
 export interface StatusHeader extends BaseHeader {
-  state: 'starting' | 'running' | 'degraded' | 'stopping' | 'error';
+  /** `no-signal`: no frame from the source for a second (or it is being re-opened); `error`: the source ended. */
+  state: 'starting' | 'running' | 'degraded' | 'no-signal' | 'stopping' | 'error';
   /** Frames processed per second over the last status interval. */
   fps: number;
   captureFps: number;
@@ -48,6 +49,10 @@ export interface StatusHeader extends BaseHeader {
   /** Seq of the newest journalled alert: a subscriber behind it fetches history. */
   alertSeq: number;
   pipeline: string;
+  /** The video signal: live, no-signal (with why, and when the next attempt is due) or ended. */
+  signal?: { state: 'live' | 'no-signal' | 'ended'; since: number; restarts: number; lastError: string | null; nextRetryAt: number | null } | null;
+  /** Frames whose processing failed (logged); the daemon goes on with the next. */
+  frameErrors?: number;
   /** How overlays travel: geometry always; a rendered PNG only when the site enabled it. */
   overlay?: { format: 'geometry' | 'geometry+png'; pngEvery: number | null; png?: string };
   /** Per-frame processing (frame taken → overlay published) and its part outside ONNX Runtime's run. */

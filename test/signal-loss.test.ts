@@ -1,0 +1,103 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { closeSync, copyFileSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { LumenClient } from '../runtime/client/client.js';
+import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
+import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { shortDemoFeed } from './helpers/feeds.js';
+
+/** Resident memory of a process, MB. */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+t.test('a stream that stalls without ending: "no signal" within a second, live again when it resumes', async (t) => {
+  const feed = await shortDemoFeed(20, 10);
+  const dir = tempDir();
+  const fifo = join(dir, 'feed.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const bytes = readFileSync(feed.video);
+  const ep = await endpoints();
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'file-replay', params: { location: fifo }, loop: false },
+    inference: { providers: ['cpu'] },
+    publish: { ...ep, statusIntervalMs: 250 },
+    state: { dir: join(dir, 'state') },
+  });
+  // The writer end: opening a FIFO blocks until the reader opens it, so the daemon starts first.
+  const daemon = lumen(['run', '--config', config]);
+  const client = new LumenClient({ ...ep, topics: [TOPICS.status, TOPICS.overlay] });
+  let fd = -1;
+  t.teardown(async () => {
+    client.close();
+    if (fd >= 0) closeSync(fd);
+    logOnFailure(t, daemon);
+    await stop(daemon);
+  });
+  fd = await new Promise<number>((resolve) => setImmediate(() => resolve(openSync(fifo, 'w'))));
+  // A third of the recording, then nothing (the writer stays open: a stall, not an end).
+  writeSync(fd, bytes, 0, Math.floor(bytes.length / 3));
+  let lastOverlayAt = 0;
+  await waitFor(client, (m) => {
+    if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
+    return lastOverlayAt > 0 && m.topic === TOPICS.status && m.header.signal?.state === 'live';
+  }, 90_000, 'frames from the stream');
+  const noSignal = await waitFor(client, (m) => {
+    if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
+    return m.topic === TOPICS.status && m.header.state === 'no-signal';
+  }, 30_000, 'status no-signal');
+  const h = (noSignal as { header: StatusHeader }).header;
+  const reportedAfter = Date.now() - lastOverlayAt;
+  t.ok(reportedAfter < 2000, `no-signal published ${reportedAfter} ms after the last overlay (bound: 1 s of silence, then published at once)`);
+  t.equal(h.signal?.state, 'no-signal', 'status.signal says so');
+  t.match(h.signal?.lastError, /no frame for \d+ ms/, 'and why');
+  // The stream resumes: the rest of the recording.
+  const resumedAt = Date.now();
+  writeSync(fd, bytes, Math.floor(bytes.length / 3), bytes.length - Math.floor(bytes.length / 3));
+  // Live again (the state is "running", or "degraded" where this loaded machine sheds work).
+  await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal', 30_000, 'the signal live again');
+  t.ok(Date.now() - resumedAt < 5000, `live again ${Date.now() - resumedAt} ms after the stream resumed`);
+});
+
+t.test('a looping recording truncated to nothing: reported, retried with backoff, no spin and no memory growth', async (t) => {
+  const feed = await shortDemoFeed(6, 10);
+  const dir = tempDir();
+  const video = join(dir, 'loop.mkv');
+  copyFileSync(feed.video, video);
+  const ep = await endpoints();
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'file-replay', params: { location: video }, loop: true },
+    inference: { providers: ['cpu'] },
+    publish: { ...ep, statusIntervalMs: 250 },
+    state: { dir: join(dir, 'state') },
+  });
+  const daemon = lumen(['run', '--config', config]);
+  const client = new LumenClient({ ...ep, topics: [TOPICS.status] });
+  t.teardown(async () => {
+    client.close();
+    logOnFailure(t, daemon);
+    await stop(daemon);
+  });
+  await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.processed > 5, 90_000, 'frames from the recording');
+  truncateSync(video, 0);
+  t.equal(statSync(video).size, 0, 'the file is empty now');
+  const lost = await waitFor(client, (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && (m.header.signal?.restarts ?? 0) >= 1, 60_000, 'no-signal after a failed re-open');
+  t.ok((lost as { header: StatusHeader }).header.signal?.lastError, `the reason is reported: ${(lost as { header: StatusHeader }).header.signal?.lastError}`);
+  const rss0 = rssMb(daemon.proc.pid!);
+  const cpu0 = Number(readFileSync(`/proc/${daemon.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ')[11]);
+  const t0 = Date.now();
+  // Ten seconds of a broken source: attempts back off; the process neither spins nor grows.
+  const s = await waitFor(client, (m) => m.topic === TOPICS.status && Date.now() - t0 > 10_000, 30_000, 'ten seconds of statuses');
+  const rss1 = rssMb(daemon.proc.pid!);
+  const cpu1 = Number(readFileSync(`/proc/${daemon.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ')[11]);
+  const cpuShare = (cpu1 - cpu0) / 100 / ((Date.now() - t0) / 1000);
+  t.equal((s as { header: StatusHeader }).header.state, 'no-signal', 'still no signal, still publishing status');
+  t.ok(rss1 - rss0 < 30, `memory steady: ${rss0.toFixed(0)} → ${rss1.toFixed(0)} MB`);
+  t.ok(cpuShare < 0.5, `no spin: ${(cpuShare * 100).toFixed(0)} % of a core`);
+  // The file comes back: the next attempt finds it.
+  copyFileSync(feed.video, video);
+  await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal', 30_000, 'the signal live again once the file is back');
+  t.pass('recovered by itself');
+});
