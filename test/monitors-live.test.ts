@@ -126,5 +126,6 @@ t.test('lumen monitors on a running daemon: a monitor enrolled live receives, a 
   t.match(logLines(daemon, 'monitor allow-list changed').at(-1), { removed: [/^bed-a /] }, 'the daemon logged the removal');
   t.ok(logLines(daemon, 'CURVE client refused').length >= 1, 'the refusal is logged');
   t.ok(logLines(daemon, 'CURVE client refused').length < 20, 'refusals of a client that keeps retrying are logged rate-limited');
-  t.comment(`figures: written → first status to bed-a ${admitMs} ms; written → last status to bed-a ${cutOffMs} ms`);
+  const dropMs = Math.round((logLines(daemon, 'connections dropped')[0].time as number) - removedAt);
+  t.comment(`figures: written → first status to bed-a ${admitMs} ms; written → connections dropped ${dropMs} ms; written → last status to bed-a ${cutOffMs} ms`);
 });
