@@ -5,7 +5,7 @@ import type { AlertJournal } from './journal.js';
 import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type FrameHeader, type HistoryReply, type HistoryRequest, type OverlayHeader, type StatusHeader } from './protocol.js';
 import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
-import { bindPublisher, bindReply, boundEndpoint, rebind, startZapHandler, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
+import { bindPublisher, bindReply, boundEndpoint, rebind, reopenReply, startZapHandler, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
 
 /** Which CURVE client keys may connect; swapped at run time (runtime/publish/allow-list.ts). */
 export interface ClientGate {
@@ -46,7 +46,7 @@ export class LumenPublisher {
 
   private constructor(
     private readonly pub: ZPub,
-    private readonly rep: Reply,
+    private rep: Reply,
     private readonly journal: AlertJournal,
     private readonly log: Logger,
     private readonly stopZap: (() => void) | undefined,
@@ -116,7 +116,10 @@ export class LumenPublisher {
       if (this.closed) return;
       try {
         await rebind(this.pub, this.bound.pub);
-        await rebind(this.rep, this.bound.rep);
+        // REP is replaced, not rebound: its loop may be mid-request, and an unbind would make that
+        // reply fail (EBUSY) and end the loop. Closing ends the old loop cleanly.
+        this.rep = await reopenReply(this.rep, this.bound.rep, { secretKey: this.opts.curve!.secretKey });
+        void this.serveHistory();
         this.log.info({ endpoint: this.bound.pub, history: this.bound.rep }, 'connections dropped after a monitor was removed; listed monitors reconnect');
       } catch (err) {
         this.log.error({ err: messageOf(err) }, 'could not drop connections after a monitor was removed');
@@ -159,12 +162,13 @@ export class LumenPublisher {
   }
 
   private async serveHistory(): Promise<void> {
+    const rep = this.rep;
     try {
-      for await (const msg of this.rep) {
-        await this.rep.send(JSON.stringify(this.answer(msg)));
+      for await (const msg of rep) {
+        await rep.send(JSON.stringify(this.answer(msg)));
       }
     } catch (err) {
-      if (!this.closed) this.log.error({ err: messageOf(err) }, 'history socket stopped');
+      if (!this.closed && !rep.closed) this.log.error({ err: messageOf(err) }, 'history socket stopped');
     }
   }
 

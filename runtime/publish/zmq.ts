@@ -32,13 +32,19 @@ export function curveKeyPair(): { publicKey: string; secretKey: string } {
 
 export async function bindPublisher(endpoint: string, sendHighWaterMark: number, curve?: CurveServer): Promise<zmq.Publisher> {
   const s = new zmq.Publisher({ sendHighWaterMark, linger: 500, ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}) });
-  await s.bind(endpoint);
+  await s.bind(endpoint).catch((err: unknown) => {
+    s.close();
+    throw err;
+  });
   return s;
 }
 
 export async function bindReply(endpoint: string, curve?: CurveServer): Promise<zmq.Reply> {
   const s = new zmq.Reply({ linger: 0, ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}) });
-  await s.bind(endpoint);
+  await s.bind(endpoint).catch((err: unknown) => {
+    s.close();
+    throw err;
+  });
   return s;
 }
 
@@ -99,6 +105,22 @@ export async function rebind(socket: zmq.Publisher | zmq.Reply, endpoint: string
     try {
       await socket.bind(endpoint);
       return;
+    } catch (err) {
+      if (attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/**
+ * Closes a Reply socket (dropping its connections; a `for await` over it ends) and binds a new
+ * one with the same CURVE setting on the same endpoint, once libzmq has released the port.
+ */
+export async function reopenReply(old: zmq.Reply, endpoint: string, curve?: CurveServer): Promise<zmq.Reply> {
+  old.close();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await bindReply(endpoint, curve);
     } catch (err) {
       if (attempt >= 50) throw err;
       await new Promise((r) => setTimeout(r, 20));
