@@ -86,3 +86,18 @@ t.test('lumen keys ensure: made once, never replaced, secret mode 600; a damaged
   t.match(damaged.stderr(), /lumen: KEY_FILE: /);
   t.equal(readFileSync(`${dir}/keys/daemon.key`, 'utf8'), '{"publicKey":"x"}', 'and it is left for a person to look at');
 });
+
+t.test('a daemon whose allow-list file is malformed at start refuses to start with ALLOWLIST_INVALID', async (t) => {
+  const dir = tempDir();
+  await ensureKeyFiles(`${dir}/daemon`);
+  writeFileSync(`${dir}/monitors.list`, 'bed-1 not-a-key\n');
+  const config = writeConfig(dir, {
+    capture: SOURCE,
+    inference: { providers: ['cpu'] },
+    publish: { endpoint: `tcp://127.0.0.1:${await freePort()}`, historyEndpoint: `tcp://127.0.0.1:${await freePort()}`, curve: { enabled: true, keyFile: 'daemon.key', allowListFile: 'monitors.list' } },
+    state: { dir: `${dir}/state` },
+  });
+  const run = lumen(['run', '--config', config]);
+  t.equal((await run.exited).code, 2);
+  t.match(run.stderr(), /lumen: ALLOWLIST_INVALID: .*monitors\.list line 1: the key of bed-1/);
+});
