@@ -27,6 +27,12 @@ export const ERROR_CODES = {
   NOTIFY: 'The systemd notify socket refused a message: check NOTIFY_SOCKET and NotifyAccess= in the unit.',
   GPU_READ: 'The GPU monitoring tool (nvidia-smi or tegrastats) failed: check the driver and the tool.',
   VIEW_LISTEN: 'The viewer cannot listen on that address: pick another --port or --host, or stop the other process.',
+  VIEW_TOKEN: 'The viewer token is too short or malformed: use at least 32 characters from A-Z a-z 0-9 - _ (or let lumen view make one).',
+  PUBLISH_INSECURE: 'A socket is reachable from the network without CURVE: enable publish.curve and enrol monitors (lumen monitors add), or set publish.insecure: true on purpose.',
+  MONITOR_KEY: 'The monitor key is not a CURVE public key: give the 40-character Z85 key from the monitor\'s .pub file.',
+  ALLOWLIST_INVALID: 'The monitor allow-list has a malformed or duplicate line: fix the named line (one "NAME KEY" per line); the running list stays in place.',
+  MONITOR_UNKNOWN: 'No monitor of that name is enrolled: see lumen monitors list.',
+  KEY_FILE: 'The CURVE key pair file is unreadable or damaged: restore it from backup, or move it away and run lumen keys ensure (monitors must then get the new public key).',
   USAGE: 'The command line is incomplete or inconsistent: see --help.',
 } as const;
 

@@ -8,7 +8,8 @@
 #                        [--no-apt] [--no-systemctl] [--release-id ID]
 #
 #   --root DIR      install under DIR instead of / (a throwaway root for tests and images)
-#   --site FILE     KEY=VALUE lines for the config template (CAPTURE_PARAMS={ device: /dev/video1 }, …)
+#   --site FILE     KEY=VALUE lines for the config template (CAPTURE_PARAMS={ device: /dev/video1 }, …;
+#                   CURVE=false INSECURE=true publish unencrypted on purpose: docs/security.md)
 #   --models DIR    bundles to install (default: this tree's models/)
 #   --key PUB.pem   trusted signing key: bundles must carry a valid signature from it
 set -euo pipefail
@@ -75,11 +76,14 @@ if [ $DRY -eq 0 ]; then
 else
   echo "  would verify every bundle (sha256${KEY:+ and signature from $KEY})"
 fi
+# The release ships its software bill of materials (npm dependencies, system packages, bundles).
+run node "$SRC/dist/scripts/sbom.js" --out "$REL/sbom.cdx.json" --models "$REL/models"
 
 step "config"
 declare -A V=(
   [CAPTURE_PIPELINE]=hdmi-v4l2 [CAPTURE_PARAMS]='{ device: /dev/video0 }' [BIND_ADDRESS]=0.0.0.0
   [CLASSIFIER]=gain-resnet50 [SEGMENTER]=ca-unet [REQUIRE_SIGNATURE]=false [TRUSTED_KEYS]=""
+  [CURVE]=true [INSECURE]=false
 )
 if [ -n "$SITE" ]; then
   while IFS='=' read -r k v; do
@@ -92,7 +96,7 @@ if [ -n "$KEY" ]; then
   run cp "$KEY" "$ETC/trusted-bundle-key.pub.pem"
   V[REQUIRE_SIGNATURE]=true V[TRUSTED_KEYS]="$ETC/trusted-bundle-key.pub.pem"
 fi
-V[MODELS_DIR]="$PREFIX/current/models" V[STATE_DIR]="$STATE" V[CACHE_DIR]="$CACHE"
+V[MODELS_DIR]="$PREFIX/current/models" V[STATE_DIR]="$STATE" V[CACHE_DIR]="$CACHE" V[ETC_DIR]="$ETC"
 config="$(cat "$SRC/scripts/config.template.yaml")"
 for k in "${!V[@]}"; do config="${config//@$k@/${V[$k]}}"; done
 # The new release is checked against its own models before `current` points at it.
@@ -101,6 +105,23 @@ if [ $DRY -eq 1 ]; then
   echo "  would write $ETC/config.yaml:"; sed 's/^/    /' <<< "$config"
 else
   printf '%s\n' "$check_config" > "$ETC/config.yaml.new"
+fi
+
+step "keys"
+# The daemon's CURVE key pair (`lumen keys ensure`, also what the package's postinst runs): made on
+# the first install, kept on every upgrade (monitors hold its public key), the secret readable by
+# the service user only. Monitors are enrolled afterwards with `lumen monitors add`.
+if [ $DRY -eq 0 ]; then
+  owner=()
+  if [ -z "$ROOT" ]; then
+    [ $SYSTEMCTL -eq 1 ] && systemd-sysusers "$REL/systemd/lumen.sysusers.conf"
+    id -u lumen >/dev/null 2>&1 && owner=(--owner lumen)
+  fi
+  install -d -m 0750 "$ETC/keys"
+  if [ ${#owner[@]} -gt 0 ]; then chgrp lumen "$ETC/keys"; else echo "  (no lumen user here: the key stays root's; run lumen keys ensure --owner lumen on the target)" >&2; fi
+  node "$REL/dist/runtime/cli.js" keys ensure --out "$ETC/keys/daemon" "${owner[@]}" | sed 's/^/  /' >&2
+else
+  echo "  would make $ETC/keys/daemon.key if missing (never replaced; mode 600, owner lumen)"
 fi
 
 step "doctor"

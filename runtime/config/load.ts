@@ -50,6 +50,7 @@ function resolvePaths(c: Config, base: string): Config {
   c.inference.trustedKeys = c.inference.trustedKeys.map(abs);
   c.state.dir = abs(c.state.dir);
   if (c.publish.curve.keyFile) c.publish.curve.keyFile = abs(c.publish.curve.keyFile);
+  if (c.publish.curve.allowListFile) c.publish.curve.allowListFile = abs(c.publish.curve.allowListFile);
   c.publish.curve.allowedClients = c.publish.curve.allowedClients.map((k) => (k.length === 40 && !k.includes('/') ? k : abs(k)));
   if (c.capture.params.location) c.capture.params.location = abs(c.capture.params.location);
   return c;

@@ -148,11 +148,19 @@ const Publish = z.strictObject({
       enabled: z.boolean().default(false),
       /** The daemon's key pair file (lumen keys generate). */
       keyFile: z.string().default(''),
-      /** Monitors' public keys: Z85 strings or paths of .pub files. */
+      /** Monitors' public keys: Z85 strings or paths of .pub files (fixed until restart). */
       allowedClients: z.array(z.string()).default([]),
+      /** Allow-list file of enrolled monitors (`lumen monitors add`), re-read when it changes; '' = none. */
+      allowListFile: z.string().default(''),
     })
     .refine((c) => !c.enabled || c.keyFile !== '', { message: 'keyFile is required when curve is enabled', path: ['keyFile'] })
     .prefault({}),
+  /**
+   * Accept a network-reachable endpoint without CURVE (anyone on the network receives and may
+   * connect). Without it such a config is refused at start; with it, status, doctor and the log
+   * say so on every start (docs/security.md).
+   */
+  insecure: z.boolean().default(false),
   /** Composited preview (frame + overlay, ROI only, JPEG) on lumen.frame. */
   preview: z
     .strictObject({

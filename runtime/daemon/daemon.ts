@@ -16,7 +16,7 @@ import type { StatusHeader } from '../publish/protocol.js';
 import { encodeJpeg, encodePng } from '../util/image-codec.js';
 import { compositeRoi } from '../overlay/preview.js';
 import { applyPrivacyMask } from '../roi/privacy.js';
-import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
+import { publishSecurity } from '../publish/curve-keys.js';
 import type { FrameProcessor, ProcessedFrame } from './frame-processor.js';
 import { makeProcessor, openSessions } from './sessions.js';
 import { RollingStats } from './stats.js';
@@ -69,7 +69,7 @@ export class Daemon {
   /** Opens journal, sockets and models (warm), then capture; resolves once frames flow. */
   static async start(config: Readonly<Config>, log: Logger): Promise<Daemon> {
     const journal = await AlertJournal.open({ dir: config.state.dir, maxBytes: 8 * 1024 * 1024 }, log);
-    const publisher = await LumenPublisher.open({ ...config.publish, curve: await curveOptions(config) }, journal, log).catch(async (err) => {
+    const publisher = await LumenPublisher.open({ ...config.publish, curve: await curveOptions(config, log) }, journal, log).catch(async (err) => {
       await journal.close();
       throw err;
     });
@@ -356,10 +356,7 @@ const RUNTIME_INFO = (() => {
   return { onnxruntime: b.version, providersInBinding: b.providers.map((p) => `${p.name}${p.bundled ? '' : ' (needs libraries)'}`), tensorrtOptions: 'environment (ORT_TENSORRT_*)' };
 })();
 
-async function curveOptions(config: Readonly<Config>) {
-  const c = config.publish.curve;
-  if (!c.enabled) return undefined;
-  const pair = await loadKeyPair(c.keyFile);
-  return { secretKey: pair.secretKey, allowedClients: new Set(await Promise.all(c.allowedClients.map(loadPublicKey))) };
+/** CURVE and the monitor allow-list (watched), or a refusal of an unprotected network bind. */
+function curveOptions(config: Readonly<Config>, log: Logger) {
+  return publishSecurity(config.publish, log);
 }
-

@@ -12,6 +12,7 @@ import { bindingInfo, OrtSession, type ProviderName } from '../inference/ort.js'
 import { createLogger } from '../log.js';
 import { loadBundle } from '../models/bundle-load.js';
 import { bindPublisher, bindReply, curveSupported, zmqVersion } from '../publish/zmq.js';
+import { securityChecks } from './security-checks.js';
 
 const run = promisify(execFile);
 
@@ -39,6 +40,7 @@ export async function runChecks(config: Readonly<Config> | null, configError: st
   checks.push(...(await bundleChecks(config)));
   checks.push(...(await providerChecks(config)));
   checks.push(...(await socketChecks(config)));
+  checks.push(...(await securityChecks(config)));
   checks.push(...diskChecks(config));
   checks.push(await clockCheck());
   checks.push(notifyCheck());

@@ -3,15 +3,29 @@ import type { Logger } from '../log.js';
 import { LumenError, messageOf } from '../errors.js';
 import type { AlertJournal } from './journal.js';
 import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type FrameHeader, type HistoryReply, type HistoryRequest, type OverlayHeader, type StatusHeader } from './protocol.js';
+import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
-import { bindPublisher, bindReply, startZapHandler, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
+import { bindPublisher, bindReply, boundEndpoint, rebind, reopenReply, startZapHandler, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
+
+/** Which CURVE client keys may connect; swapped at run time (runtime/publish/allow-list.ts). */
+export interface ClientGate {
+  /** Asked at each handshake; logs its own refusals. */
+  admit(clientKeyZ85: string): boolean;
+  /** `fn` runs when keys that were admitted no longer are: their connections must go. */
+  onRevoke(fn: () => void): void;
+  /** Keys admitted now. */
+  readonly size: number;
+  close(): void;
+}
 
 export interface PublisherOptions {
   endpoint: string;
   historyEndpoint: string;
   sendHighWaterMark: number;
-  /** CURVE: the daemon's secret key and the monitors' public keys (Z85) that may connect. */
-  curve?: { secretKey: string; allowedClients: ReadonlySet<string> };
+  /** CURVE: the daemon's secret key and the gate holding the monitors' public keys (Z85). */
+  curve?: { secretKey: string; clients: ClientGate };
+  /** publish.insecure: network-reachable without CURVE on purpose; reported in every status. */
+  insecure?: boolean;
 }
 
 /** Overlays waiting for the socket beyond this are dropped (newest kept); alerts never are. */
@@ -32,10 +46,12 @@ export class LumenPublisher {
 
   private constructor(
     private readonly pub: ZPub,
-    private readonly rep: Reply,
+    private rep: Reply,
     private readonly journal: AlertJournal,
     private readonly log: Logger,
     private readonly stopZap: (() => void) | undefined,
+    private readonly opts: PublisherOptions,
+    private readonly bound: { pub: string; rep: string },
   ) {}
 
   static async open(opts: PublisherOptions, journal: AlertJournal, log: Logger): Promise<LumenPublisher> {
@@ -44,22 +60,20 @@ export class LumenPublisher {
     try {
       const curve = opts.curve ? { secretKey: opts.curve.secretKey } : undefined;
       if (opts.curve) {
-        const allowed = opts.curve.allowedClients;
-        stopZap = await startZapHandler((key) => {
-          const ok = allowed.has(key);
-          if (!ok) log.warn({ clientKey: key }, 'CURVE client refused: key not listed');
-          return ok;
-        }, z85Encode);
+        const clients = opts.curve.clients;
+        stopZap = await startZapHandler((key) => clients.admit(key), z85Encode);
       }
       pub = await bindPublisher(opts.endpoint, opts.sendHighWaterMark, curve);
       const rep = await bindReply(opts.historyEndpoint, curve);
-      const p = new LumenPublisher(pub, rep, journal, log, stopZap);
+      const p = new LumenPublisher(pub, rep, journal, log, stopZap, opts, { pub: boundEndpoint(pub, opts.endpoint), rep: boundEndpoint(rep, opts.historyEndpoint) });
+      opts.curve?.clients.onRevoke(() => void p.dropConnections());
       void p.serveHistory();
       log.info({ endpoint: opts.endpoint, history: opts.historyEndpoint, curve: Boolean(opts.curve) }, 'publishing');
       return p;
     } catch (err) {
       pub?.close();
       stopZap?.();
+      opts.curve?.clients.close();
       throw new LumenError('PUBLISH_BIND', `cannot bind ${opts.endpoint} / ${opts.historyEndpoint}: ${messageOf(err)}`);
     }
   }
@@ -92,9 +106,40 @@ export class LumenPublisher {
     return done;
   }
 
+  /**
+   * Every connection is dropped and the sockets bound again, between two sends: monitors still
+   * listed reconnect within a second (an alert missed meanwhile comes back from history), a
+   * revoked key is refused at its next handshake.
+   */
+  private dropConnections(): Promise<void> {
+    const done = this.tail.then(async () => {
+      if (this.closed) return;
+      try {
+        await rebind(this.pub, this.bound.pub);
+        // REP is replaced, not rebound: its loop may be mid-request, and an unbind would make that
+        // reply fail (EBUSY) and end the loop. Closing ends the old loop cleanly.
+        this.rep = await reopenReply(this.rep, this.bound.rep, { secretKey: this.opts.curve!.secretKey });
+        void this.serveHistory();
+        this.log.info({ endpoint: this.bound.pub, history: this.bound.rep }, 'connections dropped after a monitor was removed; listed monitors reconnect');
+      } catch (err) {
+        this.log.error({ err: messageOf(err) }, 'could not drop connections after a monitor was removed');
+      }
+    });
+    this.tail = done;
+    return done;
+  }
+
+  /** How the sockets are protected, in every status: a site sees an insecure set-up on each monitor. */
+  private security(): Record<string, unknown> {
+    const c = this.opts.curve;
+    const exposed = [this.opts.endpoint, this.opts.historyEndpoint].some((e) => !isLocalEndpoint(e));
+    return { curve: Boolean(c), insecure: Boolean(this.opts.insecure) && !c, exposed, monitors: c ? c.clients.size : null };
+  }
+
   /** Status also carries the journal's last alert seq, so a subscriber notices a lost alert. */
   status(h: Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'>): Promise<void> {
     const header = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.status), bootId: this.bootId, alertSeq: this.journal.seq, ...h } as StatusHeader;
+    header.security = this.security();
     return this.send([TOPICS.status, JSON.stringify(header)], false);
   }
 
@@ -118,12 +163,13 @@ export class LumenPublisher {
   }
 
   private async serveHistory(): Promise<void> {
+    const rep = this.rep;
     try {
-      for await (const msg of this.rep) {
-        await this.rep.send(JSON.stringify(this.answer(msg)));
+      for await (const msg of rep) {
+        await rep.send(JSON.stringify(this.answer(msg)));
       }
     } catch (err) {
-      if (!this.closed) this.log.error({ err: messageOf(err) }, 'history socket stopped');
+      if (!this.closed && !rep.closed) this.log.error({ err: messageOf(err) }, 'history socket stopped');
     }
   }
 
@@ -155,5 +201,6 @@ export class LumenPublisher {
     this.rep.close();
     this.pub.close();
     this.stopZap?.();
+    this.opts.curve?.clients.close();
   }
 }

@@ -1,7 +1,31 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { LumenError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
+import { checkToken, isLoopbackHost, makeToken } from './view-auth.js';
 import { ViewServer } from './view-server.js';
+
+/**
+ * The viewer's token: --token-file, else LUMEN_VIEW_TOKEN, else (on a network address) a fresh
+ * one printed once. On loopback without either, the viewer is open. A short token exits 2.
+ */
+async function viewerToken(host: string, tokenFile: string | undefined): Promise<{ token?: string; made: boolean }> {
+  let token: string | undefined;
+  if (tokenFile) {
+    try {
+      token = (await readFile(tokenFile, 'utf8')).trim();
+    } catch (err) {
+      throw new LumenError('VIEW_TOKEN', `--token-file ${tokenFile}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    checkToken(token, `--token-file ${tokenFile}`);
+  } else if (process.env.LUMEN_VIEW_TOKEN !== undefined) {
+    token = process.env.LUMEN_VIEW_TOKEN;
+    checkToken(token, 'LUMEN_VIEW_TOKEN');
+  }
+  if (token === undefined && !isLoopbackHost(host)) return { token: makeToken(), made: true };
+  return { token, made: false };
+}
 
 /**
  * How long shutdown may take before the process exits anyway, ms. Pages are disconnected within
@@ -17,13 +41,20 @@ export function registerView(program: Command): void {
     .option('-e, --endpoint <endpoint>', 'PUB endpoint of the daemon', 'tcp://127.0.0.1:5555')
     .option('--history <endpoint>', 'history endpoint of the daemon', 'tcp://127.0.0.1:5556')
     .option('-p, --port <port>', 'HTTP port of the page (0 = any free port)', '8080')
-    .option('--host <host>', 'address to listen on (0.0.0.0 lets other machines open the page)', '127.0.0.1')
-    .action(async (opts: { endpoint: string; history: string; port: string; host: string }) => {
+    .option('--host <host>', 'address to listen on (0.0.0.0 lets other machines open the page; they then need the token)', '127.0.0.1')
+    .option('--token-file <file>', 'the token pages must present (32+ characters of A-Z a-z 0-9 - _); also LUMEN_VIEW_TOKEN; off loopback one is made and printed if none is given')
+    .option('--server-key <pub>', "the daemon's CURVE public key (Z85 or .pub file), when the daemon runs CURVE")
+    .option('--key <file>', "this viewer's CURVE key pair file (enrolled with lumen monitors add)")
+    .action(async (opts: { endpoint: string; history: string; port: string; host: string; tokenFile?: string; serverKey?: string; key?: string }) => {
       const port = Number(opts.port);
       if (!/^\d+$/.test(opts.port) || port > 65535) throw new LumenError('USAGE', `--port ${opts.port} is not a port number (0–65535)`);
+      if (Boolean(opts.serverKey) !== Boolean(opts.key)) throw new LumenError('USAGE', 'CURVE needs both --server-key and --key');
+      const { token, made } = await viewerToken(opts.host, opts.tokenFile);
+      const curve = opts.serverKey && opts.key ? { serverKey: await loadPublicKey(opts.serverKey), ...(await loadKeyPair(opts.key)) } : undefined;
       const log = createLogger('lumen-view');
-      const server = await ViewServer.start({ endpoint: opts.endpoint, historyEndpoint: opts.history, host: opts.host, port, log });
-      process.stdout.write(`lumen view: open ${server.url} (daemon ${opts.endpoint})\n`);
+      const server = await ViewServer.start({ endpoint: opts.endpoint, historyEndpoint: opts.history, host: opts.host, port, token, curve, log });
+      // The link carries the token once; the page keeps it as a cookie. Printed here, never logged.
+      process.stdout.write(`lumen view: open ${server.url}${made ? `?token=${token}` : ''} (daemon ${opts.endpoint})${token && !made ? ' — with ?token=<your token> once per browser' : ''}\n`);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

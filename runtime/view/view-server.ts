@@ -13,6 +13,7 @@ import { TOPICS, type StatusHeader } from '../publish/protocol.js';
 import type { CurveClient } from '../publish/zmq.js';
 import { DaemonSubscription } from './daemon-subscription.js';
 import { loadStaticFiles, PUBLIC_DIR, type StaticFile } from './static-files.js';
+import { ViewAuth } from './view-auth.js';
 import { encodeImage, IMAGE_KIND, VIEW_WIRE_VERSION, type AlertEntry, type DaemonLink, type ViewMessage } from './view-wire.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -25,6 +26,11 @@ export interface ViewServerOptions {
   curve?: CurveClient;
   /** Address to listen on (default 127.0.0.1: this machine only). */
   host?: string;
+  /**
+   * Credential required from every request and WebSocket (bearer token or the cookie set from
+   * `/?token=…`); at least 32 characters (view-auth.ts). Without it the viewer is open.
+   */
+  token?: string;
   /** HTTP port (default 8080; 0 = any free port, see `port` after start). */
   port?: number;
   /** Alerts kept for the page's list (default 50). */
@@ -62,6 +68,7 @@ export class ViewServer {
   private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
   private pump: Promise<void> = Promise.resolve();
+  private refusals = { count: 0, loggedAt: 0 };
   readonly counters: ViewServerStats = { pages: 0, overlaysIn: 0, previewsIn: 0, alertsIn: 0, imagesSkipped: 0 };
 
   private constructor(
@@ -72,12 +79,14 @@ export class ViewServer {
     private readonly sub: DaemonSubscription,
     /** The port actually listened on. */
     readonly port: number,
+    private readonly auth: ViewAuth | null,
   ) {}
 
   /** Loads the page, listens, and starts the subscription; resolves once HTTP is listening. */
   static async start(opts: ViewServerOptions): Promise<ViewServer> {
     const host = opts.host ?? '127.0.0.1';
     const wantPort = opts.port ?? 8080;
+    const auth = opts.token === undefined ? null : new ViewAuth(opts.token);
     const files = await loadStaticFiles(opts.publicDir ?? PUBLIC_DIR);
     const http = createServer();
     // Images are already compressed (PNG/JPEG): deflate would cost CPU for nothing.
@@ -90,9 +99,9 @@ export class ViewServer {
     });
     const port = (http.address() as { port: number }).port;
     const sub = new DaemonSubscription({ endpoint: opts.endpoint, historyEndpoint: opts.historyEndpoint, curve: opts.curve, log: opts.log });
-    const server = new ViewServer(opts, http, wss, files, sub, port);
+    const server = new ViewServer(opts, http, wss, files, sub, port, auth);
     server.run();
-    opts.log.info({ url: server.url, endpoint: opts.endpoint, history: opts.historyEndpoint ?? null }, 'viewer listening');
+    opts.log.info({ url: server.url, endpoint: opts.endpoint, history: opts.historyEndpoint ?? null, token: Boolean(auth) }, 'viewer listening');
     return server;
   }
 
@@ -174,9 +183,24 @@ export class ViewServer {
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (this.auth && !this.auth.allows(req)) {
+      const token = url.searchParams.get('token') ?? undefined;
+      if (this.auth.matches(token)) {
+        // The link with the token, opened once: keep it as a cookie, and take it out of the address bar.
+        url.searchParams.delete('token');
+        res.writeHead(303, { location: `${path}${url.search}`, 'set-cookie': this.auth.cookie(token!), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
+        return;
+      }
+      this.refused(req, path);
+      res
+        .writeHead(401, { 'www-authenticate': 'Bearer realm="lumen-view"', 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+        .end(req.method === 'HEAD' ? undefined : 'Lumen viewer: a token is required. Open the link printed by `lumen view` (…/?token=…) once on this monitor.\n');
       return;
     }
     if (path === '/healthz') {
@@ -209,11 +233,25 @@ export class ViewServer {
     // A page from another site must not read the stream through this browser (cross-site WebSocket).
     const origin = req.headers.origin;
     const sameOrigin = origin === undefined || hostOf(origin) === req.headers.host;
+    if (path === '/ws' && this.auth && !this.auth.allows(req)) {
+      this.refused(req, path);
+      socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\n\r\n');
+      return;
+    }
     if (path !== '/ws' || !sameOrigin || this.closing) {
       socket.end(`HTTP/1.1 ${path !== '/ws' ? '404 Not Found' : '403 Forbidden'}\r\nconnection: close\r\n\r\n`);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  /** Refusals are logged once per 10 s with a count: a network scanner must not flood the log. */
+  private refused(req: IncomingMessage, path: string): void {
+    this.refusals.count++;
+    const now = Date.now();
+    if (now - this.refusals.loggedAt < 10_000) return;
+    this.opts.log.warn({ path, from: req.socket.remoteAddress, refused: this.refusals.count }, 'viewer request refused: no valid token');
+    this.refusals = { count: 0, loggedAt: now };
   }
 
   private accept(ws: WebSocket): void {
