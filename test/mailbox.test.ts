@@ -30,6 +30,8 @@ t.test('a model slower than the feed: frames are dropped and frame age stays bou
     inference: { providers: ['cpu'], classifier: `${dir}/models/${slow.id}`, segmenter: `${ROOT}models/ref-segmenter` },
     publish: { ...ep, statusIntervalMs: 500 },
     state: { dir: `${dir}/state` },
+    // The slow model is the point here: the degrade policy must not shed it away.
+    health: { degrade: { enabled: false } },
   });
   const client = new LumenClient(ep);
   const daemon = lumen(['run', '--config', config]);
