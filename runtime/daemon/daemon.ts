@@ -20,6 +20,7 @@ import { makeProcessor, openSessions } from './sessions.js';
 import { RollingStats } from './stats.js';
 import { Operations, type WorkShare } from './operations.js';
 import { SdNotifier } from '../health/sd-notify.js';
+import { processUsage } from '../health/process-usage.js';
 
 const RESTART_DELAY_MS = 2000;
 const TRANSPARENT = [0, 0, 0, 0] as const;
@@ -272,6 +273,7 @@ export class Daemon {
       runtime: RUNTIME_INFO,
       shed: this.shed,
       ...(this.ops?.statusFields() ?? {}),
+      process: processUsage(),
       uptimeS: Math.round((now - this.startedAt) / 1000),
       ...(this.lastError ? { error: this.lastError } : {}),
     };
