@@ -274,6 +274,7 @@ export class Daemon {
       shed: this.shed,
       ...(this.ops?.statusFields() ?? {}),
       process: processUsage(),
+      publisher: this.publisher.health(),
       uptimeS: Math.round((now - this.startedAt) / 1000),
       ...(this.lastError ? { error: this.lastError } : {}),
     };

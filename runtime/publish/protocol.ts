@@ -1,4 +1,6 @@
 import type { Rect } from '../frame.js';
+import type { ProcessUsage } from '../health/process-usage.js';
+import type { PublisherHealth } from './health.js';
 
 /** Wire protocol version; bumped on any incompatible change to a header or payload. */
 export const PROTOCOL_VERSION = 1;
@@ -50,6 +52,10 @@ export interface StatusHeader extends BaseHeader {
   pipeline: string;
   uptimeS: number;
   error?: string;
+  /** Each publish socket: state, re-creations, failures, last error. */
+  publisher?: PublisherHealth;
+  /** The daemon process: RSS, V8 heap, external memory (MB), open fds. */
+  process?: ProcessUsage;
   [extra: string]: unknown;
 }
 

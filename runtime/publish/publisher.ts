@@ -4,7 +4,9 @@ import { LumenError, messageOf } from '../errors.js';
 import type { AlertJournal } from './journal.js';
 import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type FrameHeader, type HistoryReply, type HistoryRequest, type OverlayHeader, type StatusHeader } from './protocol.js';
 import { z85Encode } from './z85.js';
-import { bindPublisher, bindReply, startZapHandler, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
+import type { PublisherHealth } from './health.js';
+import { SupervisedSocket } from './supervised-socket.js';
+import { bindHistory, bindPublisher, bindZap, serveZap, type Frames, type Publisher as ZPub, type Reply, type Router } from './zmq.js';
 
 export interface PublisherOptions {
   endpoint: string;
@@ -18,8 +20,9 @@ export interface PublisherOptions {
 const MAX_PENDING_DROPPABLE = 4;
 
 /**
- * The daemon's ZeroMQ side: a PUB socket for status, overlays and alerts, and a REP socket
- * answering alert-history requests from the journal. Sends are serialised (one at a time).
+ * The daemon's ZeroMQ side: a PUB socket for status, overlays and alerts, and a history endpoint
+ * answering alert-history requests from the journal. Sends are serialised (one at a time). Each
+ * socket is supervised: a failure is logged, the socket re-created, and `health()` reports it.
  */
 export class LumenPublisher {
   readonly bootId = randomUUID();
@@ -29,39 +32,62 @@ export class LumenPublisher {
   private closed = false;
   /** Overlays not sent because the socket was still busy with earlier ones. */
   droppedOverlays = 0;
+  private served = 0;
+  private refused = 0;
+  private ignored = 0;
 
   private constructor(
-    private readonly pub: ZPub,
-    private readonly rep: Reply,
+    private readonly pub: SupervisedSocket<ZPub>,
+    private readonly history: SupervisedSocket<Router>,
+    private readonly zap: SupervisedSocket<Reply> | undefined,
     private readonly journal: AlertJournal,
     private readonly log: Logger,
-    private readonly stopZap: (() => void) | undefined,
   ) {}
 
   static async open(opts: PublisherOptions, journal: AlertJournal, log: Logger): Promise<LumenPublisher> {
-    let pub: ZPub | undefined;
-    let stopZap: (() => void) | undefined;
+    let pub: SupervisedSocket<ZPub> | undefined;
+    let zap: SupervisedSocket<Reply> | undefined;
+    const curve = opts.curve ? { secretKey: opts.curve.secretKey } : undefined;
+    // The history loop answers from the publisher, which exists only once every socket is bound.
+    let assembled!: (p: LumenPublisher) => void;
+    const publisher = new Promise<LumenPublisher>((resolve) => (assembled = resolve));
     try {
-      const curve = opts.curve ? { secretKey: opts.curve.secretKey } : undefined;
       if (opts.curve) {
         const allowed = opts.curve.allowedClients;
-        stopZap = await startZapHandler((key) => {
+        const allow = (key: string) => {
           const ok = allowed.has(key);
           if (!ok) log.warn({ clientKey: key }, 'CURVE client refused: key not listed');
           return ok;
-        }, z85Encode);
+        };
+        zap = await SupervisedSocket.open({ name: 'zap', open: bindZap, serve: (s) => serveZap(s, allow, z85Encode) }, log);
       }
-      pub = await bindPublisher(opts.endpoint, opts.sendHighWaterMark, curve);
-      const rep = await bindReply(opts.historyEndpoint, curve);
-      const p = new LumenPublisher(pub, rep, journal, log, stopZap);
-      void p.serveHistory();
+      pub = await SupervisedSocket.open({ name: 'pub', open: () => bindPublisher(opts.endpoint, opts.sendHighWaterMark, curve) }, log);
+      const history = await SupervisedSocket.open(
+        {
+          name: 'history',
+          open: () => bindHistory(opts.historyEndpoint, curve),
+          serve: async (s) => (await publisher).serveHistory(s),
+        },
+        log,
+      );
+      const p = new LumenPublisher(pub, history, zap, journal, log);
+      assembled(p);
       log.info({ endpoint: opts.endpoint, history: opts.historyEndpoint, curve: Boolean(opts.curve) }, 'publishing');
       return p;
     } catch (err) {
-      pub?.close();
-      stopZap?.();
+      await pub?.close();
+      await zap?.close();
       throw new LumenError('PUBLISH_BIND', `cannot bind ${opts.endpoint} / ${opts.historyEndpoint}: ${messageOf(err)}`);
     }
+  }
+
+  /** How each socket is doing, for lumen.status (`publisher`). */
+  health(): PublisherHealth {
+    return {
+      pub: { ...this.pub.health(), droppedOverlays: this.droppedOverlays },
+      history: { ...this.history.health(), served: this.served, refused: this.refused, ignored: this.ignored },
+      ...(this.zap ? { zap: this.zap.health() } : {}),
+    };
   }
 
   private nextSeq(topic: string): number {
@@ -80,10 +106,13 @@ export class LumenPublisher {
       this.pendingDroppable++;
     }
     const done = this.tail.then(async () => {
+      const socket = this.pub.socket;
       try {
-        if (!this.closed) await this.pub.send(frames);
+        // While the socket is being re-created nothing is sent; alerts stay in the journal.
+        if (!this.closed && socket) await socket.send(frames);
       } catch (err) {
         this.log.warn({ err: messageOf(err) }, 'publish failed');
+        this.pub.fault(err);
       } finally {
         if (droppable) this.pendingDroppable--;
       }
@@ -116,13 +145,21 @@ export class LumenPublisher {
     return stored;
   }
 
-  private async serveHistory(): Promise<void> {
-    try {
-      for await (const msg of this.rep) {
-        await this.rep.send(JSON.stringify(this.answer(msg)));
+  /**
+   * Answers history requests until the socket closes or fails. A message without the REQ
+   * envelope (bytes from something that is not a Lumen client) is dropped unanswered.
+   */
+  private async serveHistory(router: Router): Promise<void> {
+    for await (const [peer, ...rest] of router) {
+      const delimiter = rest.findIndex((f) => f.length === 0);
+      if (delimiter < 0) {
+        this.ignored++;
+        continue;
       }
-    } catch (err) {
-      if (!this.closed) this.log.error({ err: messageOf(err) }, 'history socket stopped');
+      const reply = this.answer(rest.slice(delimiter + 1));
+      this.served++;
+      if (!reply.ok) this.refused++;
+      await router.send([peer, ...rest.slice(0, delimiter + 1), JSON.stringify(reply)]);
     }
   }
 
@@ -151,8 +188,6 @@ export class LumenPublisher {
     if (this.closed) return;
     await Promise.race([this.tail, new Promise((r) => setTimeout(r, 500))]);
     this.closed = true;
-    this.rep.close();
-    this.pub.close();
-    this.stopZap?.();
+    await Promise.all([this.history.close(), this.pub.close(), this.zap?.close()]);
   }
 }
