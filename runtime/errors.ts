@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   PROVIDER_UNAVAILABLE: 'No execution provider in the configured list could run the model.',
   PUBLISH_BIND: 'The ZeroMQ endpoint cannot be bound: pick a free port or stop the other process.',
   PROTOCOL: 'A message does not follow the Lumen wire protocol: update the client or daemon.',
+  HISTORY_UNAVAILABLE: 'The daemon\'s history endpoint did not answer: alerts after the last one shown are held back until it does; check that the daemon runs and its history port is reachable.',
   NOTIFY: 'The systemd notify socket refused a message: check NOTIFY_SOCKET and NotifyAccess= in the unit.',
   GPU_READ: 'The GPU monitoring tool (nvidia-smi or tegrastats) failed: check the driver and the tool.',
   VIEW_LISTEN: 'The viewer cannot listen on that address: pick another --port or --host, or stop the other process.',

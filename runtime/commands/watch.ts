@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { LumenClient } from '../client/client.js';
+import { CLIENT_EVENTS, LumenClient } from '../client/client.js';
 import { TOPICS } from '../publish/protocol.js';
 import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
 import { LumenError } from '../errors.js';
@@ -32,8 +32,16 @@ export function registerWatch(program: Command): void {
         } else if (m.topic === TOPICS.status) {
           const h = m.header;
           const lat = h.latencyMs.total ? `${h.latencyMs.total.p50}/${h.latencyMs.total.p99} ms` : '-';
-          const line = `status ${h.state} fps ${h.fps} dropped ${h.dropped} latency p50/p99 ${lat} providers ${Object.values(h.providers).join('/')} alert ${h.alert ? 'ON' : 'off'}`;
+          const sockets = h.publisher ? Object.entries(h.publisher).filter(([, s]) => s.state !== 'ok').map(([k, s]) => ` ${k} socket ${s.state}`).join('') : '';
+          const line = `status ${h.state} fps ${h.fps} dropped ${h.dropped} latency p50/p99 ${lat} providers ${Object.values(h.providers).join('/')} alert ${h.alert ? 'ON' : 'off'}${sockets}`;
           process.stdout.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+        } else if (m.topic === CLIENT_EVENTS.historyFailed) {
+          // Never silent: alerts after #after are held back until the history endpoint answers.
+          const h = m.header;
+          const span = h.newest !== null && h.newest > h.after ? `alerts #${h.after + 1}–#${h.newest}` : `alerts after #${h.after}`;
+          process.stdout.write(`${tty ? '\n' : ''}HISTORY UNAVAILABLE ${h.code}: ${span} not delivered yet (${h.message}); attempt ${h.attempt}, retrying in ${(h.retryInMs / 1000).toFixed(1)} s\n`);
+        } else if (m.topic === CLIENT_EVENTS.historyRecovered) {
+          process.stdout.write(`${tty ? '\n' : ''}HISTORY AVAILABLE again after ${m.header.attempts} failed attempt(s), ${(m.header.downMs / 1000).toFixed(1)} s\n`);
         } else if (m.topic === TOPICS.overlay && opts.saveOverlays) {
           await writeFile(join(opts.saveOverlays, `${String(m.header.frameId).padStart(6, '0')}.png`), m.payload);
         }
