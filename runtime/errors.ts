@@ -5,7 +5,8 @@
 export const ERROR_CODES = {
   CONFIG_READ: 'The config file cannot be read: check the path and permissions.',
   CONFIG_PARSE: 'The config file is not valid YAML or JSON: fix the syntax at the reported line.',
-  CONFIG_INVALID: 'A config key is unknown or has the wrong type: fix the key at the reported path.',
+  CONFIG_INVALID: 'A config key is unknown, has the wrong type or is out of range: fix the key at the reported path.',
+  CONFIG_PATH: 'A path in the config is not what it must be (a folder that is a file, a folder that cannot be made): fix the path at the reported key.',
   PIPELINE_TEMPLATE: 'The pipeline template is unknown or unreadable: use a name from pipelines/.',
   PIPELINE_PARAM: 'A pipeline parameter is missing: set it under capture.params in the config.',
   PIPELINE_ELEMENT: 'A GStreamer element is not installed: install the plugin package that provides it.',
