@@ -28,7 +28,7 @@ export function registerWatch(program: Command): void {
           const h = m.header;
           const when = new Date(h.ts).toISOString();
           const box = h.box ? ` box ${h.box.x},${h.box.y} ${h.box.width}×${h.box.height}` : '';
-          process.stdout.write(`${tty ? '\n' : ''}ALERT ${h.type.toUpperCase()} #${h.seq} episode ${h.episode} frame ${h.frameId} score ${h.score.toFixed(2)} peak ${h.peakScore.toFixed(2)}${box} at ${when}${m.recovered ? ' (recovered)' : ''}\n`);
+          process.stdout.write(`${tty ? '\n' : ''}ALERT ${h.type.toUpperCase()}${h.reason ? ` (${h.reason})` : ''} #${h.seq} episode ${h.episode} frame ${h.frameId} score ${h.score.toFixed(2)} peak ${h.peakScore.toFixed(2)}${box} at ${when}${m.recovered ? ' (recovered)' : ''}\n`);
         } else if (m.topic === TOPICS.status) {
           const h = m.header;
           const lat = h.latencyMs.total ? `${h.latencyMs.total.p50}/${h.latencyMs.total.p99} ms` : '-';

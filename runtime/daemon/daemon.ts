@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { PIPELINES_DIR } from '../config/paths.js';
 import { Capture } from '../capture/capture.js';
 import { DecisionStage } from '../decision/decision.js';
+import { resumeEpisodes } from '../decision/episodes.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { renderOverlay } from '../overlay/render.js';
 import { AlertJournal } from '../publish/journal.js';
@@ -71,7 +72,9 @@ export class Daemon {
     });
     const notifier = SdNotifier.fromEnv();
     let sessions: ModelSession[];
+    const episodes = resumeEpisodes(journal.last, Date.now());
     try {
+      if (episodes.clear) log.warn({ episode: episodes.clear.episode, seq: (await publisher.alert(episodes.clear)).seq }, 'alert cleared: the previous run ended mid-episode');
       sessions = await openSessions(config, log, {
         // Keep systemd waiting while TensorRT builds engines, before capture starts.
         onPreparing: (model, s) => void notifier?.extendTimeout(60_000, `building TensorRT engine for ${model} (${s} s)`).catch(() => {}),
@@ -82,6 +85,7 @@ export class Daemon {
       throw err;
     }
     const d = new Daemon(config, log, journal, publisher, makeProcessor(config, sessions), sessions);
+    d.decision.continueFrom(episodes.lastEpisode);
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
       d.ops = await Operations.start(

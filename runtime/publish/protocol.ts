@@ -88,6 +88,9 @@ export interface FrameHeader extends BaseHeader {
 
 export interface AlertHeader extends BaseHeader {
   type: 'raise' | 'clear';
+  /** Only on a clear the decision stage did not make: `restart` (the daemon restarted mid-episode). */
+  reason?: 'restart';
+  /** Lesion episode, +1 per raise; continues across restarts. */
   episode: number;
   onsetFrame: number;
   score: number;
