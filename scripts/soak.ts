@@ -11,7 +11,7 @@ import { createWriteStream, mkdtempSync, readdirSync, readFileSync, writeFileSyn
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LumenClient } from '../runtime/client/client.js';
+import { CLIENT_EVENTS, LumenClient } from '../runtime/client/client.js';
 import { PROJECT_ROOT } from '../runtime/config/paths.js';
 import { percentile } from '../runtime/daemon/stats.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
@@ -99,7 +99,7 @@ const consume = (async () => {
       ages.push(m.header.latencyMs);
       overlays++;
     } else if (m.topic === TOPICS.alert) alerts++;
-    else if ((m.topic as string) === 'client.history-failed') historyFailures++;
+    else if (m.topic === CLIENT_EVENTS.historyFailed) historyFailures++;
   }
 })();
 

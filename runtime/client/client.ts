@@ -78,7 +78,8 @@ export class LumenClient {
   private newest: number | null = null;
   /** Live alerts that arrived after a gap, waiting for the gap to be filled (seq order). */
   private held: AlertHeader[] = [];
-  private fillTask: Promise<FillResult> | null = null;
+  /** The history request in flight (or waiting to retry), resolving with its outcome. */
+  private fillTask: Promise<{ fill: FillResult }> | null = null;
   private failures = 0;
   private firstFailureAt = 0;
   private retryTimer: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
@@ -145,9 +146,7 @@ export class LumenClient {
     try {
       while (!this.closed) {
         recv ??= this.sub.receive();
-        const next: { frames: Buffer[] } | { fill: FillResult } = this.fillTask
-          ? await Promise.race([recv.then((frames) => ({ frames })), this.fillTask.then((fill) => ({ fill }))])
-          : { frames: await recv };
+        const next: { frames: Buffer[] } | { fill: FillResult } = this.fillTask ? await Promise.race([recv.then((frames) => ({ frames })), this.fillTask]) : { frames: await recv };
         if ('fill' in next) {
           this.fillTask = null;
           yield* this.onFill(next.fill);
@@ -227,17 +226,16 @@ export class LumenClient {
 
   private startFill(delayMs: number): void {
     if (this.fillTask || this.closed) return;
-    this.fillTask = (async (): Promise<FillResult> => {
+    this.fillTask = (async (): Promise<{ fill: FillResult }> => {
       if (delayMs > 0) {
         await new Promise<void>((resolve) => (this.retryTimer = { timer: setTimeout(resolve, delayMs), resolve }));
         this.retryTimer = undefined;
       }
-      if (this.closed) return { ok: false, err: new Error('closed') };
+      if (this.closed) return { fill: { ok: false, err: new Error('closed') } };
       try {
-        const r = await this.fetch(this.lastAlertSeq ?? 0);
-        return { ok: true, ...r };
+        return { fill: { ok: true, ...(await this.fetch(this.lastAlertSeq ?? 0)) } };
       } catch (err) {
-        return { ok: false, err };
+        return { fill: { ok: false, err } };
       }
     })();
   }
