@@ -5,7 +5,8 @@
 export const ERROR_CODES = {
   CONFIG_READ: 'The config file cannot be read: check the path and permissions.',
   CONFIG_PARSE: 'The config file is not valid YAML or JSON: fix the syntax at the reported line.',
-  CONFIG_INVALID: 'A config key is unknown or has the wrong type: fix the key at the reported path.',
+  CONFIG_INVALID: 'A config key is unknown, has the wrong type or is out of range: fix the key at the reported path.',
+  CONFIG_PATH: 'A path in the config is not what it must be (a folder that is a file, a folder that cannot be made): fix the path at the reported key.',
   PIPELINE_TEMPLATE: 'The pipeline template is unknown or unreadable: use a name from pipelines/.',
   PIPELINE_PARAM: 'A pipeline parameter is missing: set it under capture.params in the config.',
   PIPELINE_ELEMENT: 'A GStreamer element is not installed: install the plugin package that provides it.',
@@ -24,6 +25,7 @@ export const ERROR_CODES = {
   PROVIDER_UNAVAILABLE: 'No execution provider in the configured list could run the model.',
   PUBLISH_BIND: 'The ZeroMQ endpoint cannot be bound: pick a free port or stop the other process.',
   PROTOCOL: 'A message does not follow the Lumen wire protocol: update the client or daemon.',
+  HISTORY_UNAVAILABLE: 'The daemon\'s history endpoint did not answer: alerts after the last one shown are held back until it does; check that the daemon runs and its history port is reachable.',
   NOTIFY: 'The systemd notify socket refused a message: check NOTIFY_SOCKET and NotifyAccess= in the unit.',
   GPU_READ: 'The GPU monitoring tool (nvidia-smi or tegrastats) failed: check the driver and the tool.',
   VIEW_LISTEN: 'The viewer cannot listen on that address: pick another --port or --host, or stop the other process.',

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { parseConfig, loadConfig } from '../runtime/config/load.js';
-import { lumen, ROOT, tempDir } from './helpers/daemon.js';
+import { lumen, ROOT, tempDir, writeConfig } from './helpers/daemon.js';
 
 t.test('defaults: demo feed, reference models, tensorrt → cuda → cpu, frozen', async (t) => {
   const c = parseConfig({});
@@ -51,4 +51,53 @@ t.test('the built-in default masks the demo processor text that crosses the pict
       `text at ${r.x},${r.y} ${r.width}×${r.height} is masked`,
     );
   }
+});
+
+t.test('every numeric key is bounded to what the code can honour', async (t) => {
+  const refused: [unknown, RegExp][] = [
+    [{ publish: { statusIntervalMs: 99999999999 } }, /publish\.statusIntervalMs/],
+    [{ publish: { statusIntervalMs: 2 ** 31 } }, /publish\.statusIntervalMs/],
+    [{ publish: { statusIntervalMs: 1 } }, /publish\.statusIntervalMs/],
+    [{ health: { sampleIntervalMs: 5e9 } }, /health\.sampleIntervalMs/],
+    [{ capture: { readyTimeoutMs: 1e12 } }, /capture\.readyTimeoutMs/],
+    [{ capture: { readyTimeoutMs: 0 } }, /capture\.readyTimeoutMs/],
+    [{ publish: { sendHighWaterMark: 1e15 } }, /publish\.sendHighWaterMark/],
+    [{ publish: { endpoint: 'tcp://127.0.0.1:99999' } }, /publish\.endpoint: port 99999 is outside 1–65535/],
+    [{ publish: { historyEndpoint: 'tcp://127.0.0.1:0' } }, /publish\.historyEndpoint: port 0 is outside/],
+    [{ publish: { endpoint: 'tcp://127.0.0.1:*' } }, /publish\.endpoint: .*not tcp:\/\/HOST:PORT/],
+    [{ publish: { endpoint: 'tcp://127.0.0.1:6000', historyEndpoint: 'tcp://127.0.0.1:6000' } }, /publish\.historyEndpoint: must differ/],
+    [{ publish: { preview: { every: 1e9 } } }, /publish\.preview\.every/],
+    [{ inference: { intraOpThreads: 1e6 } }, /inference\.intraOpThreads/],
+    [{ inference: { tensorrt: { workspaceMB: 1e12 } } }, /inference\.tensorrt\.workspaceMB/],
+    [{ roi: { privacyMasks: [{ x: 0, y: 0, width: 1e9, height: 10 }] } }, /roi\.privacyMasks\.0\.width/],
+    [{ health: { degrade: { latencyHighMs: 1e12 } } }, /health\.degrade\.latencyHighMs/],
+    [{ health: { degrade: { holdSamples: 1e9 } } }, /health\.degrade\.holdSamples/],
+  ];
+  for (const [raw, path] of refused) t.throws(() => parseConfig(raw), { code: 'CONFIG_INVALID', message: path }, JSON.stringify(raw));
+  const edge = parseConfig({ publish: { statusIntervalMs: 60_000, endpoint: 'tcp://127.0.0.1:65535', historyEndpoint: 'ipc:///tmp/lumen-history' }, capture: { readyTimeoutMs: 600_000 } });
+  t.equal(edge.publish.statusIntervalMs, 60_000, 'the bounds themselves are accepted');
+});
+
+t.test('lumen run refuses each absurd config with exit 2, its code and the key, before starting anything', async (t) => {
+  const dir = tempDir();
+  writeFileSync(`${dir}/a-file`, 'not a folder\n');
+  const cases: [string, unknown, string, RegExp][] = [
+    ['status interval beyond a Node timer', { publish: { statusIntervalMs: 99999999999 } }, 'CONFIG_INVALID', /publish\.statusIntervalMs/],
+    ['health sample interval beyond a Node timer', { health: { sampleIntervalMs: 5e9 } }, 'CONFIG_INVALID', /health\.sampleIntervalMs/],
+    ['ready timeout of 30 years', { capture: { readyTimeoutMs: 1e12 } }, 'CONFIG_INVALID', /capture\.readyTimeoutMs/],
+    ['high-water mark of 1e15', { publish: { sendHighWaterMark: 1e15 } }, 'CONFIG_INVALID', /publish\.sendHighWaterMark/],
+    ['port 99999', { publish: { endpoint: 'tcp://127.0.0.1:99999' } }, 'CONFIG_INVALID', /publish\.endpoint: port 99999/],
+    ['state.dir that is a file', { state: { dir: `${dir}/a-file` } }, 'CONFIG_PATH', /state\.dir: .*a-file is a file, not a folder/],
+    ['state.dir under a file', { state: { dir: `${dir}/a-file/state` } }, 'CONFIG_PATH', /state\.dir: .*cannot be made: .*a-file is not a folder/],
+  ];
+  await Promise.all(
+    cases.map(async ([what, raw, code, path], i) => {
+      const config = writeConfig(dir, raw, `c${i}.json`);
+      const c = lumen(['run', '--config', config]);
+      const e = await c.exited;
+      t.equal(e.code, 2, `${what}: exit 2`);
+      t.match(c.stderr(), new RegExp(`^lumen: ${code}: .*${path.source}`, 'm'), `${what}: ${code} naming the key`);
+      t.notMatch(c.stderr(), /\n\s+at /, `${what}: no stack trace`);
+    }),
+  );
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
+import { connect } from 'node:net';
 import type { LumenMessage } from '../runtime/client/client.js';
-import { TOPICS } from '../runtime/publish/protocol.js';
+import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 import { connectRequest } from '../runtime/publish/zmq.js';
 import { seededRandom } from '../runtime/util/random.js';
 import { daemonWithClient, endpoints, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
@@ -50,5 +51,59 @@ t.test('hundreds of malformed history requests get error replies; the daemon kee
   t.ok(Array.isArray(await client.history(0)), 'a valid request is still answered');
   const st = await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status, 10_000, 'status after the fuzzing');
   t.equal(st.topic, TOPICS.status, 'status keeps flowing');
+  t.equal(daemon.proc.exitCode, null, 'the daemon is still running');
+});
+
+/** Bytes a port scanner might send: random, some behind a ZMTP 3 signature, some ZMTP 1.0-shaped. */
+function scannerBytes(rand: () => number, i: number): Buffer {
+  const random = Buffer.from(Array.from({ length: Math.floor(rand() * 4096) }, () => Math.floor(rand() * 256)));
+  if (i % 3 === 1) return Buffer.concat([Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3]), random]);
+  if (i % 3 === 2) return Buffer.concat([Buffer.from([1, 0]), random]);
+  return random;
+}
+
+/** Connects, writes `bytes`, half-closes and waits until the peer closes or `ms` pass. */
+function tcpBlast(port: number, bytes: Buffer, ms = 50): Promise<void> {
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1', () => c.end(bytes));
+    const timer = setTimeout(() => c.destroy(), ms);
+    c.on('error', () => {});
+    c.on('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+t.test('hundreds of random-byte TCP connections to both endpoints: history still answers, status still flows', async (t) => {
+  const dir = tempDir();
+  const ep = await endpoints();
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'test-source', params: { width: 160, height: 120, fps: 10 } },
+    inference: { providers: ['cpu'] },
+    publish: { ...ep, statusIntervalMs: 200 },
+    state: { dir: `${dir}/state` },
+  });
+  const { daemon, client } = daemonWithClient(t, config, { ...ep, historyTimeoutMs: 3000 });
+  await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status, 60_000, 'daemon up');
+  const rand = seededRandom(7);
+  const ports = [ep.endpoint, ep.historyEndpoint].map((e) => Number(e.split(':').at(-1)));
+  let answeredDuring = 0;
+  const connections = 400;
+  for (let i = 0; i < connections; i++) {
+    await tcpBlast(ports[i % 2], scannerBytes(rand, i));
+    // A monitor keeps asking while the scan runs: every request must be answered.
+    if (i % 50 === 49 && Array.isArray(await client.history(0))) answeredDuring++;
+  }
+  t.equal(answeredDuring, connections / 50, 'every valid history request during the scan was answered');
+  t.ok(Array.isArray(await client.history(0)), 'a valid history request after the scan is answered');
+  const before = await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status, 10_000, 'status after the scan');
+  const after = await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status && m.header.seq > (before.header as StatusHeader).seq, 10_000, 'a further status');
+  const health = (after.header as StatusHeader).publisher;
+  t.ok(health, 'status reports the publish sockets');
+  t.equal(health?.history.state, 'ok', 'the history socket is serving');
+  t.equal(health?.pub.state, 'ok', 'the PUB socket is serving');
+  t.ok((health?.history.ignored ?? 0) > 0, 'scanner bytes reached the history socket and were ignored');
+  t.equal(health?.history.failures, 0, 'no scanner connection broke the history socket');
   t.equal(daemon.proc.exitCode, null, 'the daemon is still running');
 });

@@ -1,4 +1,5 @@
 import { annotationsPathFor, loadAnnotations } from '../feed/annotations.js';
+import { checkConfigPaths } from './check-paths.js';
 import { parseConfig } from './load.js';
 import { DEMO_FEED } from './paths.js';
 import type { Config } from './schema.js';
@@ -18,5 +19,7 @@ export async function builtInConfig(): Promise<Readonly<Config>> {
     width: Math.ceil(r.width),
     height: Math.ceil(r.height),
   }));
-  return parseConfig({ roi: { privacyMasks } }, 'built-in default');
+  const config = parseConfig({ roi: { privacyMasks } }, 'built-in default');
+  checkConfigPaths(config, 'built-in default');
+  return config;
 }

@@ -3,6 +3,7 @@ import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { LumenError } from '../errors.js';
+import { checkConfigPaths } from './check-paths.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** One line per problem: the key's path and what is wrong with it. */
@@ -24,7 +25,10 @@ export function parseConfig(raw: unknown, source = 'config'): Readonly<Config> {
   return deepFreeze(parsed.data);
 }
 
-/** Reads a YAML or JSON config file; relative paths inside it are taken from the file's folder. */
+/**
+ * Reads a YAML or JSON config file; relative paths inside it are taken from the file's folder,
+ * and each is checked for what it must be (checkConfigPaths).
+ */
 export async function loadConfig(path: string): Promise<Readonly<Config>> {
   let text: string;
   try {
@@ -39,8 +43,9 @@ export async function loadConfig(path: string): Promise<Readonly<Config>> {
     const where = err instanceof YAMLParseError ? ` at line ${err.linePos?.[0].line}` : '';
     throw new LumenError('CONFIG_PARSE', `${path}${where}: ${(err as Error).message.split('\n')[0]}`, { source: path });
   }
-  const config = parseConfig(raw, path);
-  return deepFreeze(resolvePaths(structuredClone(config) as Config, dirname(path)));
+  const config = deepFreeze(resolvePaths(structuredClone(parseConfig(raw, path)) as Config, dirname(path)));
+  checkConfigPaths(config, path);
+  return config;
 }
 
 function resolvePaths(c: Config, base: string): Config {

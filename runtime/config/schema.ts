@@ -3,9 +3,29 @@ import { PROVIDERS } from '../inference/ort.js';
 import { DEFAULT_QUALITY_THRESHOLDS as Q } from '../quality/quality-gate.js';
 import { CACHE_DIR, DEMO_FEED, MODELS_DIR, STATE_DIR } from './paths.js';
 
-const ms = z.number().int().positive();
+/** The longest delay a Node timer honours (a longer one fires after 1 ms), ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A timer setting in ms, between `min` and `max` (never beyond what a Node timer honours). */
+const timerMs = (min: number, max: number) => z.number().int().min(min).max(Math.min(max, MAX_TIMER_MS));
 const frames = z.number().int().min(1).max(1000);
 const prob = z.number().min(0).max(1);
+/** Frame coordinates: no capture card delivers more than 16K pixels a side. */
+const px = z.number().int().min(0).max(16384);
+
+/**
+ * A ZeroMQ endpoint the daemon binds: tcp://HOST:PORT with a port in 1–65535 (no wildcard or
+ * ephemeral port: monitors must know where to connect), or ipc://PATH.
+ */
+export const bindEndpoint = z.string().superRefine((e, ctx) => {
+  if (/^ipc:\/\/.+/.test(e)) return;
+  const m = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):(\d+)$/.exec(e);
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `"${e}" is not tcp://HOST:PORT or ipc://PATH` });
+    return;
+  }
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) ctx.addIssue({ code: 'custom', message: `port ${m[2]} is outside 1–65535` });
+});
 
 /** "WIDTHxHEIGHT" → size, when both are even and in range; else null. */
 export function analysisBox(v: string): { width: number; height: number } | null {
@@ -35,8 +55,8 @@ const Capture = z.strictObject({
   params: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
   /** Restart the source at end of stream (demo and looping replays). */
   loop: z.boolean().default(true),
-  /** How long to wait for the first frame, ms. */
-  readyTimeoutMs: ms.default(20000),
+  /** How long to wait for the first frame, ms (100 ms – 10 min). */
+  readyTimeoutMs: timerMs(100, 600_000).default(20000),
   /**
    * Largest picture the stages in JavaScript receive, "WIDTHxHEIGHT" (even numbers) or "full":
    * GStreamer scales the source down to fit, keeping its aspect, and never up. Default 960x540
@@ -54,15 +74,16 @@ const Capture = z.strictObject({
 const Inference = z.strictObject({
   /** Execution providers, tried in order. */
   providers: z.array(z.enum(PROVIDERS)).min(1).default(['tensorrt', 'cuda', 'cpu']),
-  deviceId: z.number().int().min(0).default(0),
-  /** ONNX Runtime intra-op threads; 0 lets ORT choose (one per core). */
-  intraOpThreads: z.number().int().min(0).default(0),
+  deviceId: z.number().int().min(0).max(255).default(0),
+  /** ONNX Runtime intra-op threads; 0 lets ORT choose (one per core). At most 1024. */
+  intraOpThreads: z.number().int().min(0).max(1024).default(0),
   tensorrt: z
     .strictObject({
       fp16: z.boolean().default(true),
       engineCacheDir: z.string().default(`${CACHE_DIR}/tensorrt/engines`),
       timingCacheDir: z.string().default(`${CACHE_DIR}/tensorrt/timing`),
-      workspaceMB: z.number().int().positive().default(2048),
+      /** TensorRT builder workspace, MB (at most 1 TiB). */
+      workspaceMB: z.number().int().positive().max(1_048_576).default(2048),
     })
     .prefault({}),
   /** Bundle folders. */
@@ -89,7 +110,7 @@ const Decision = z
   })
   .refine((d) => d.clearThreshold <= d.raiseThreshold, { message: 'clearThreshold must not exceed raiseThreshold', path: ['clearThreshold'] });
 
-const rect = z.strictObject({ x: z.number().int().min(0), y: z.number().int().min(0), width: z.number().int().positive(), height: z.number().int().positive() });
+const rect = z.strictObject({ x: px, y: px, width: px.min(1), height: px.min(1) });
 
 /** ROI: the endoscope's active area, found from the frame and kept steady (docs/conditioning.md). */
 const Roi = z.strictObject({
@@ -112,7 +133,7 @@ const Quality = z.strictObject({
   minMeanLuma: z.number().min(0).max(255).default(Q.minMeanLuma),
   maxDarkFraction: prob.default(Q.maxDarkFraction),
   maxOverexposedFraction: prob.default(Q.maxOverexposedFraction),
-  minSharpness: z.number().min(0).default(Q.minSharpness),
+  minSharpness: z.number().min(0).max(1e6).default(Q.minSharpness),
   maxSpecularFraction: prob.default(Q.maxSpecularFraction),
   maxSpeckleFraction: prob.default(Q.maxSpeckleFraction),
 });
@@ -135,13 +156,14 @@ const Overlay = z.strictObject({
 });
 
 const Publish = z.strictObject({
-  /** PUB socket for status, overlays and alerts. */
-  endpoint: z.string().default('tcp://127.0.0.1:5555'),
-  /** REP socket answering alert-history requests. */
-  historyEndpoint: z.string().default('tcp://127.0.0.1:5556'),
-  statusIntervalMs: ms.default(1000),
-  /** Messages queued per subscriber before ZeroMQ drops for it. */
-  sendHighWaterMark: z.number().int().positive().default(1000),
+  /** PUB socket for status, overlays and alerts (tcp://HOST:PORT, port 1–65535, or ipc://PATH). */
+  endpoint: bindEndpoint.default('tcp://127.0.0.1:5555'),
+  /** Socket answering alert-history requests. */
+  historyEndpoint: bindEndpoint.default('tcp://127.0.0.1:5556'),
+  /** Status heartbeat, ms (50 ms – 1 min: monitors and the client's gap check rely on it). */
+  statusIntervalMs: timerMs(50, 60_000).default(1000),
+  /** Messages queued per subscriber before ZeroMQ drops for it (1–10000; each may be an overlay). */
+  sendHighWaterMark: z.number().int().min(1).max(10_000).default(1000),
   /** CURVE encryption and authentication of both sockets; only listed monitor keys get in. */
   curve: z
     .strictObject({
@@ -169,25 +191,27 @@ const Publish = z.strictObject({
       width: z.number().int().min(64).max(1920).default(480),
       quality: z.number().int().min(10).max(100).default(70),
       /** Publish every n-th processed frame. */
-      every: z.number().int().min(1).default(1),
+      every: z.number().int().min(1).max(1000).default(1),
     })
     .prefault({}),
-});
+})
+  .refine((p) => p.endpoint !== p.historyEndpoint, { message: 'must differ from publish.endpoint', path: ['historyEndpoint'] });
 
 /** Health sampling and the degrade policy (docs/operations.md). */
 const Health = z.strictObject({
-  sampleIntervalMs: ms.default(2000),
+  /** Health sampling and degrade-policy step, ms (100 ms – 1 h). */
+  sampleIntervalMs: timerMs(100, 3_600_000).default(2000),
   degrade: z
     .strictObject({
       enabled: z.boolean().default(true),
       /** Shed work when the hottest sensor is above this, °C. */
-      tempHighC: z.number().default(85),
-      tempClearC: z.number().default(78),
-      /** Shed work when p99 capture-to-publish latency is above this, ms. */
-      latencyHighMs: z.number().positive().default(400),
-      latencyClearMs: z.number().positive().default(200),
+      tempHighC: z.number().min(-50).max(200).default(85),
+      tempClearC: z.number().min(-50).max(200).default(78),
+      /** Shed work when p99 capture-to-publish latency is above this, ms (at most 1 min). */
+      latencyHighMs: z.number().positive().max(60_000).default(400),
+      latencyClearMs: z.number().positive().max(60_000).default(200),
       /** Readings over a limit before each step (and clear before each recovery). */
-      holdSamples: z.number().int().min(1).default(3),
+      holdSamples: z.number().int().min(1).max(1000).default(3),
       maxLevel: z.number().int().min(0).max(3).default(3),
     })
     .refine((d) => d.tempClearC < d.tempHighC, { message: 'tempClearC must be below tempHighC', path: ['tempClearC'] })
@@ -196,8 +220,8 @@ const Health = z.strictObject({
 });
 
 const State = z.strictObject({
-  /** Alert journal and sequence numbers. */
-  dir: z.string().default(STATE_DIR),
+  /** Alert journal and sequence numbers: a folder, or a path where one can be made. */
+  dir: z.string().min(1).default(STATE_DIR),
 });
 
 /** The whole daemon config: one section per stage. Unknown keys are refused. */

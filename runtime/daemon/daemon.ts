@@ -6,6 +6,7 @@ import { analysisOf, type Config } from '../config/schema.js';
 import { PIPELINES_DIR } from '../config/paths.js';
 import { CaptureSupervisor } from './capture-supervisor.js';
 import { DecisionStage } from '../decision/decision.js';
+import { resumeEpisodes } from '../decision/episodes.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { renderOverlay } from '../overlay/render.js';
 import { buildGeometry } from '../overlay/geometry.js';
@@ -22,6 +23,7 @@ import { makeProcessor, openSessions } from './sessions.js';
 import { RollingStats } from './stats.js';
 import { Operations, type WorkShare } from './operations.js';
 import { SdNotifier, watchdogIntervalMs } from '../health/sd-notify.js';
+import { processUsage } from '../health/process-usage.js';
 
 const TRANSPARENT = [0, 0, 0, 0] as const;
 
@@ -75,7 +77,9 @@ export class Daemon {
     });
     const notifier = SdNotifier.fromEnv();
     let sessions: ModelSession[];
+    const episodes = resumeEpisodes(journal.last, Date.now());
     try {
+      if (episodes.clear) log.warn({ episode: episodes.clear.episode, seq: (await publisher.alert(episodes.clear)).seq }, 'alert cleared: the previous run ended mid-episode');
       sessions = await openSessions(config, log, {
         // Keep systemd waiting while TensorRT builds engines, before capture starts.
         onPreparing: (model, s) => void notifier?.extendTimeout(60_000, `building TensorRT engine for ${model} (${s} s)`).catch(() => {}),
@@ -86,6 +90,7 @@ export class Daemon {
       throw err;
     }
     const d = new Daemon(config, log, journal, publisher, makeProcessor(config, sessions), sessions);
+    d.decision.continueFrom(episodes.lastEpisode);
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
       d.ops = await Operations.start(
@@ -312,6 +317,8 @@ export class Daemon {
       work: workShare(latency),
       analysis: this.processor.frameScale ? { width: this.processor.frameScale.analysis.width, height: this.processor.frameScale.analysis.height, source: { ...this.processor.frameScale.full } } : null,
       ...(this.ops?.statusFields() ?? {}),
+      process: processUsage(),
+      publisher: this.publisher.health(),
       uptimeS: Math.round((now - this.startedAt) / 1000),
       ...(this.lastError ? { error: this.lastError } : {}),
     };

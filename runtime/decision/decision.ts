@@ -21,7 +21,7 @@ export interface DecisionInput {
 
 export interface AlertEvent {
   type: 'raise' | 'clear';
-  /** Counts lesion episodes since start; one raise and one clear each. */
+  /** Counts lesion episodes (continuing across restarts); one raise and one clear each. */
   episode: number;
   /** First frame of the run that raised the alert. */
   onsetFrame: number;
@@ -60,6 +60,11 @@ export class DecisionStage {
 
   get alertActive(): boolean {
     return this.active;
+  }
+
+  /** Episode numbers continue after `lastEpisode` (the journal's, after a restart). */
+  continueFrom(lastEpisode: number): void {
+    this.episode = Math.max(this.episode, lastEpisode);
   }
 
   update(f: DecisionInput): DecisionOutput {

@@ -11,7 +11,7 @@ import { messageOf } from '../errors.js';
 import { bindingInfo, OrtSession, type ProviderName } from '../inference/ort.js';
 import { createLogger } from '../log.js';
 import { loadBundle } from '../models/bundle-load.js';
-import { bindPublisher, bindReply, curveSupported, zmqVersion } from '../publish/zmq.js';
+import { bindHistory, bindPublisher, curveSupported, zmqVersion } from '../publish/zmq.js';
 import { securityChecks } from './security-checks.js';
 
 const run = promisify(execFile);
@@ -128,7 +128,7 @@ async function socketChecks(config: Readonly<Config>): Promise<Check[]> {
   const p = config.publish;
   for (const [name, endpoint, bind] of [
     ['publish endpoint', p.endpoint, (e: string) => bindPublisher(e, 1)],
-    ['history endpoint', p.historyEndpoint, (e: string) => bindReply(e)],
+    ['history endpoint', p.historyEndpoint, (e: string) => bindHistory(e)],
   ] as const) {
     try {
       const s = await bind(endpoint);

@@ -47,6 +47,11 @@ export class AlertJournal {
     return this.lastSeq;
   }
 
+  /** The newest journalled alert (after a restart: the last one the previous run wrote). */
+  get last(): AlertHeader | undefined {
+    return this.events.at(-1);
+  }
+
   /** Assigns the next seq, appends and syncs; resolves with the stored event. */
   async append(event: Omit<AlertHeader, 'seq'>): Promise<AlertHeader> {
     const stored = { ...event, seq: this.lastSeq + 1 } as AlertHeader;

@@ -1,4 +1,6 @@
 import type { Rect } from '../frame.js';
+import type { ProcessUsage } from '../health/process-usage.js';
+import type { PublisherHealth } from './health.js';
 
 /** Wire protocol version; bumped on any incompatible change to a header or payload. */
 export const PROTOCOL_VERSION = 1;
@@ -49,6 +51,8 @@ export interface StatusHeader extends BaseHeader {
   /** Seq of the newest journalled alert: a subscriber behind it fetches history. */
   alertSeq: number;
   pipeline: string;
+  /** How the sockets are protected (CURVE, insecure on purpose, reachable off the box, monitors enrolled). */
+  security?: { curve: boolean; insecure: boolean; exposed: boolean; monitors: number | null };
   /** The video signal: live, no-signal (with why, and when the next attempt is due) or ended. */
   signal?: { state: 'live' | 'no-signal' | 'ended'; since: number; restarts: number; lastError: string | null; nextRetryAt: number | null } | null;
   /** Frames whose processing failed (logged); the daemon goes on with the next. */
@@ -61,6 +65,10 @@ export interface StatusHeader extends BaseHeader {
   analysis?: { width: number; height: number; source: { width: number; height: number } } | null;
   uptimeS: number;
   error?: string;
+  /** Each publish socket: state, re-creations, failures, last error. */
+  publisher?: PublisherHealth;
+  /** The daemon process: RSS, V8 heap, external memory (MB), open fds. */
+  process?: ProcessUsage;
   [extra: string]: unknown;
 }
 
@@ -113,6 +121,9 @@ export interface FrameHeader extends BaseHeader {
 
 export interface AlertHeader extends BaseHeader {
   type: 'raise' | 'clear';
+  /** Only on a clear the decision stage did not make: `restart` (the daemon restarted mid-episode). */
+  reason?: 'restart';
+  /** Lesion episode, +1 per raise; continues across restarts. */
   episode: number;
   onsetFrame: number;
   score: number;

@@ -5,7 +5,9 @@ import type { AlertJournal } from './journal.js';
 import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type FrameHeader, type HistoryReply, type HistoryRequest, type OverlayHeader, type StatusHeader } from './protocol.js';
 import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
-import { bindPublisher, bindReply, boundEndpoint, rebind, reopenReply, startZapHandler, type Frames, type Publisher as ZPub, type Reply } from './zmq.js';
+import type { PublisherHealth } from './health.js';
+import { SupervisedSocket } from './supervised-socket.js';
+import { bindHistory, bindPublisher, bindZap, serveZap, type Frames, type Publisher as ZPub, type Reply, type Router } from './zmq.js';
 
 /** Which CURVE client keys may connect; swapped at run time (runtime/publish/allow-list.ts). */
 export interface ClientGate {
@@ -32,8 +34,9 @@ export interface PublisherOptions {
 const MAX_PENDING_DROPPABLE = 4;
 
 /**
- * The daemon's ZeroMQ side: a PUB socket for status, overlays and alerts, and a REP socket
- * answering alert-history requests from the journal. Sends are serialised (one at a time).
+ * The daemon's ZeroMQ side: a PUB socket for status, overlays and alerts, and a history endpoint
+ * answering alert-history requests from the journal. Sends are serialised (one at a time). Each
+ * socket is supervised: a failure is logged, the socket re-created, and `health()` reports it.
  */
 export class LumenPublisher {
   readonly bootId = randomUUID();
@@ -43,39 +46,61 @@ export class LumenPublisher {
   private closed = false;
   /** Overlays not sent because the socket was still busy with earlier ones. */
   droppedOverlays = 0;
+  private served = 0;
+  private refused = 0;
+  private ignored = 0;
 
   private constructor(
-    private readonly pub: ZPub,
-    private rep: Reply,
+    private readonly pub: SupervisedSocket<ZPub>,
+    private readonly history: SupervisedSocket<Router>,
+    private readonly zap: SupervisedSocket<Reply> | undefined,
     private readonly journal: AlertJournal,
     private readonly log: Logger,
-    private readonly stopZap: (() => void) | undefined,
     private readonly opts: PublisherOptions,
-    private readonly bound: { pub: string; rep: string },
   ) {}
 
   static async open(opts: PublisherOptions, journal: AlertJournal, log: Logger): Promise<LumenPublisher> {
-    let pub: ZPub | undefined;
-    let stopZap: (() => void) | undefined;
+    let pub: SupervisedSocket<ZPub> | undefined;
+    let zap: SupervisedSocket<Reply> | undefined;
+    const curve = opts.curve ? { secretKey: opts.curve.secretKey } : undefined;
+    // The history loop answers from the publisher, which exists only once every socket is bound.
+    let assembled!: (p: LumenPublisher) => void;
+    const publisher = new Promise<LumenPublisher>((resolve) => (assembled = resolve));
     try {
-      const curve = opts.curve ? { secretKey: opts.curve.secretKey } : undefined;
       if (opts.curve) {
+        // Asked afresh at every handshake: the allow-list can change while the daemon runs.
         const clients = opts.curve.clients;
-        stopZap = await startZapHandler((key) => clients.admit(key), z85Encode);
+        zap = await SupervisedSocket.open({ name: 'zap', open: bindZap, serve: (s) => serveZap(s, (key) => clients.admit(key), z85Encode) }, log);
       }
-      pub = await bindPublisher(opts.endpoint, opts.sendHighWaterMark, curve);
-      const rep = await bindReply(opts.historyEndpoint, curve);
-      const p = new LumenPublisher(pub, rep, journal, log, stopZap, opts, { pub: boundEndpoint(pub, opts.endpoint), rep: boundEndpoint(rep, opts.historyEndpoint) });
-      opts.curve?.clients.onRevoke(() => void p.dropConnections());
-      void p.serveHistory();
+      pub = await SupervisedSocket.open({ name: 'pub', open: () => bindPublisher(opts.endpoint, opts.sendHighWaterMark, curve) }, log);
+      const history = await SupervisedSocket.open(
+        {
+          name: 'history',
+          open: () => bindHistory(opts.historyEndpoint, curve),
+          serve: async (s) => (await publisher).serveHistory(s),
+        },
+        log,
+      );
+      const p = new LumenPublisher(pub, history, zap, journal, log, opts);
+      assembled(p);
+      opts.curve?.clients.onRevoke(() => p.dropConnections());
       log.info({ endpoint: opts.endpoint, history: opts.historyEndpoint, curve: Boolean(opts.curve) }, 'publishing');
       return p;
     } catch (err) {
-      pub?.close();
-      stopZap?.();
+      await pub?.close();
+      await zap?.close();
       opts.curve?.clients.close();
       throw new LumenError('PUBLISH_BIND', `cannot bind ${opts.endpoint} / ${opts.historyEndpoint}: ${messageOf(err)}`);
     }
+  }
+
+  /** How each socket is doing, for lumen.status (`publisher`). */
+  health(): PublisherHealth {
+    return {
+      pub: { ...this.pub.health(), droppedOverlays: this.droppedOverlays },
+      history: { ...this.history.health(), served: this.served, refused: this.refused, ignored: this.ignored },
+      ...(this.zap ? { zap: this.zap.health() } : {}),
+    };
   }
 
   private nextSeq(topic: string): number {
@@ -94,10 +119,13 @@ export class LumenPublisher {
       this.pendingDroppable++;
     }
     const done = this.tail.then(async () => {
+      const socket = this.pub.socket;
       try {
-        if (!this.closed) await this.pub.send(frames);
+        // While the socket is being re-created nothing is sent; alerts stay in the journal.
+        if (!this.closed && socket) await socket.send(frames);
       } catch (err) {
         this.log.warn({ err: messageOf(err) }, 'publish failed');
+        this.pub.fault(err);
       } finally {
         if (droppable) this.pendingDroppable--;
       }
@@ -107,30 +135,18 @@ export class LumenPublisher {
   }
 
   /**
-   * Every connection is dropped and the sockets bound again, between two sends: monitors still
-   * listed reconnect within a second (an alert missed meanwhile comes back from history), a
-   * revoked key is refused at its next handshake.
+   * A monitor was removed from the allow-list: every connection is dropped (both sockets are
+   * renewed) and the listed monitors reconnect; the removed one is refused at its handshake.
    */
-  private dropConnections(): Promise<void> {
-    const done = this.tail.then(async () => {
-      if (this.closed) return;
-      try {
-        await rebind(this.pub, this.bound.pub);
-        // REP is replaced, not rebound: its loop may be mid-request, and an unbind would make that
-        // reply fail (EBUSY) and end the loop. Closing ends the old loop cleanly.
-        this.rep = await reopenReply(this.rep, this.bound.rep, { secretKey: this.opts.curve!.secretKey });
-        void this.serveHistory();
-        this.log.info({ endpoint: this.bound.pub, history: this.bound.rep }, 'connections dropped after a monitor was removed; listed monitors reconnect');
-      } catch (err) {
-        this.log.error({ err: messageOf(err) }, 'could not drop connections after a monitor was removed');
-      }
-    });
-    this.tail = done;
-    return done;
+  private dropConnections(): void {
+    if (this.closed) return;
+    this.pub.renew('a monitor was removed from the allow-list');
+    this.history.renew('a monitor was removed from the allow-list');
+    this.log.info({ endpoint: this.opts.endpoint, history: this.opts.historyEndpoint }, 'connections dropped after a monitor was removed; listed monitors reconnect');
   }
 
   /** How the sockets are protected, in every status: a site sees an insecure set-up on each monitor. */
-  private security(): Record<string, unknown> {
+  private security(): NonNullable<StatusHeader['security']> {
     const c = this.opts.curve;
     const exposed = [this.opts.endpoint, this.opts.historyEndpoint].some((e) => !isLocalEndpoint(e));
     return { curve: Boolean(c), insecure: Boolean(this.opts.insecure) && !c, exposed, monitors: c ? c.clients.size : null };
@@ -138,8 +154,7 @@ export class LumenPublisher {
 
   /** Status also carries the journal's last alert seq, so a subscriber notices a lost alert. */
   status(h: Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'>): Promise<void> {
-    const header = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.status), bootId: this.bootId, alertSeq: this.journal.seq, ...h } as StatusHeader;
-    header.security = this.security();
+    const header = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.status), bootId: this.bootId, alertSeq: this.journal.seq, ...h, security: this.security() } as StatusHeader;
     return this.send([TOPICS.status, JSON.stringify(header)], false);
   }
 
@@ -162,14 +177,21 @@ export class LumenPublisher {
     return stored;
   }
 
-  private async serveHistory(): Promise<void> {
-    const rep = this.rep;
-    try {
-      for await (const msg of rep) {
-        await rep.send(JSON.stringify(this.answer(msg)));
+  /**
+   * Answers history requests until the socket closes or fails. A message without the REQ
+   * envelope (bytes from something that is not a Lumen client) is dropped unanswered.
+   */
+  private async serveHistory(router: Router): Promise<void> {
+    for await (const [peer, ...rest] of router) {
+      const delimiter = rest.findIndex((f) => f.length === 0);
+      if (delimiter < 0) {
+        this.ignored++;
+        continue;
       }
-    } catch (err) {
-      if (!this.closed && !rep.closed) this.log.error({ err: messageOf(err) }, 'history socket stopped');
+      const reply = this.answer(rest.slice(delimiter + 1));
+      this.served++;
+      if (!reply.ok) this.refused++;
+      await router.send([peer, ...rest.slice(0, delimiter + 1), JSON.stringify(reply)]);
     }
   }
 
@@ -198,9 +220,7 @@ export class LumenPublisher {
     if (this.closed) return;
     await Promise.race([this.tail, new Promise((r) => setTimeout(r, 500))]);
     this.closed = true;
-    this.rep.close();
-    this.pub.close();
-    this.stopZap?.();
+    await Promise.all([this.history.close(), this.pub.close(), this.zap?.close()]);
     this.opts.curve?.clients.close();
   }
 }

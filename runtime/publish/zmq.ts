@@ -2,7 +2,12 @@
  * The one file that imports zeromq (v6). Its quirks live here:
  * - a socket takes one send at a time ("socket busy" otherwise): callers serialise sends;
  * - a PUB socket never blocks: at the high-water mark it drops for that subscriber;
- * - `for await` over a socket ends when it is closed; a receive timeout throws EAGAIN.
+ * - `for await` over a socket ends when it is closed; a receive timeout throws EAGAIN;
+ * - a Reply socket fails receives with a spurious EAGAIN for each TCP peer that sends bytes which
+ *   are not ZMTP, and then loses replies: the history endpoint is a Router instead (no state
+ *   machine to corrupt; replies to peers that are gone are dropped);
+ * - libzmq still speaks ZMTP 1.0, in which random bytes can parse as messages: every socket that
+ *   binds caps the message size it accepts.
  */
 import * as zmq from 'zeromq';
 
@@ -30,21 +35,36 @@ export function curveKeyPair(): { publicKey: string; secretKey: string } {
   return zmq.curveKeyPair();
 }
 
+/** Largest message a subscriber may send the PUB socket (its subscriptions), bytes. */
+const PUB_MAX_INBOUND_BYTES = 4096;
+/** Largest history request accepted, bytes (a valid one is under 100). */
+const HISTORY_MAX_REQUEST_BYTES = 65536;
+/** Replies queued per history peer before further ones are dropped (a peer that never reads). */
+const HISTORY_SEND_HWM = 100;
+
 export async function bindPublisher(endpoint: string, sendHighWaterMark: number, curve?: CurveServer): Promise<zmq.Publisher> {
-  const s = new zmq.Publisher({ sendHighWaterMark, linger: 500, ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}) });
-  await s.bind(endpoint).catch((err: unknown) => {
+  const s = new zmq.Publisher({ sendHighWaterMark, linger: 500, maxMessageSize: PUB_MAX_INBOUND_BYTES, ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}) });
+  try {
+    await s.bind(endpoint);
+  } catch (err) {
     s.close();
     throw err;
-  });
+  }
   return s;
 }
 
-export async function bindReply(endpoint: string, curve?: CurveServer): Promise<zmq.Reply> {
-  const s = new zmq.Reply({ linger: 0, ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}) });
-  await s.bind(endpoint).catch((err: unknown) => {
+/**
+ * The history endpoint: a Router that REQ clients talk to. Each received message is
+ * [routing id, envelope…, empty delimiter, body…]; a reply repeats everything up to the delimiter.
+ */
+export async function bindHistory(endpoint: string, curve?: CurveServer): Promise<zmq.Router> {
+  const s = new zmq.Router({ linger: 0, maxMessageSize: HISTORY_MAX_REQUEST_BYTES, sendHighWaterMark: HISTORY_SEND_HWM, ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}) });
+  try {
+    await s.bind(endpoint);
+  } catch (err) {
     s.close();
     throw err;
-  });
+  }
   return s;
 }
 
@@ -92,73 +112,28 @@ export function connectRequest(endpoint: string, timeoutMs: number, curve?: Curv
   return s;
 }
 
-/**
- * Drops every connection a bound socket has accepted and binds again: libzmq's unbind closes the
- * sessions made through that endpoint, and the peers reconnect (every 100 ms) and pass the ZAP
- * handler again. This is how a revoked CURVE key loses an established connection. The socket
- * must not be sending meanwhile (zeromq.js throws EBUSY): callers serialise it with their sends.
- */
-export async function rebind(socket: zmq.Publisher | zmq.Reply, endpoint: string): Promise<void> {
-  await socket.unbind(endpoint);
-  // The listener closes on libzmq's I/O thread: the port may be busy for a moment.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await socket.bind(endpoint);
-      return;
-    } catch (err) {
-      if (attempt >= 50) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-/**
- * Closes a Reply socket (dropping its connections; a `for await` over it ends) and binds a new
- * one with the same CURVE setting on the same endpoint, once libzmq has released the port.
- */
-export async function reopenReply(old: zmq.Reply, endpoint: string, curve?: CurveServer): Promise<zmq.Reply> {
-  old.close();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await bindReply(endpoint, curve);
-    } catch (err) {
-      if (attempt >= 50) throw err;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-/** The endpoint a bound socket really listens on (a wildcard port resolved). */
-export function boundEndpoint(socket: zmq.Publisher | zmq.Reply, configured: string): string {
-  return socket.lastEndpoint ?? configured;
-}
-
 function curveOpts(c: CurveClient) {
   return { curveServerKey: c.serverKey, curvePublicKey: c.publicKey, curveSecretKey: c.secretKey };
 }
 
-/**
- * Authenticates CURVE clients (ZAP, ZeroMQ RFC 27): a Reply socket on the well-known inproc
- * endpoint of the process's ZeroMQ context. `allow` receives the client's public key (Z85) at
- * each handshake and is asked afresh every time, so the set behind it can be swapped at run time
- * (runtime/publish/allow-list.ts). Returns a stop function.
- */
-export async function startZapHandler(allow: (clientKeyZ85: string, mechanism: string) => boolean, encode: (b: Uint8Array) => string): Promise<() => void> {
+/** The ZAP endpoint (ZeroMQ RFC 27) of the process's ZeroMQ context, where CURVE clients are vetted. */
+export async function bindZap(): Promise<zmq.Reply> {
   const zap = new zmq.Reply({ linger: 0 });
   await zap.bind('inproc://zeromq.zap.01');
-  void (async () => {
-    try {
-      for await (const [version, requestId, , , , mechanism, credentials] of zap) {
-        const mech = mechanism?.toString() ?? '';
-        const key = credentials && credentials.length === 32 ? encode(credentials) : '';
-        const ok = mech === 'CURVE' && key !== '' && allow(key, mech);
-        await zap.send([version, requestId, ok ? '200' : '400', ok ? 'OK' : 'client key not listed', ok ? key : '', '']);
-      }
-    } catch {
-      // closed
-    }
-  })();
-  return () => zap.close();
+  return zap;
 }
 
-export type { Publisher, Subscriber, Reply, Request } from 'zeromq';
+/**
+ * Answers ZAP requests until the socket closes: `allow` receives the client's public key (Z85).
+ * Throws when the socket fails (the caller re-creates it).
+ */
+export async function serveZap(zap: zmq.Reply, allow: (clientKeyZ85: string, mechanism: string) => boolean, encode: (b: Uint8Array) => string): Promise<void> {
+  for await (const [version, requestId, , , , mechanism, credentials] of zap) {
+    const mech = mechanism?.toString() ?? '';
+    const key = credentials && credentials.length === 32 ? encode(credentials) : '';
+    const ok = mech === 'CURVE' && key !== '' && allow(key, mech);
+    await zap.send([version, requestId, ok ? '200' : '400', ok ? 'OK' : 'client key not listed', ok ? key : '', '']);
+  }
+}
+
+export type { Publisher, Subscriber, Reply, Request, Router } from 'zeromq';

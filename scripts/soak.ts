@@ -1,0 +1,159 @@
+/**
+ * Soak test of the default configuration: runs `lumen run` (demo feed, reference models) on free
+ * local ports with a subscriber attached for N minutes, and prints the daemon's RSS, V8 heap,
+ * open file descriptors and frame-age percentiles over time, then the growth per hour after the
+ * warm-up (least-squares slope). Usage: npm run soak -- --minutes 60 [--warmup 10] [--every 60]
+ * (--warmup in minutes, --every in seconds between samples; --json FILE also writes the samples).
+ */
+import '../runtime/env.js';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLIENT_EVENTS, LumenClient } from '../runtime/client/client.js';
+import { PROJECT_ROOT } from '../runtime/config/paths.js';
+import { percentile } from '../runtime/daemon/stats.js';
+import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+const minutes = arg('minutes', 60);
+const warmupMin = arg('warmup', Math.min(10, minutes / 3));
+const everyS = arg('every', Math.max(5, Math.round(minutes)));
+const jsonIdx = process.argv.indexOf('--json');
+const jsonOut = jsonIdx >= 0 ? process.argv[jsonIdx + 1] : undefined;
+
+function port(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Resident set size of another process from /proc, MB. */
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
+}
+
+interface Sample {
+  minute: number;
+  rssMB: number;
+  heapUsedMB: number;
+  externalMB: number;
+  fds: number;
+  fps: number;
+  /** Capture → overlay published, per overlay received in this interval, ms. */
+  ageP50: number;
+  ageP99: number;
+  ageMax: number;
+  overlays: number;
+  state: string;
+}
+
+/** Least-squares slope of y over x (per minute) → per hour. */
+function slopePerHour(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * 60;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'lumen-soak-'));
+const ep = { endpoint: `tcp://127.0.0.1:${await port()}`, historyEndpoint: `tcp://127.0.0.1:${await port()}` };
+const cfgPath = join(dir, 'config.json');
+writeFileSync(cfgPath, JSON.stringify({ publish: ep, state: { dir: join(dir, 'state') } }));
+const logFile = join(dir, 'daemon.log');
+const log = createWriteStream(logFile);
+const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+child.stderr.pipe(log);
+const pid = child.pid!;
+const stopChild = () => child.exitCode === null && child.kill('SIGTERM');
+process.on('SIGINT', () => {
+  stopChild();
+  process.exit(130);
+});
+
+const client = new LumenClient({ ...ep, catchUpAfter: 0 });
+let status: StatusHeader | undefined;
+let ages: number[] = [];
+let overlays = 0;
+let alerts = 0;
+let historyFailures = 0;
+const consume = (async () => {
+  for await (const m of client) {
+    if (m.topic === TOPICS.status) status = m.header;
+    else if (m.topic === TOPICS.overlay) {
+      ages.push(m.header.latencyMs);
+      overlays++;
+    } else if (m.topic === TOPICS.alert) alerts++;
+    else if (m.topic === CLIENT_EVENTS.historyFailed) historyFailures++;
+  }
+})();
+
+console.log(`soak: lumen run, default config (demo feed, reference models), ${minutes} min, sample every ${everyS} s, warm-up ${warmupMin} min; log ${logFile}`);
+console.log(' min   rss MB  heap MB  ext MB  fds   fps  age p50  age p99  age max  overlays  state');
+const t0 = Date.now();
+const samples: Sample[] = [];
+while (Date.now() - t0 < minutes * 60_000) {
+  await new Promise((r) => setTimeout(r, everyS * 1000));
+  if (child.exitCode !== null) {
+    console.log(`daemon exited with code ${child.exitCode}; see ${logFile}`);
+    process.exit(1);
+  }
+  if (!status?.process) continue; // not up yet
+  const p = status.process as { heapUsedMB: number; externalMB: number };
+  const s: Sample = {
+    minute: (Date.now() - t0) / 60_000,
+    rssMB: rssOf(pid),
+    heapUsedMB: p.heapUsedMB,
+    externalMB: p.externalMB,
+    fds: readdirSync(`/proc/${pid}/fd`).length,
+    fps: status.fps,
+    ageP50: ages.length ? percentile(ages, 0.5) : NaN,
+    ageP99: ages.length ? percentile(ages, 0.99) : NaN,
+    ageMax: ages.length ? Math.max(...ages) : NaN,
+    overlays: ages.length,
+    state: status.state,
+  };
+  ages = [];
+  samples.push(s);
+  const f = (v: number, w: number, d = 1) => v.toFixed(d).padStart(w);
+  console.log(`${f(s.minute, 4)} ${f(s.rssMB, 8)} ${f(s.heapUsedMB, 8)} ${f(s.externalMB, 7)} ${f(s.fds, 4, 0)} ${f(s.fps, 5)} ${f(s.ageP50, 8)} ${f(s.ageP99, 8)} ${f(s.ageMax, 8)} ${f(s.overlays, 9, 0)}  ${s.state}`);
+}
+
+client.close();
+stopChild();
+await consume.catch(() => {});
+const after = samples.filter((s) => s.minute >= warmupMin);
+console.log(`\n${samples.length} samples, ${after.length} after the ${warmupMin}-min warm-up; ${overlays} overlays and ${alerts} alerts received; ${historyFailures} history failures`);
+if (after.length >= 3) {
+  const xs = after.map((s) => s.minute);
+  for (const [k, label] of [
+    ['rssMB', 'RSS'],
+    ['heapUsedMB', 'heap used'],
+    ['externalMB', 'external'],
+    ['fds', 'fds'],
+  ] as const) {
+    const ys = after.map((s) => s[k]);
+    const slope = slopePerHour(xs, ys);
+    const base = ys[0];
+    console.log(`${label.padEnd(10)} ${ys[0].toFixed(1)} → ${ys.at(-1)!.toFixed(1)}; growth after warm-up ${slope >= 0 ? '+' : ''}${slope.toFixed(2)}/h (${((100 * slope) / base).toFixed(2)} %/h)`);
+  }
+  const all = after.flatMap((s) => [s.ageP50]);
+  console.log(`frame age after warm-up: p50 of interval p50s ${percentile(all, 0.5)} ms, worst interval p99 ${Math.max(...after.map((s) => s.ageP99))} ms, max ${Math.max(...after.map((s) => s.ageMax))} ms`);
+} else console.log('too few samples after the warm-up for a growth figure: run longer or shorten --warmup');
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ minutes, warmupMin, everyS, samples }, null, 2));
+process.exit(0);
