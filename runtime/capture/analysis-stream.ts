@@ -34,10 +34,10 @@ export interface AnalysisLaunch {
 
 /**
  * Rewrites a rendered launch line so that its appsink receives the analysis stream. `size`
- * null keeps the full picture (the old behaviour); `live` lets the scaler's queue drop, as the
- * live appsink does, while QA replay keeps every frame.
+ * null keeps the full picture (the old behaviour). Live or QA differ only in the appsink's
+ * properties (drop or wait), which the template's {sink} slot already carries.
  */
-export function analysisLaunch(rendered: string, size: Size | null, live: boolean, template: string): AnalysisLaunch {
+export function analysisLaunch(rendered: string, size: Size | null, template: string): AnalysisLaunch {
   if (size === null || rendered.includes('lumen_tee')) return { launch: rendered, probe: false };
   const m = TAIL.exec(rendered);
   if (!m) {
@@ -45,11 +45,13 @@ export function analysisLaunch(rendered: string, size: Size | null, live: boolea
   }
   const head = rendered.slice(0, m.index).trim();
   const sinkProps = m[1].trim();
-  const leak = live ? ' leaky=downstream' : '';
   const box = `video/x-raw,width=[1,${size.width}],height=[1,${size.height}],pixel-aspect-ratio=1/1`;
-  const analysis = `queue max-size-buffers=2 max-size-bytes=0 max-size-time=0${leak} ! videoscale ! ${box} ! videoconvert ! video/x-raw,format=RGBA ! appsink name=${FRAME_SINK} ${sinkProps}`;
+  // The queue is a thread boundary (scaling runs beside decoding), never a place to drop: the
+  // appsink drops on the live path, and a file source must stay paced by the sink's clock (a
+  // leaky queue here would let it race ahead and starve the sink).
+  const analysis = `queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 ! videoscale ! ${box} ! videoconvert ! video/x-raw,format=RGBA ! appsink name=${FRAME_SINK} ${sinkProps}`;
   // The probe never holds the stream back: its queue leaks and its sink drops.
-  const probe = `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! valve name=${SIZE_PROBE_VALVE} drop=false ! videoconvert ! rtpvrawpay mtu=60000 ! appsink name=${SIZE_PROBE_SINK} max-buffers=1 drop=true sync=false`;
+  const probe = `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! valve name=${SIZE_PROBE_VALVE} drop=false ! videoconvert ! rtpvrawpay mtu=60000 ! appsink name=${SIZE_PROBE_SINK} max-buffers=1 drop=true sync=false async=false`;
   return { launch: `${head} ! tee name=lumen_tee ! ${analysis} lumen_tee. ! ${probe}`, probe: true };
 }
 

@@ -87,7 +87,7 @@ export class Capture {
     const selfScaling = template.body.includes(`{${ANALYSIS_PLACEHOLDER}}`);
     const slots = { [ANALYSIS_PLACEHOLDER]: size ? `width=${size.width},height=${size.height}` : '' };
     const rendered = renderTemplate(template, opts.params, SINK_PROPS[opts.mode], slots);
-    const { launch, probe } = selfScaling ? { launch: rendered, probe: false } : analysisLaunch(rendered, size, opts.mode === 'live', opts.template);
+    const { launch, probe } = selfScaling ? { launch: rendered, probe: false } : analysisLaunch(rendered, size, opts.template);
     checkElements(launch);
     const pipeline = new GstPipeline(launch);
     const fixed = selfScaling ? renderSourceSize(template, opts.params) : null;
