@@ -41,10 +41,12 @@ export interface CaptureStats {
   resizing: number;
 }
 
-// Live: two buffers absorb one late pull (the pump runs on the main thread) without dropping in
-// GStreamer, where a drop is invisible; the mailbox then keeps only the newest, and counts.
+// Live: the pump pulls as fast as frames come and the mailbox keeps only the newest, counting
+// what it replaces. The appsink never drops (a drop there is invisible, and shifts frame ids
+// off the source's frame index): two buffers absorb a late pull, and a longer stall holds the
+// source back briefly instead — a live source drops in its driver, a file simply waits.
 const SINK_PROPS: Record<CaptureMode, string> = {
-  live: 'max-buffers=2 drop=true sync=true',
+  live: 'max-buffers=2 drop=false sync=true',
   'every-frame': 'max-buffers=2 drop=false sync=false',
 };
 
