@@ -127,6 +127,8 @@ const Publish = z.strictObject({
 /** Health sampling and the degrade policy (docs/operations.md). */
 const Health = z.strictObject({
   sampleIntervalMs: ms.default(2000),
+  /** Where sysfs is mounted, for the thermal zones (a container may see the host's elsewhere). */
+  sysRoot: z.string().min(1).default('/sys'),
   degrade: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -20,6 +20,7 @@ import { makeProcessor, openSessions } from './sessions.js';
 import { RollingStats } from './stats.js';
 import { Operations, type WorkShare } from './operations.js';
 import { SdNotifier } from '../health/sd-notify.js';
+import { runsOnFrame } from '../health/degrade-policy.js';
 
 const RESTART_DELAY_MS = 2000;
 const TRANSPARENT = [0, 0, 0, 0] as const;
@@ -85,7 +86,7 @@ export class Daemon {
     try {
       d.ops = await Operations.start(
         notifier,
-        { sampleIntervalMs: config.health.sampleIntervalMs, diskPaths: [config.state.dir, config.inference.tensorrt.engineCacheDir].filter((p) => existsSync(p)), degrade: config.health.degrade },
+        { sampleIntervalMs: config.health.sampleIntervalMs, sysRoot: config.health.sysRoot, diskPaths: [config.state.dir, config.inference.tensorrt.engineCacheDir].filter((p) => existsSync(p)), degrade: config.health.degrade },
         log,
         () => (d.processed > 0 ? d.stats.percentiles('total').p99 : null),
         (share) => d.applyShare(share),
@@ -104,7 +105,8 @@ export class Daemon {
   private applyShare(share: WorkShare): void {
     this.classifierEvery = share.classifierEvery;
     this.processor.settings.segmenterEvery = share.segmenterEvery;
-    this.state = share.level > 0 ? 'degraded' : 'running';
+    // Only between running and degraded: an error (capture restarting) or a stop stays reported.
+    if (this.state === 'running' || this.state === 'degraded') this.state = share.level > 0 ? 'degraded' : 'running';
     void this.publishStatus();
   }
 
@@ -131,10 +133,10 @@ export class Daemon {
           this.lastError = 'capture source ended';
           break;
         }
-        // Under the degrade policy the classifier runs on every n-th frame only.
-        if (this.taken++ % this.classifierEvery !== 0) {
+        // Under the degrade policy the classifier runs on every n-th frame only. A shed frame
+        // went through no model, so it does not feed the watchdog (docs/operations.md).
+        if (!runsOnFrame(this.classifierEvery, this.taken++)) {
           this.shed++;
-          this.ops?.frameDone();
           continue;
         }
         await this.handle(await this.processor.process(frame));
