@@ -26,11 +26,18 @@ t.test('under a real notify socket: READY once live, WATCHDOG while frames flow,
   while (!/capture source ended/.test(daemon.stderr()) && Date.now() < ended) await new Promise((r) => setTimeout(r, 200));
   t.match(daemon.stderr(), /capture source ended/, 'the source ended');
   const endedAt = performance.now();
+  // Listener lines from here on arrived after the source ended.
+  const endIndex = lines.all.length;
   const pingsAtEnd = messages().filter((m) => m.text === 'WATCHDOG=1').length;
   t.ok(pingsAtEnd >= 2, `pings while frames flowed (${pingsAtEnd})`);
-  // Give the watchdog three intervals (0.5 s each) to show it has stopped.
-  await new Promise((r) => setTimeout(r, 2500));
-  const late = messages().filter((m) => m.text === 'WATCHDOG=1' && m.t > 0).length - pingsAtEnd;
+  // The watchdog keeps ticking (and says so) without frames: wait for three withheld pings, that is
+  // at least three intervals of 0.5 s, to show it has stopped pinging.
+  const withheld = () => (daemon.stderr().match(/ping withheld/g) ?? []).length;
+  const withheldBefore = withheld();
+  const deadline = Date.now() + 30_000;
+  while (withheld() < withheldBefore + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.ok(withheld() >= withheldBefore + 3, `three watchdog ticks without a frame (${withheld() - withheldBefore} logged)`);
+  const late = lines.all.slice(endIndex).filter((m) => m.event === 'message' && m.text === 'WATCHDOG=1').length;
   t.ok(late <= 1, `at most one ping in flight after frames stopped (${late} in ${Math.round(performance.now() - endedAt)} ms)`);
   t.match(daemon.stderr(), /ping withheld/, 'the daemon logs that it withholds pings');
   const s = await stop(daemon);

@@ -16,8 +16,13 @@ t.test('seq continues across reopen, and since() returns what came after', async
   t.equal(j2.seq, 3);
   t.equal((await j2.append(event(4))).seq, 4);
   t.same(j2.since(2, 10).events.map((e) => e.seq), [3, 4]);
-  t.same(j2.since(0, 2), { events: [j2.since(0, 10).events[0], j2.since(0, 10).events[1]], more: true });
+  t.same(j2.since(0, 2), { events: [{ ...event(1), seq: 1 }, { ...event(2), seq: 2 }], more: true }, 'the first two, as appended, and more to come');
+  t.same(j2.since(2, 2), { events: [{ ...event(3), seq: 3 }, { ...event(4), seq: 4 }], more: false }, 'a page that ends on the last event has no more');
+  t.same(j2.since(4, 10), { events: [], more: false }, 'nothing after the last seq');
+  t.same(j2.since(-5, 1), { events: [{ ...event(1), seq: 1 }], more: true }, 'any seq below the first starts at the first');
   await j2.close();
+  await j2.close();
+  t.pass('close() twice is safe');
 });
 
 t.test('a torn last line (crash mid-write) is dropped and repaired, not fatal', async (t) => {
