@@ -71,3 +71,35 @@ t.test('the clear carries the peak score and the last box of the episode', async
   t.ok(Math.abs((clear?.peakScore ?? 0) - 0.9) < 1e-9, 'peak score of the episode');
   t.same(clear?.box, box);
 });
+
+t.test('thresholds are inclusive for raising, exclusive for clearing; counts are exact', async (t) => {
+  // smoothing 1: the smoothed score is the frame's score, so thresholds can be hit exactly.
+  const s = { smoothing: 1, raiseThreshold: 0.5, raiseFrames: 3, clearThreshold: 0.25, clearFrames: 2 };
+  const d = new DecisionStage(s);
+  const feed = (id: number, score: number | null) => d.update({ frameId: id, ts: id * 100, score });
+  t.equal(feed(10, 0.5).event, null);
+  t.equal(feed(11, 0.5).event, null);
+  t.match(feed(12, 0.5).event, { type: 'raise', episode: 1, onsetFrame: 10, frameId: 12, ts: 1200, score: 0.5, peakScore: 0.5 }, 'at the threshold for raiseFrames frames: raised, onset at the first');
+  t.equal(feed(13, 0.25).event, null, 'at the clear threshold is not below it');
+  t.equal(feed(14, 0.25).event, null);
+  t.equal(feed(15, 0.2).event, null);
+  t.match(feed(16, 0.1).event, { type: 'clear', episode: 1, onsetFrame: 10, frameId: 16, score: 0.1, peakScore: 0.5 }, 'clearFrames frames below: cleared on the second');
+  t.equal(d.alertActive, false);
+});
+
+t.test('gated frames change nothing: no smoothing step, no run broken or counted', async (t) => {
+  const d = new DecisionStage({ smoothing: 0.5, raiseThreshold: 0.6, raiseFrames: 3, clearThreshold: 0.4, clearFrames: 2 });
+  t.same(d.update({ frameId: 0, ts: 0, score: null }), { smoothed: null, alert: false, event: null }, 'before any score: nothing smoothed');
+  t.same(d.update({ frameId: 1, ts: 0, score: 0.9 }), { smoothed: 0.9, alert: false, event: null }, 'the first score is taken as it is');
+  t.same(d.update({ frameId: 2, ts: 0, score: null }), { smoothed: 0.9, alert: false, event: null }, 'a gated frame keeps the smoothed score');
+  t.same(d.update({ frameId: 3, ts: 0, score: 0.9 }).event, null, 'the run counts 2, the gated frame not among them');
+  const raised = d.update({ frameId: 4, ts: 0, score: 0.9 });
+  t.match(raised, { alert: true, event: { type: 'raise', onsetFrame: 1 } }, 'raised on the third scored frame, onset at the first');
+  t.same(d.update({ frameId: 5, ts: 0, score: null }), { smoothed: 0.9, alert: true, event: null }, 'gated while raised: still raised');
+  // A run broken by a low score starts again, with a new onset.
+  const e = new DecisionStage({ smoothing: 1, raiseThreshold: 0.6, raiseFrames: 2, clearThreshold: 0.4, clearFrames: 2 });
+  e.update({ frameId: 1, ts: 0, score: 0.9 });
+  e.update({ frameId: 2, ts: 0, score: 0.1 });
+  e.update({ frameId: 3, ts: 0, score: 0.9 });
+  t.match(e.update({ frameId: 4, ts: 0, score: 0.9 }).event, { type: 'raise', onsetFrame: 3 });
+});

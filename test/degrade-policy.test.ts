@@ -126,3 +126,61 @@ t.test('a bad config is refused with CONFIG_INVALID naming the key', async (t) =
   }
   t.ok(Object.isFrozen(new DegradePolicy(config).config));
 });
+
+t.test('the ladder as documented, and limits: over means above, clear means below', async (t) => {
+  t.same(DEGRADE_LEVELS, [
+    { level: 0, name: 'normal', segmenterEvery: 1, classifierEvery: 1 },
+    { level: 1, name: 'segmenter every other frame', segmenterEvery: 2, classifierEvery: 1 },
+    { level: 2, name: 'classifier at half rate', segmenterEvery: 4, classifierEvery: 2 },
+    { level: 3, name: 'classifier at quarter rate', segmenterEvery: 8, classifierEvery: 4 },
+  ]);
+  t.ok(Object.isFrozen(DEGRADE_LEVELS) && DEGRADE_LEVELS.every((l) => Object.isFrozen(l)), 'frozen');
+  const p = new DegradePolicy({ ...config, holdSamples: 1 });
+  t.equal(p.update({ tempC: 85, latencyMsP99: 120 }), null, 'exactly at both high limits is not over');
+  t.match(p.update({ tempC: 85.1, latencyMsP99: 50 }), { to: 1, cause: 'temperature' });
+  t.match(p.update({ tempC: 50, latencyMsP99: 120.1 }), { to: 2, cause: 'latency' });
+  t.match(p.update({ tempC: 95, latencyMsP99: 200 }), { to: 3, cause: 'temperature+latency', toName: 'classifier at quarter rate', reason: 'temperature 95 °C > 85 °C and latency p99 200 ms > 120 ms for 1 readings' });
+  t.equal(p.update({ tempC: 95, latencyMsP99: 200 }), null, 'no level above the top');
+  t.equal(p.update({ tempC: 78, latencyMsP99: 50 }), null, 'exactly at the clear temperature is not clear');
+  t.equal(p.update({ tempC: 60, latencyMsP99: 80 }), null, 'exactly at the clear latency is not clear');
+  t.match(p.update({ tempC: 77.9, latencyMsP99: null }), { from: 3, to: 2, cause: 'clear', reason: 'temperature 77.9 °C < 78 °C and latency unknown for 1 readings' });
+  t.equal(p.level, 2);
+  const q = new DegradePolicy({ ...config, holdSamples: 1 });
+  for (let i = 0; i < 3; i++) t.equal(q.update({ tempC: 40, latencyMsP99: 20 }), null, 'clear at level 0 changes nothing');
+  t.equal(q.level, 0);
+});
+
+t.test('an over-limit streak is broken by any reading that is not over', async (t) => {
+  const p = new DegradePolicy({ ...config, holdSamples: 2 });
+  p.update({ tempC: 90, latencyMsP99: 50 });
+  p.update({ tempC: 80, latencyMsP99: 50 });
+  t.equal(p.update({ tempC: 90, latencyMsP99: 50 }), null, 'one in the band restarted the count');
+  t.match(p.update({ tempC: 90, latencyMsP99: 50 }), { to: 1 });
+  p.update({ tempC: 70, latencyMsP99: 50 });
+  p.update({ tempC: 90, latencyMsP99: 50 });
+  t.equal(p.update({ tempC: 70, latencyMsP99: 50 }), null, 'one over restarted the clear count');
+  t.match(p.update({ tempC: 70, latencyMsP99: 50 }), { to: 0 });
+  const capped = new DegradePolicy({ ...config, holdSamples: 1, maxLevel: 0 });
+  for (let i = 0; i < 3; i++) t.equal(capped.update({ tempC: 99, latencyMsP99: 500 }), null, 'maxLevel 0 never sheds');
+});
+
+t.test('every bad setting is refused with its key, its message and the path in detail', async (t) => {
+  const bad: Array<[Partial<DegradeConfig>, string, string]> = [
+    [{ latencyClearMs: 120 }, 'latencyClearMs', 'health.degrade.latencyClearMs: must be below latencyHighMs (120), got 120'],
+    [{ tempClearC: 85 }, 'tempClearC', 'health.degrade.tempClearC: must be below tempHighC (85), got 85'],
+    [{ latencyHighMs: Number.POSITIVE_INFINITY }, 'latencyHighMs', 'health.degrade.latencyHighMs: must be a number, got Infinity'],
+    [{ tempClearC: Number.NaN }, 'tempClearC', 'health.degrade.tempClearC: must be a number, got NaN'],
+    [{ holdSamples: 0 }, 'holdSamples', 'health.degrade.holdSamples: must be an integer >= 1, got 0'],
+    [{ recoverSamples: 0 }, 'recoverSamples', 'health.degrade.recoverSamples: must be an integer >= 1, got 0'],
+    [{ recoverSamples: 2.5 }, 'recoverSamples', 'health.degrade.recoverSamples: must be an integer >= 1, got 2.5'],
+    [{ maxLevel: -1 }, 'maxLevel', 'health.degrade.maxLevel: must be an integer from 0 to 3, got -1'],
+    [{ maxLevel: 1.5 }, 'maxLevel', 'health.degrade.maxLevel: must be an integer from 0 to 3, got 1.5'],
+    [{ maxLevel: 4 }, 'maxLevel', 'health.degrade.maxLevel: must be an integer from 0 to 3, got 4'],
+  ];
+  for (const [patch, key, message] of bad) {
+    t.throws(() => new DegradePolicy({ ...config, ...patch }), { code: 'CONFIG_INVALID', message, detail: { path: `health.degrade.${key}` } }, JSON.stringify(patch));
+  }
+  t.same(new DegradePolicy({ ...config, maxLevel: 0 }).config.maxLevel, 0, 'maxLevel 0 is allowed');
+  t.same(new DegradePolicy({ ...config, maxLevel: 3 }).config.maxLevel, 3, 'and 3');
+  t.same(new DegradePolicy(config).config, { ...config, recoverSamples: 3, maxLevel: 3 }, 'defaults: recoverSamples = holdSamples, maxLevel 3');
+});

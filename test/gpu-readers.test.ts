@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid a tool wrote (atomically) into `file`, once it exists; fails naming the file after `ms`. */
+async function waitForPid(file: string, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for the tool to write its pid to ${file}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Number(readFileSync(file, 'utf8'));
+}
+
 async function waitDead(pid: number, ms = 30_000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (alive(pid)) {
@@ -126,9 +136,13 @@ t.test('readGpu: a failing or hung tool is an error naming it, and a hung one is
 
   const hung = toolDir(t);
   const pidFile = join(hung.dir, 'pid');
-  hung.tool('nvidia-smi', `echo $$ > '${pidFile}'\nexec sleep 60`);
-  await t.rejects(readGpu({ pathEnv: hung.dir, timeoutMs: 300 }), { code: 'GPU_READ', message: /no answer within 300 ms/ });
-  t.ok(await waitDead(Number(readFileSync(pidFile, 'utf8'))), 'the hung tool was killed');
+  hung.tool('nvidia-smi', `echo $$ > '${pidFile}.new' && mv '${pidFile}.new' '${pidFile}'\nexec sleep 60`);
+  // The timeout leaves a loaded machine ample time to start the tool; the test sees it hang first.
+  const reading = readGpu({ pathEnv: hung.dir, timeoutMs: 5000 });
+  const pid = await waitForPid(pidFile, 5000);
+  t.ok(alive(pid), 'the tool runs and hangs');
+  await t.rejects(reading, { code: 'GPU_READ', message: /no answer within 5000 ms/ });
+  t.ok(await waitDead(pid), 'the hung tool was killed');
 
   const silent = toolDir(t);
   silent.tool('tegrastats', 'echo "tegrastats: permission denied" >&2\nexit 1');

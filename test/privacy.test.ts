@@ -155,7 +155,9 @@ t.test('real frames: Kvasir OSD text found, none invented on CVC', async (t) => 
   t.comment(`left text block found on ${found} of ${names.length} Kvasir frames; missed: ${missed.join(', ')}`);
   t.ok(found >= 22, `left text block found on ${found} of ${names.length} Kvasir frames`);
 
-  for (const name of readdirSync(`${DATA}cvc-clinicdb/images`).sort()) {
+  const cvc = readdirSync(`${DATA}cvc-clinicdb/images`).sort();
+  t.equal(cvc.length, 30, 'all 30 CVC frames are checked');
+  for (const name of cvc) {
     const f = await loadFrame(`${DATA}cvc-clinicdb/images/${name}`);
     const boxes = findBurnedInText(f).filter((b) => b.confidence >= 0.5);
     t.same(boxes.map((b) => b.rect), [], `cvc-clinicdb/${name}: no text (its frames carry none)`);

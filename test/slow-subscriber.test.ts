@@ -5,8 +5,11 @@ import { makeFeed } from '../runtime/feed/make-feed.js';
 import { TOPICS } from '../runtime/publish/protocol.js';
 import { collectAlerts } from './helpers/alert-run.js';
 import { endpoints, logOnFailure, lumen, stop, tempDir, writeConfig } from './helpers/daemon.js';
+import { WaitBudget } from './helpers/deadline.js';
 
 t.test('a slow subscriber past its high-water mark loses overlays but no alert', async (t) => {
+  // Every wait below draws on one budget that ends well inside tap's 240 s for the file.
+  const budget = new WaitBudget(200_000);
   const dir = tempDir();
   // Full-size previews make enough traffic to fill socket buffers while the subscriber is away.
   const feed = await makeFeed(join(dir, 'feed.mkv'), { width: 640, height: 480, fps: 15, seconds: 12, seed: 5, episodes: 'demo' });
@@ -28,16 +31,15 @@ t.test('a slow subscriber past its high-water mark loses overlays but no alert',
   });
   const seen = collectAlerts(watcher);
   const slowIt = slow[Symbol.asyncIterator]();
-  const first = await slowIt.next(); // connected and receiving
+  const first = await budget.within(slowIt.next(), 90_000, 'the first message to the slow subscriber (daemon up)');
   t.notOk(first.done);
 
   // Stay away while the daemon raises and clears three episodes.
-  await seen.waitCount(6, 150_000);
+  await seen.waitCount(6, budget.ms(150_000), 'three episodes (6 alerts) seen by the watcher');
   const overlaySeqs: number[] = [];
   const alertSeqs: number[] = [];
-  const deadline = Date.now() + 60_000;
-  while (alertSeqs.length < 6 && Date.now() < deadline) {
-    const r = await slowIt.next();
+  while (alertSeqs.length < 6) {
+    const r = await budget.within(slowIt.next(), 60_000, `the slow subscriber's next message (has alerts ${alertSeqs.join(',') || 'none'} of 1–6)`);
     if (r.done) break;
     const m = r.value as LumenMessage;
     if (m.topic === TOPICS.overlay) overlaySeqs.push(m.header.seq);

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { MODELS_DIR } from '../config/paths.js';
-import { LumenError } from '../errors.js';
+import { LumenError, messageOf } from '../errors.js';
 import { loadBundle } from '../models/bundle-load.js';
 import { generateSigningKeys, signManifest } from '../models/bundle-sign.js';
 import { buildReferenceBundles } from '../models/reference/build-reference.js';
@@ -83,7 +83,15 @@ export function registerModels(program: Command): void {
     .action(async (d: string, o: { key: string }) => {
       const dir = resolveBundle(d);
       const b = await loadBundle(dir);
-      const signed = signManifest(b.manifest, await readFile(o.key, 'utf8'));
+      const pem = await readFile(o.key, 'utf8').catch((err: Error) => {
+        throw new LumenError('CONFIG_READ', `${o.key}: cannot read the private key (${messageOf(err)})`, { file: o.key });
+      });
+      let signed: ReturnType<typeof signManifest>;
+      try {
+        signed = signManifest(b.manifest, pem);
+      } catch (err) {
+        throw new LumenError('CONFIG_INVALID', `${o.key}: not an ed25519 private key in PEM (${messageOf(err)})`, { file: o.key });
+      }
       await writeFile(join(dir, 'manifest.json'), JSON.stringify(signed, null, 2) + '\n');
       process.stdout.write(`signed ${b.manifest.id} with key ${signed.signature!.keyId.slice(0, 16)}…\n`);
     });

@@ -201,6 +201,8 @@ const Publish = z.strictObject({
 const Health = z.strictObject({
   /** Health sampling and degrade-policy step, ms (100 ms – 1 h). */
   sampleIntervalMs: timerMs(100, 3_600_000).default(2000),
+  /** Where sysfs is mounted, for the thermal zones (a container may see the host's elsewhere). */
+  sysRoot: z.string().min(1).default('/sys'),
   degrade: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -24,6 +24,7 @@ import { RollingStats } from './stats.js';
 import { Operations, type WorkShare } from './operations.js';
 import { SdNotifier, watchdogIntervalMs } from '../health/sd-notify.js';
 import { processUsage } from '../health/process-usage.js';
+import { runsOnFrame } from '../health/degrade-policy.js';
 
 const TRANSPARENT = [0, 0, 0, 0] as const;
 
@@ -95,7 +96,7 @@ export class Daemon {
     try {
       d.ops = await Operations.start(
         notifier,
-        { sampleIntervalMs: config.health.sampleIntervalMs, diskPaths: [config.state.dir, config.inference.tensorrt.engineCacheDir].filter((p) => existsSync(p)), degrade: config.health.degrade },
+        { sampleIntervalMs: config.health.sampleIntervalMs, sysRoot: config.health.sysRoot, diskPaths: [config.state.dir, config.inference.tensorrt.engineCacheDir].filter((p) => existsSync(p)), degrade: config.health.degrade },
         log,
         () => (d.processed > 0 ? d.stats.percentiles('total').p99 : null),
         (share) => d.applyShare(share),
@@ -158,7 +159,7 @@ export class Daemon {
       if (!frame) break; // stopping, or a source played once has ended (status says so)
       try {
         // Under the degrade policy the classifier runs on every n-th frame only.
-        if (this.taken++ % this.classifierEvery !== 0) {
+        if (!runsOnFrame(this.classifierEvery, this.taken++)) {
           this.shed++;
           continue;
         }

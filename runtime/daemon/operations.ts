@@ -6,6 +6,8 @@ import { SdNotifier, Watchdog, watchdogIntervalMs } from '../health/sd-notify.js
 
 export interface OperationsSettings {
   sampleIntervalMs: number;
+  /** Where sysfs is mounted (thermal zones); default /sys. */
+  sysRoot?: string;
   diskPaths: string[];
   degrade: DegradeConfig & { enabled: boolean };
 }
@@ -50,7 +52,7 @@ export class Operations {
   }
 
   static async start(notifier: SdNotifier | null, settings: OperationsSettings, log: Logger, latencyP99: () => number | null, onShare: (share: WorkShare) => void): Promise<Operations> {
-    const sampler = await HealthSampler.create({ diskPaths: settings.diskPaths });
+    const sampler = await HealthSampler.create({ diskPaths: settings.diskPaths, sysRoot: settings.sysRoot });
     const { enabled, ...limits } = settings.degrade;
     const policy = enabled ? new DegradePolicy(limits) : null;
     const ops = new Operations(log, sampler, policy, notifier, latencyP99, onShare);
@@ -80,7 +82,7 @@ export class Operations {
     return { level: c?.level ?? 0, name: c?.name ?? 'normal', segmenterEvery: c?.segmenterEvery ?? 1, classifierEvery: c?.classifierEvery ?? 1 };
   }
 
-  /** A frame made it through inference: keeps the watchdog fed. */
+  /** A frame made it through inference (not one shed by the degrade policy): keeps the watchdog fed. */
   frameDone(): void {
     this.watchdog?.progress();
   }

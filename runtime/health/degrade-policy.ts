@@ -67,6 +67,11 @@ export interface DegradeEvent {
   reason: string;
 }
 
+/** Whether a model whose rate is "every Nth frame" runs on this frame (0-based index of frames taken). */
+export function runsOnFrame(every: number, frameIndex: number): boolean {
+  return frameIndex % every === 0;
+}
+
 function invalid(path: string, message: string): never {
   throw new LumenError('CONFIG_INVALID', `health.degrade.${path}: ${message}`, { path: `health.degrade.${path}` });
 }
@@ -130,12 +135,12 @@ export class DegradePolicy {
 
   /** Whether the classifier runs on this frame (frame index from capture, 0-based). */
   runsClassifier(frameIndex: number): boolean {
-    return frameIndex % this.classifierEvery === 0;
+    return runsOnFrame(this.classifierEvery, frameIndex);
   }
 
   /** Whether the segmenter may run on this frame (if the classifier also found it suspicious). */
   runsSegmenter(frameIndex: number): boolean {
-    return frameIndex % this.segmenterEvery === 0;
+    return runsOnFrame(this.segmenterEvery, frameIndex);
   }
 
   /** Feeds one reading; returns the level change it caused, or null. */

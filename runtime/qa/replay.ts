@@ -82,7 +82,7 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
   const matchWindowS = o.matchWindowS ?? 1;
   const records: FrameRecord[] = [];
   const spans: AlertSpan[] = [];
-  const worst = new WorstFrames(o.worstFrames);
+  const worst = new WorstFrames(o.worstFrames, undefined, o.config.roi.privacyMasks);
   const stageTotals: Record<string, number> = {};
   const startedAt = new Date().toISOString();
   const t0 = performance.now();

@@ -1,5 +1,6 @@
 import type { Frame, Rect } from '../frame.js';
 import { encodeJpeg } from '../util/image-codec.js';
+import { applyPrivacyMask } from '../roi/privacy.js';
 import type { FrameRecord } from './metrics.js';
 
 /** A frame the report shows as a thumbnail, with prediction and truth drawn over it. */
@@ -28,6 +29,8 @@ export class WorstFrames {
   constructor(
     private readonly limits: Record<WorstFrame['kind'], number> = { lesion: 6, normal: 3 },
     private readonly thumbWidth = 400,
+    /** Regions (frame pixels) blacked out in every thumbnail, drawings included (roi.privacyMasks). */
+    private readonly privacyMasks: readonly Rect[] = [],
   ) {}
 
   /** Considers one frame; renders its thumbnail only if it makes a list. */
@@ -46,7 +49,10 @@ export class WorstFrames {
     const limit = this.limits[kind];
     if (limit === 0) return;
     if (list.length >= limit && !worse({ badness, index: r.index }, list[list.length - 1])) return;
-    const jpeg = await encodeJpeg({ width: frame.width, height: frame.height, data: composite(frame, pred, truth, box) }, 80, this.thumbWidth);
+    const rgba = composite(frame, pred, truth, box);
+    // Masked last: a contour, tint or box drawn over a masked region must not show there either.
+    if (this.privacyMasks.length) applyPrivacyMask(rgba, frame.width, frame.height, this.privacyMasks);
+    const jpeg = await encodeJpeg({ width: frame.width, height: frame.height, data: rgba }, 80, this.thumbWidth);
     list.push({ index: r.index, ...(r.name ? { name: r.name } : {}), kind, badness: Math.round(badness * 1e6) / 1e6, record: r, jpeg });
     list.sort((a, b) => (worse(a, b) ? -1 : 1));
     if (list.length > limit) list.pop();

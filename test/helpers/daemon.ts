@@ -87,8 +87,8 @@ type TeardownTest = { teardown(fn: () => unknown): void; passing(): boolean; com
  * Starts `lumen run --config config` and a client subscribed to it; both are closed in the
  * test's teardown (the daemon's log is printed if the test failed).
  */
-export function daemonWithClient(t: TeardownTest, config: string, client: ClientOptions): { daemon: Child; client: LumenClient } {
-  const daemon = lumen(['run', '--config', config]);
+export function daemonWithClient(t: TeardownTest, config: string, client: ClientOptions, env: NodeJS.ProcessEnv = {}): { daemon: Child; client: LumenClient } {
+  const daemon = lumen(['run', '--config', config], env);
   const c = new LumenClient(client);
   t.teardown(async () => {
     c.close();
