@@ -11,6 +11,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerFrame } from './commands/frame.js';
 import { registerView } from './view/register-view.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerCalibrate } from './commands/calibrate.js';
 
 const program = new Command('lumen').description('Lumen Edge: endoscopy AI appliance runtime').showHelpAfterError();
 registerRun(program);
@@ -22,6 +23,7 @@ registerKeys(program);
 registerFrame(program);
 registerView(program);
 registerDoctor(program);
+registerCalibrate(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isLumenError(err)) {

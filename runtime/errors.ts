@@ -27,6 +27,11 @@ export const ERROR_CODES = {
   NOTIFY: 'The systemd notify socket refused a message: check NOTIFY_SOCKET and NotifyAccess= in the unit.',
   GPU_READ: 'The GPU monitoring tool (nvidia-smi or tegrastats) failed: check the driver and the tool.',
   VIEW_LISTEN: 'The viewer cannot listen on that address: pick another --port or --host, or stop the other process.',
+  IMAGE_INVALID: 'The image file cannot be read or decoded: check the file (PNG, JPEG, …) and its permissions.',
+  IMAGE_SIZE: 'The image is too small or too large to be a video frame (32 to 8192 pixels a side): check the file.',
+  MASK_SIZE: 'A lesion mask differs in size from its image: export the mask at the image size.',
+  FOLDER_EMPTY: 'The folder holds no images: point at a folder of frames (or one with images/ and masks/).',
+  COMMISSION_REFUSED: 'The proposed privacy masks would cover too much of the picture: check the frames, or raise --max-mask-share.',
   USAGE: 'The command line is incomplete or inconsistent: see --help.',
 } as const;
 

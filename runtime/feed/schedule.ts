@@ -38,21 +38,19 @@ function lesion(rand: () => number, palette: 'red' | 'any'): LesionSpec {
 
 /**
  * Bleeding, drawn from its own random stream so that the other episodes of a seed stay where
- * they were: a trickle beside every other lesion (the first one always), and heavy bleeding that
+ * they were: a trickle beside every other lesion (the first, third, …), and heavy bleeding that
  * fills most of the view in every other calm stretch of 2.5 s or more (the first one always).
  */
 function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedOptions): Episode[] {
   const rand = seededRandom((o.seed ^ 0xb100d) >>> 0);
   const out: Episode[] = [];
-  let trickles = 0, heavy = 0;
+  let lesions = 0, heavy = 0;
   for (const e of episodes) {
     if (e.kind !== 'lesion' || !e.lesion) continue;
-    const take = trickles === 0 || rand() < 0.5;
-    const peak = 0.06 + 0.12 * rand(), phase = rand() * 6.28;
-    if (!take) continue;
-    trickles++;
+    const peak = 0.06 + 0.12 * rand(), phase = rand() * 6.28, side = rand();
+    if (lesions++ % 2 === 1) continue;
     // The trickle runs down the side away from the lesion.
-    const streamU = e.lesion.u < 0.5 ? 0.8 + 0.08 * rand() : 0.12 + 0.08 * rand();
+    const streamU = e.lesion.u < 0.5 ? 0.8 + 0.08 * side : 0.12 + 0.08 * side;
     out.push({ kind: 'bleeding', start: e.start, end: e.end, bleeding: { peak, streamU, phase } });
   }
   const bounds = [...episodes].sort((x, y) => x.start - y.start);
