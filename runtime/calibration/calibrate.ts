@@ -117,7 +117,7 @@ export async function calibrate(
 
 function record(e: StillEntry, frame: Frame, j: ReturnType<typeof judgeFrame>, mask: Uint8Array | null, s: SiteSettings): CalibrationRecord {
   const kept = mask ? lesionKept(mask, frame.width, frame.height, j, s.privacyMasks) : null;
-  const text = findBurnedInText(frame)
+  const text = findBurnedInText(j.masked)
     .filter((b) => b.confidence >= TEXT_CONFIDENCE)
     .map((b) => ({ ...b.rect, confidence: b.confidence, inPicture: !b.onBorder }));
   const q = j.quality;

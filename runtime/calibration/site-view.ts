@@ -32,6 +32,8 @@ export function siteSettings(config: Readonly<Config>, analysis?: { width: numbe
 
 /** One frame judged as the daemon would. */
 export interface SiteJudgement {
+  /** The full frame with the site's privacy masks blacked out (the input itself when there are none). */
+  masked: Frame;
   /** The frame as analysed: privacy-masked, scaled. */
   analysed: Frame;
   /** Analysed pixels per full-frame pixel (1 when the frame fits the analysis box). */
@@ -57,7 +59,7 @@ export function judgeFrame(full: Frame, s: SiteSettings): SiteJudgement {
     height: Math.min(full.height, Math.ceil((r.y + r.height) / scale)) - Math.floor(r.y / scale),
   };
   const quality = s.quality ? evaluateQuality(analysed, area, s.quality) : null;
-  return { analysed, scale, area, roi, shape: area.shape, quality };
+  return { masked, analysed, scale, area, roi, shape: area.shape, quality };
 }
 
 /**
