@@ -155,11 +155,9 @@ export function findActiveArea(frame: Frame, opts: ActiveAreaOptions = {}): Acti
   const outlineRight = new Int32Array(gh).fill(-1);
   for (let gy = 0; gy < gh; gy++) {
     if (left[gy] < 0) continue;
-    // Half a step and the margin outwards from the outermost lit sample, clamped to the box with
-    // its margin: along a diagonal or curved edge too, the picture's soft edge (and the lesion
-    // masks that reach into it) stays inside.
-    outlineLeft[gy] = Math.max(rx0, px(left[gy]) - (step >> 1) - margin);
-    outlineRight[gy] = Math.min(rx1, px(right[gy]) + (step >> 1) + margin);
+    // Half a step outwards from the outermost lit sample, clamped to the refined box.
+    outlineLeft[gy] = Math.max(x0, px(left[gy]) - (step >> 1));
+    outlineRight[gy] = Math.min(x1, px(right[gy]) + (step >> 1));
   }
   // Rows of the margin above the first and below the last lit row take that row's extent, so the
   // soft top and bottom edges stay inside as the sides do.
