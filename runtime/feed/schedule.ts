@@ -59,11 +59,13 @@ function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedO
     const gap = to - from;
     if (gap < 2.5 * o.fps) continue;
     const take = heavy === 0 || rand() < 0.5;
-    const len = Math.min(gap - Math.round(0.6 * o.fps), Math.round(o.fps * (2.5 + rand())));
+    // It starts just after the previous event and leaves 1.2 s of calm view before the next one
+    // (suction clears the field): an alert blood raised has time to clear before a lesion comes.
+    const len = Math.min(gap - Math.round(1.4 * o.fps), Math.round(o.fps * (2.5 + rand())));
     const peak = 0.88 + 0.09 * rand(), streamU = 0.2 + 0.6 * rand(), phase = rand() * 6.28;
     if (!take) continue;
     heavy++;
-    const start = from + Math.round((gap - len) / 2);
+    const start = from + Math.round(0.2 * o.fps);
     out.push({ kind: 'bleeding', start, end: start + len, bleeding: { peak, streamU, phase } });
   }
   return out;
