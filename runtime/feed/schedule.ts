@@ -12,6 +12,11 @@ export interface FeedOptions {
   episodes: 'demo' | 'full';
   /** Burn the video processor's on-screen text into the frames (makeFeed; default true). */
   osd?: boolean;
+  /**
+   * `full` schedule: a trickle of blood beside every other lesion (default true). A feed that
+   * measures the models on lesions alone turns it off: colour-driven models score the blood.
+   */
+  trickles?: boolean;
 }
 
 /** Where the scope's picture sits: right of centre, leaving the left for the processor's text. */
@@ -48,7 +53,7 @@ function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedO
   for (const e of episodes) {
     if (e.kind !== 'lesion' || !e.lesion) continue;
     const peak = 0.06 + 0.12 * rand(), phase = rand() * 6.28, side = rand();
-    if (lesions++ % 2 === 1) continue;
+    if (lesions++ % 2 === 1 || o.trickles === false) continue;
     // The trickle runs down the side away from the lesion.
     const streamU = e.lesion.u < 0.5 ? 0.8 + 0.08 * side : 0.12 + 0.08 * side;
     out.push({ kind: 'bleeding', start: e.start, end: e.end, bleeding: { peak, streamU, phase } });
