@@ -12,7 +12,7 @@ t.test('at 1920×1080 scaled to 960×540, as the live path hands frames to the g
   }
   for (const kind of ['lesion+trickle', 'normal']) {
     const k = by[kind];
-    t.ok(k && k.n >= 3, `${kind}: ${k?.n ?? 0} frames sampled`);
+    t.ok(k && k.n >= 2, `${kind}: ${k?.n ?? 0} frames sampled`);
     t.equal(k.gated, 0, `${kind}: none of ${k.n} gated`);
   }
 });
