@@ -12,6 +12,8 @@ import { registerMonitors } from './commands/monitors.js';
 import { registerFrame } from './commands/frame.js';
 import { registerView } from './view/register-view.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerCalibrate } from './commands/calibrate.js';
+import { registerCommission } from './commands/commission.js';
 
 const program = new Command('lumen').description('Lumen Edge: endoscopy AI appliance runtime').showHelpAfterError();
 registerRun(program);
@@ -24,6 +26,8 @@ registerMonitors(program);
 registerFrame(program);
 registerView(program);
 registerDoctor(program);
+registerCalibrate(program);
+registerCommission(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isLumenError(err)) {

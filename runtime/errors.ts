@@ -35,6 +35,11 @@ export const ERROR_CODES = {
   ALLOWLIST_INVALID: 'The monitor allow-list has a malformed or duplicate line: fix the named line (one "NAME KEY" per line); the running list stays in place.',
   MONITOR_UNKNOWN: 'No monitor of that name is enrolled: see lumen monitors list.',
   KEY_FILE: 'The CURVE key pair file is unreadable or damaged: restore it from backup, or move it away and run lumen keys ensure (monitors must then get the new public key).',
+  IMAGE_INVALID: 'The image file cannot be read or decoded: check the file (PNG, JPEG, …) and its permissions.',
+  IMAGE_SIZE: 'The image is too small or too large to be a video frame (32 to 8192 pixels a side): check the file.',
+  MASK_SIZE: 'A lesion mask differs in size from its image: export the mask at the image size.',
+  FOLDER_EMPTY: 'The folder holds no images: point at a folder of frames (or one with images/ and masks/).',
+  COMMISSION_REFUSED: 'The proposed privacy masks would cover too much of the picture: check the frames, or raise --max-mask-share.',
   USAGE: 'The command line is incomplete or inconsistent: see --help.',
 } as const;
 

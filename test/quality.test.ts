@@ -54,22 +54,37 @@ function blurred(f: Frame, r: number): Frame {
   return o;
 }
 
-/** Paints small near-white discs (bubbles, froth) over about 30 % of rect. */
-function bubbled(f: Frame, rect: Rect, seed = 7): Frame {
+/**
+ * Paints froth over rect: bubbles drawn as near-white rims a sixth of their radius thick,
+ * `cover` × the rect's area of them in all (overlaps included), each 1/60 of the rect wide on average.
+ */
+function bubbled(f: Frame, rect: Rect, cover = 1.5, seed = 7): Frame {
   const o = copy(f);
   let s = seed;
   const rand = (): number => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
   const r = rect.width / 60;
-  const n = Math.round((0.3 * rect.width * rect.height) / (Math.PI * r * r));
+  const n = Math.round((cover * rect.width * rect.height) / (Math.PI * r * r));
   for (let k = 0; k < n; k++) {
     const cx = rect.x + rand() * rect.width, cy = rect.y + rand() * rect.height, rr = r * (0.6 + 0.8 * rand());
     for (let y = Math.max(0, Math.floor(cy - rr)); y <= Math.min(o.height - 1, cy + rr); y++) {
       for (let x = Math.max(0, Math.floor(cx - rr)); x <= Math.min(o.width - 1, cx + rr); x++) {
-        if ((x - cx) ** 2 + (y - cy) ** 2 > rr * rr) continue;
+        const d2 = (x - cx) ** 2 + (y - cy) ** 2;
+        if (d2 > rr * rr || d2 < (rr * 5 / 6) ** 2) continue;
         const i = (y * o.width + x) * 4;
         o.data[i] = 250; o.data[i + 1] = 250; o.data[i + 2] = 250;
       }
     }
+  }
+  return o;
+}
+
+/** Blacks out (as a dark lumen or shadow) every pixel of the ROI for which keep(x, y) is false. */
+function shadowed(f: Frame, keep: (x: number, y: number) => boolean): Frame {
+  const o = copy(f);
+  for (let y = 0; y < o.height; y++) for (let x = 0; x < o.width; x++) {
+    if (keep(x, y)) continue;
+    const i = (y * o.width + x) * 4;
+    o.data[i] = 8; o.data[i + 1] = 6; o.data[i + 2] = 6;
   }
   return o;
 }
@@ -88,7 +103,7 @@ async function realFrames(): Promise<{ name: string; frame: Frame; area: ActiveA
 t.test('DEFAULT_QUALITY_THRESHOLDS is frozen and complete', async (t) => {
   t.ok(Object.isFrozen(DEFAULT_QUALITY_THRESHOLDS));
   t.same(Object.keys(DEFAULT_QUALITY_THRESHOLDS).sort(),
-    ['maxDarkFraction', 'maxOverexposedFraction', 'maxSpeckleFraction', 'maxSpecularFraction', 'minMeanLuma', 'minSharpness']);
+    ['minMeanLuma', 'minSharpness', 'minUsableFraction']);
 });
 
 t.test('real frames pass; dark, blown-out, blurred and bubble-covered copies are gated', async (t) => {
@@ -103,11 +118,15 @@ t.test('real frames pass; dark, blown-out, blurred and bubble-covered copies are
 
     const r = area.rect;
     const variants = [
-      { kind: 'dark', frame: scaled(frame, 0.25) },
-      { kind: 'overexposed', frame: scaled(frame, 3, 60) },
+      // 15 % of the light (mean luma 10–25): the generator's dark episodes are at 13 %.
+      { kind: 'dark', frame: scaled(frame, 0.15) },
+      // Light × 4 + 80: blown out to white. (× 3 + 60 leaves the 5 dimmest of these frames properly
+      // exposed over half their picture, polyp and mucosa plainly visible: gradable.)
+      { kind: 'overexposed', frame: scaled(frame, 4, 80) },
       // σ ≈ 1.2 % of the picture width: a smeared, motion-blurred look.
       { kind: 'blurred', frame: blurred(frame, Math.max(2, Math.round(r.width / 80))) },
-      { kind: 'specular', frame: bubbled(frame, r) },
+      // Froth over the whole view.
+      { kind: 'bubbles', frame: bubbled(frame, r) },
     ] as const;
     for (const v of variants) {
       const qv = evaluateQuality(v.frame, area);
@@ -115,6 +134,42 @@ t.test('real frames pass; dark, blown-out, blurred and bubble-covered copies are
     }
   }
   t.comment(`real frames gated: ${flagged.length} of ${frames.length}${flagged.length ? ': ' + flagged.join('; ') : ''}`);
+});
+
+t.test('a frame is gated when too little of it is usable, not when part of it is hidden', async (t) => {
+  for (const name of ['kvasir-seg/images/cju2r91dg2k090801bh0xzbxk.jpg', 'cvc-clinicdb/images/13.png']) {
+    const f = await loadFrame(`${DATA}${name}`);
+    const area = findActiveArea(f);
+    const r = area.rect;
+    // The left half in shadow (a dark lumen beside the lit wall): half the picture is usable.
+    const half = evaluateQuality(shadowed(f, (x) => x >= r.x + r.width / 2), area);
+    t.same(half.reasons, [], `${name} half in shadow passes: ${half.explanation.join('; ')}`);
+    t.ok(half.scores.darkFraction > 0.35 && half.scores.usableFraction >= 0.4, `dark ${half.scores.darkFraction.toFixed(2)}, usable ${half.scores.usableFraction.toFixed(2)}`);
+    // Froth over the left half only: the right half is usable.
+    const frothHalf = evaluateQuality(bubbled(f, { ...r, width: Math.round(r.width / 2) }), area);
+    t.same(frothHalf.reasons, [], `${name} froth over half passes: ${frothHalf.explanation.join('; ')}`);
+    // Only the right fifth lit: too little left to grade, and the explanation says why.
+    const fifth = evaluateQuality(shadowed(f, (x) => x >= r.x + 0.8 * r.width), area);
+    t.same(fifth.reasons, ['dark'], `${name} four fifths in shadow is gated dark`);
+    t.match(fifth.explanation[0], /^usable \d+ % of \d+ regions < 40 %: dark \d+ %/);
+    t.ok(fifth.regions.regions.some((g) => g.state === 'usable') && fifth.regions.regions.some((g) => g.state === 'dark'), 'per-region detail names usable and dark regions');
+  }
+});
+
+t.test('the verdict does not depend on the frame size', async (t) => {
+  for (const name of ['kvasir-seg/images/cju2tjrog4jy30878pawyazqc.jpg', 'cvc-clinicdb/images/13.png']) {
+    const f = await loadFrame(`${DATA}${name}`);
+    for (const width of [300, 960, 1920]) {
+      const { data, info } = await sharp(`${DATA}${name}`).resize({ width }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const g: Frame = { id: 0, ts: 0, width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+      const base = evaluateQuality(f, findActiveArea(f)).scores;
+      const q = evaluateQuality(g, findActiveArea(g));
+      t.same(q.reasons, [], `${name} at ${info.width}×${info.height} passes`);
+      t.ok(Math.abs(q.scores.usableFraction - base.usableFraction) <= 0.1, `usable ${q.scores.usableFraction.toFixed(2)} vs ${base.usableFraction.toFixed(2)} at the original size`);
+      const froth = evaluateQuality(bubbled(g, findActiveArea(g).rect), findActiveArea(g));
+      t.ok(froth.reasons.includes('bubbles'), `froth at ${info.width}×${info.height} gated: ${froth.explanation.join('; ')}`);
+    }
+  }
 });
 
 t.test('sharpness moves little with brightness, much with blur', async (t) => {
@@ -150,4 +205,6 @@ t.test('no picture, and thresholds given by the caller', async (t) => {
   t.same(evaluateQuality(black, findActiveArea(black)).reasons, ['no-picture'], 'a black frame has no picture');
   const strict = evaluateQuality(f, findActiveArea(f), { minMeanLuma: 250 });
   t.same(strict.reasons, ['dark'], 'a caller threshold overrides the default');
+  const picky = evaluateQuality(f, findActiveArea(f), { minUsableFraction: 1.01 });
+  t.ok(picky.gated, 'and so does minUsableFraction');
 });

@@ -130,12 +130,11 @@ const Roi = z.strictObject({
 /** Quality gate: a gated frame is not classified; its reason is published. Defaults: docs/conditioning.md. */
 const Quality = z.strictObject({
   enabled: z.boolean().default(true),
-  minMeanLuma: z.number().min(0).max(255).default(Q.minMeanLuma),
-  maxDarkFraction: prob.default(Q.maxDarkFraction),
-  maxOverexposedFraction: prob.default(Q.maxOverexposedFraction),
+  /** Least share of the picture's regions that must be usable (not dark, blown out, blood or froth). */
+  minUsableFraction: prob.default(Q.minUsableFraction),
   minSharpness: z.number().min(0).max(1e6).default(Q.minSharpness),
-  maxSpecularFraction: prob.default(Q.maxSpecularFraction),
-  maxSpeckleFraction: prob.default(Q.maxSpeckleFraction),
+  /** Mean luma below which the picture is black (lamp off), 0–255. */
+  minMeanLuma: z.number().min(0).max(255).default(Q.minMeanLuma),
 });
 
 const Overlay = z.strictObject({

@@ -19,6 +19,8 @@ const RleSchema = z.strictObject({
 const FrameAnnotationSchema = z.strictObject({
   index: z.number().int().nonnegative(),
   label: z.enum(['egc', 'normal', 'ungradable']),
+  /** Why an ungradable frame is: the quality gate's reason names (optional; synthetic feeds write it). */
+  reason: z.enum(['dark', 'overexposed', 'blurred', 'bubbles', 'bleeding']).optional(),
   mask: RleSchema.optional(),
 });
 

@@ -28,7 +28,7 @@ export async function makeFeed(out: string, o: FeedOptions, onProgress?: (done: 
     const f = renderer.render(i);
     osd?.draw(f.data, i);
     writer.write(f.data);
-    frames.push(f.mask ? { index: i, label: f.label, mask: encodeRle(f.mask, spec.width, spec.height) } : { index: i, label: f.label });
+    frames.push({ index: i, label: f.label, ...(f.reason ? { reason: f.reason } : {}), ...(f.mask ? { mask: encodeRle(f.mask, spec.width, spec.height) } : {}) });
     onProgress?.(i + 1, spec.frames);
   }
   await writer.close();

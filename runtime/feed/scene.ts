@@ -1,4 +1,5 @@
 import type { Rect } from '../frame.js';
+import { BLEEDING_UNGRADABLE, paintBleeding, type BleedingSpec } from './bleeding.js';
 import { ValueNoise } from './value-noise.js';
 
 /** A lesion: position and size relative to the active area, so it scales with the frame. */
@@ -15,15 +16,23 @@ export interface LesionSpec {
   readonly phase: number;
 }
 
-export type EpisodeKind = 'lesion' | 'dark' | 'overexposed' | 'blur' | 'bubbles';
+export type EpisodeKind = 'lesion' | 'dark' | 'overexposed' | 'blur' | 'bubbles' | 'bleeding';
 
-/** Something that happens on frames [start, end). */
+/** Something that happens on frames [start, end); a bleeding episode may overlap a lesion episode. */
 export interface Episode {
   readonly kind: EpisodeKind;
   readonly start: number;
   readonly end: number;
   readonly lesion?: LesionSpec;
+  readonly bleeding?: BleedingSpec;
 }
+
+/** Why a frame is labelled ungradable: the quality gate's reason names. */
+export type UngradableReason = 'dark' | 'overexposed' | 'blurred' | 'bubbles' | 'bleeding';
+
+const REASON_OF: Record<Exclude<EpisodeKind, 'lesion' | 'bleeding'>, UngradableReason> = {
+  dark: 'dark', overexposed: 'overexposed', blur: 'blurred', bubbles: 'bubbles',
+};
 
 export type ActiveShape = 'octagon' | 'circle';
 
@@ -48,6 +57,10 @@ export interface RenderedFrame {
   /** 1 where the lesion is, in frame coordinates; null when no lesion is in view. */
   readonly mask: Uint8Array | null;
   readonly label: FrameLabel;
+  /** Why the frame is ungradable (label 'ungradable' only). */
+  readonly reason?: UngradableReason;
+  /** Share of the picture under blood, 0–1 (0 without a bleeding episode). */
+  readonly blood: number;
 }
 
 const MUCOSA: readonly [number, number, number] = [0.86, 0.5, 0.46];
@@ -141,16 +154,25 @@ export class SceneRenderer {
     for (let p = 3; p < data.length; p += 4) data[p] = 255;
     if (maskPixels === 0) mask = null;
 
-    let ungradable = false;
+    // Blood lies on the mucosa (and over a lesion under it: the lesion's truth is unchanged).
+    let blood = 0;
+    for (const e of active) {
+      if (e.kind === 'bleeding' && e.bleeding) {
+        const progress = (index - e.start) / Math.max(1, e.end - e.start);
+        blood = Math.max(blood, paintBleeding(data, w, a, this.inside, e.bleeding, progress, t, this.detail));
+      }
+    }
+    const reasons: UngradableReason[] = blood >= BLEEDING_UNGRADABLE ? ['bleeding'] : [];
     for (const e of active) {
       if (e.kind === 'dark') applyGain(data, 0.13, 0);
       else if (e.kind === 'overexposed') applyGain(data, 2.4, 60);
       else if (e.kind === 'blur') boxBlur(data, w, h, Math.max(3, Math.round(minSide / 45)), 3);
       else if (e.kind === 'bubbles') paintBubbles(data, this.spec, index);
-      if (e.kind !== 'lesion') ungradable = true;
+      if (e.kind !== 'lesion' && e.kind !== 'bleeding') reasons.unshift(REASON_OF[e.kind]);
     }
-    if (ungradable) blackOutside(data, this.inside);
-    return { data, mask, label: ungradable ? 'ungradable' : mask ? 'egc' : 'normal' };
+    if (reasons.length) blackOutside(data, this.inside);
+    const label: FrameLabel = reasons.length ? 'ungradable' : mask ? 'egc' : 'normal';
+    return { data, mask, label, ...(reasons.length ? { reason: reasons[0] } : {}), blood };
   }
 }
 
@@ -251,7 +273,10 @@ function blurLine(data: Uint8Array, start: number, step: number, n: number, radi
   }
 }
 
-/** Bubbles: many small translucent circles with bright rims, as seen with mucus and water. */
+/**
+ * Bubbles: froth of small translucent circles with bright rims, as seen with mucus and water,
+ * packed over nearly the whole view (bubbles over a quarter of it leave the rest gradable).
+ */
 function paintBubbles(data: Uint8Array, spec: SceneSpec, index: number): void {
   const { width: w, activeArea: a } = spec;
   const s = Math.min(a.width, a.height);
@@ -260,10 +285,10 @@ function paintBubbles(data: Uint8Array, spec: SceneSpec, index: number): void {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 4294967296;
   };
-  const count = 70;
+  const count = 320;
   for (let k = 0; k < count; k++) {
-    const bx = a.x + (0.1 + 0.8 * rand()) * a.width;
-    const by = a.y + (0.1 + 0.8 * rand()) * a.height;
+    const bx = a.x + (0.02 + 0.96 * rand()) * a.width;
+    const by = a.y + (0.02 + 0.96 * rand()) * a.height;
     const br = (0.015 + 0.04 * rand()) * s;
     const x0 = Math.max(0, Math.floor(bx - br - 1));
     const x1 = Math.min(w - 1, Math.ceil(bx + br + 1));

@@ -12,6 +12,11 @@ export interface FeedOptions {
   episodes: 'demo' | 'full';
   /** Burn the video processor's on-screen text into the frames (makeFeed; default true). */
   osd?: boolean;
+  /**
+   * `full` schedule: a trickle of blood beside every other lesion (default true). A feed that
+   * measures the models on lesions alone turns it off: colour-driven models score the blood.
+   */
+  trickles?: boolean;
 }
 
 /** Where the scope's picture sits: right of centre, leaving the left for the processor's text. */
@@ -34,6 +39,41 @@ function lesion(rand: () => number, palette: 'red' | 'any'): LesionSpec {
     lobes: [0.12 * rand(), 0.08 * rand(), 0.05 * rand(), 0.03 * rand()],
     phase: rand() * Math.PI * 2,
   };
+}
+
+/**
+ * Bleeding, drawn from its own random stream so that the other episodes of a seed stay where
+ * they were: a trickle beside every other lesion (the first, third, …), and heavy bleeding that
+ * fills most of the view in every other calm stretch of 2.5 s or more (the first one always).
+ */
+function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedOptions): Episode[] {
+  const rand = seededRandom((o.seed ^ 0xb100d) >>> 0);
+  const out: Episode[] = [];
+  let lesions = 0, heavy = 0;
+  for (const e of episodes) {
+    if (e.kind !== 'lesion' || !e.lesion) continue;
+    const peak = 0.06 + 0.12 * rand(), phase = rand() * 6.28, side = rand();
+    if (lesions++ % 2 === 1 || o.trickles === false) continue;
+    // The trickle runs down the side away from the lesion.
+    const streamU = e.lesion.u < 0.5 ? 0.8 + 0.08 * side : 0.12 + 0.08 * side;
+    out.push({ kind: 'bleeding', start: e.start, end: e.end, bleeding: { peak, streamU, phase } });
+  }
+  const bounds = [...episodes].sort((x, y) => x.start - y.start);
+  for (let k = 0; k < bounds.length; k++) {
+    const from = bounds[k].end, to = k + 1 < bounds.length ? bounds[k + 1].start : frames;
+    const gap = to - from;
+    if (gap < 2.5 * o.fps) continue;
+    const take = heavy === 0 || rand() < 0.5;
+    // It starts just after the previous event and leaves 1.2 s of calm view before the next one
+    // (suction clears the field): an alert blood raised has time to clear before a lesion comes.
+    const len = Math.min(gap - Math.round(1.4 * o.fps), Math.round(o.fps * (2.5 + rand())));
+    const peak = 0.88 + 0.09 * rand(), streamU = 0.2 + 0.6 * rand(), phase = rand() * 6.28;
+    if (!take) continue;
+    heavy++;
+    const start = from + Math.round(0.2 * o.fps);
+    out.push({ kind: 'bleeding', start, end: start + len, bleeding: { peak, streamU, phase } });
+  }
+  return out;
 }
 
 /** Builds a reproducible scene: same options, same frames. */
@@ -60,6 +100,7 @@ export function makeSceneSpec(o: FeedOptions): SceneSpec {
       episodes.push(kind === 'lesion' ? { kind, start: f, end, lesion: lesion(rand, 'any') } : { kind, start: f, end });
       f = end + Math.round(o.fps * (1.5 + 2 * rand()));
     }
+    episodes.push(...bleedingEpisodes(episodes, frames, o));
   }
   return {
     width: o.width,

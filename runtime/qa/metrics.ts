@@ -22,6 +22,8 @@ export interface FrameRecord {
   alert: boolean;
   /** Why the quality gate stopped the frame, or null. */
   gated: string | null;
+  /** Why the truth calls the frame ungradable (annotations' reason), where it says; absent otherwise. */
+  ungradableReason?: string;
   /** Whether the segmenter ran (it runs only when the score reaches inference.segmentAbove). */
   segmented: boolean;
   /** Lesion pixels in the truth mask. */
@@ -95,6 +97,7 @@ export const METRICS = {
   alerts: ['alerts raised', 'none'],
   falseAlerts: ['alerts that overlap no episode (nor its match window)', 'lower'],
   falseAlertsPerMinute: ['falseAlerts per minute of feed (frames / fps)', 'lower'],
+  strayAlerts: ['alerts raised while no lesion was in view (nor within the match window after one), even if they last into a lesion episode', 'lower'],
   alertFlicker: ['alerts per episode beyond the first, summed over episodes', 'lower'],
   gateTp: ['ungradable frames the quality gate stopped', 'higher'],
   gateFp: ['gradable frames it stopped', 'lower'],
@@ -102,11 +105,44 @@ export const METRICS = {
   gateTn: ['gradable frames it let through', 'higher'],
   gateSensitivity: ['gateTp / ungradable frames', 'higher'],
   gateSpecificity: ['gateTn / gradable frames', 'higher'],
+  gateBleedingFrames: ['frames the truth calls ungradable for bleeding', 'none'],
+  gateBleedingSensitivity: ['of those, the share the gate stopped for bleeding', 'higher'],
 } as const satisfies Record<string, readonly [string, 'higher' | 'lower' | 'none']>;
 
 export type MetricName = keyof typeof METRICS;
 /** Metric values; null where a metric is undefined on this feed (e.g. sensitivity without egc frames). */
 export type Metrics = Record<MetricName, number | null>;
+
+/** The gate against the truth for one kind of frame: an ungradable reason, or 'gradable'. */
+export interface GateRow {
+  /** The truth's reason ('dark', 'bleeding', …), 'unspecified' for ungradable frames without one, or 'gradable'. */
+  truth: string;
+  frames: number;
+  /** Frames the gate let through. */
+  passed: number;
+  /** Frames gated, per gate reason (a frame gated for two reasons counts under each). */
+  gatedBy: Record<string, number>;
+  /** Frames gated at all, and (ungradable rows) gated with the truth's own reason among its reasons. */
+  gated: number;
+  gatedForReason: number | null;
+}
+
+/** The quality gate's confusion per reason: one row per truth reason, then the gradable frames. */
+export function gateConfusion(records: readonly FrameRecord[]): GateRow[] {
+  const rows = new Map<string, GateRow>();
+  for (const r of records) {
+    const truth = r.label === 'ungradable' ? (r.ungradableReason ?? 'unspecified') : 'gradable';
+    const row = rows.get(truth) ?? { truth, frames: 0, passed: 0, gatedBy: {}, gated: 0, gatedForReason: truth === 'gradable' ? null : 0 };
+    rows.set(truth, row);
+    row.frames++;
+    if (r.gated === null) { row.passed++; continue; }
+    row.gated++;
+    const why = r.gated.split(',');
+    for (const w of why) row.gatedBy[w] = (row.gatedBy[w] ?? 0) + 1;
+    if (row.gatedForReason !== null && why.includes(truth)) row.gatedForReason++;
+  }
+  return [...rows.values()].sort((a, b) => (a.truth === 'gradable' ? 1 : b.truth === 'gradable' ? -1 : a.truth.localeCompare(b.truth)));
+}
 
 /** Rounds to 6 decimals, so that reports do not carry float noise; null stays null. */
 export function round6(v: number | null): number | null {
@@ -204,7 +240,7 @@ export function matchAlerts(records: readonly FrameRecord[], spans: AlertSpan[],
 }
 
 /** All metrics of a replay (rounded); `threshold` is the classifier's operating point. */
-export function computeMetrics(records: readonly FrameRecord[], spans: readonly AlertSpan[], episodes: readonly EpisodeResult[], threshold: number, fps: number): Metrics {
+export function computeMetrics(records: readonly FrameRecord[], spans: readonly AlertSpan[], episodes: readonly EpisodeResult[], threshold: number, fps: number, matchWindowS = 1): Metrics {
   const c = classified(records);
   const tp = c.filter((x) => x.positive && x.score >= threshold).length;
   const fn = c.filter((x) => x.positive && x.score < threshold).length;
@@ -229,6 +265,7 @@ export function computeMetrics(records: readonly FrameRecord[], spans: readonly 
   const gateFn = records.filter((r) => ungradable(r) && !gated(r)).length;
   const gateFp = records.filter((r) => !ungradable(r) && gated(r)).length;
   const gateTn = records.length - gateTp - gateFn - gateFp;
+  const bleeding = records.filter((r) => ungradable(r) && r.ungradableReason === 'bleeding');
 
   const m: Metrics = {
     frames: records.length,
@@ -262,6 +299,7 @@ export function computeMetrics(records: readonly FrameRecord[], spans: readonly 
     alerts: spans.length,
     falseAlerts,
     falseAlertsPerMinute: minutes > 0 ? falseAlerts / minutes : null,
+    strayAlerts: spans.filter((a) => !episodes.some((e) => a.raiseFrame >= e.start && a.raiseFrame <= Math.min(records.length - 1, e.end + Math.round(matchWindowS * fps)))).length,
     alertFlicker: episodes.reduce((s, e) => s + Math.max(0, e.alerts - 1), 0),
     gateTp,
     gateFp,
@@ -269,6 +307,8 @@ export function computeMetrics(records: readonly FrameRecord[], spans: readonly 
     gateTn,
     gateSensitivity: ratio(gateTp, gateTp + gateFn),
     gateSpecificity: ratio(gateTn, gateTn + gateFp),
+    gateBleedingFrames: bleeding.length,
+    gateBleedingSensitivity: ratio(bleeding.filter((r) => r.gated?.split(',').includes('bleeding')).length, bleeding.length),
   };
   for (const k of Object.keys(m) as MetricName[]) m[k] = round6(m[k]);
   return m;

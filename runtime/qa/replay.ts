@@ -1,7 +1,7 @@
 import { analysisOf, type Config } from '../config/schema.js';
 import type { DecisionSettings } from '../decision/decision.js';
 import type { Logger } from '../log.js';
-import { computeMetrics, matchAlerts, rocCurve, round6, type AlertSpan, type EpisodeResult, type FrameRecord, type Metrics } from './metrics.js';
+import { computeMetrics, gateConfusion, matchAlerts, rocCurve, round6, type AlertSpan, type EpisodeResult, type FrameRecord, type GateRow, type Metrics } from './metrics.js';
 import { countPixels, maskToFrame, overlapScores, resampleMask } from './segmentation.js';
 import { openSource, type SourceInfo } from './source.js';
 import { openStages, type ReplayStages } from './stages.js';
@@ -55,6 +55,8 @@ export interface ReplayResult {
   source: SourceInfo;
   settings: ReplaySettings;
   metrics: Metrics;
+  /** The quality gate per reason: each truth reason (and the gradable frames) against what the gate said. */
+  gate: GateRow[];
   frames: FrameRecord[];
   episodes: EpisodeResult[];
   alerts: AlertSpan[];
@@ -115,6 +117,7 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
         smoothed: round6(d.smoothed),
         alert: d.alert,
         gated: p.gated,
+        ...(truth.reason ? { ungradableReason: truth.reason } : {}),
         segmented: p.mask !== null,
         truthPx: truth.lesionPx,
         predPx: counts.tp + counts.fp,
@@ -140,7 +143,7 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
   }
   const wallS = (performance.now() - t0) / 1000;
   const episodes = matchAlerts(records, spans, source.info.fps, matchWindowS);
-  const metrics = computeMetrics(records, spans, episodes, o.config.inference.segmentAbove, source.info.fps);
+  const metrics = computeMetrics(records, spans, episodes, o.config.inference.segmentAbove, source.info.fps, matchWindowS);
   const model = (s: ReplayStages['sessions']['classifier']) => ({ id: s.manifest.id, version: s.manifest.version, sha256: s.manifest.onnx.sha256 });
   return {
     source: source.info,
@@ -155,6 +158,7 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
       models: { classifier: model(stages.sessions.classifier), segmenter: model(stages.sessions.segmenter) },
     },
     metrics,
+    gate: gateConfusion(records),
     frames: records,
     episodes,
     alerts: spans,

@@ -90,6 +90,11 @@ export function reportHtml(r: ReplayResult, verdict: Verdict | null): string {
       (s.qualityGate ? 'The quality gate is on in this config.' : '<b>The quality gate is off in this config</b>: no frame is gated, so every ungradable frame counts as let through.') +
       `</p></div></div>`,
   );
+  out.push('<h3>Quality gate per reason</h3><table><tr><th>truth</th><th>frames</th><th>passed</th><th>gated</th><th>for the truth\'s reason</th><th>gate reasons</th></tr>');
+  for (const g of r.gate) {
+    out.push(`<tr><td>${g.truth}</td><td>${g.frames}</td><td>${g.passed}</td><td>${g.gated}</td><td>${g.gatedForReason ?? '—'}</td><td>${Object.entries(g.gatedBy).map(([k, v]) => `${k} ${v}`).join(', ') || '—'}</td></tr>`);
+  }
+  out.push('</table>');
 
   out.push('<h2>Segmentation: IoU per frame</h2>');
   out.push(iouPlot(r.frames, fps, video));

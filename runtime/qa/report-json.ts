@@ -15,6 +15,7 @@ export function reportJson(r: ReplayResult, verdict: Verdict | null): string {
     source: r.source,
     settings: r.settings,
     metrics: r.metrics,
+    gate: r.gate,
     verdict,
     episodes: r.episodes,
     alerts: r.alerts,

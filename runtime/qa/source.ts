@@ -16,6 +16,8 @@ export interface FrameTruth {
   lesionPx: number;
   /** Where the frame came from, for error messages and the report (a file name for stills). */
   name: string;
+  /** Why an ungradable frame is, where the annotations say (gate reason names). */
+  reason?: string;
 }
 
 export interface TruthFrame {

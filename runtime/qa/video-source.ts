@@ -91,11 +91,12 @@ export class VideoSource implements ReplaySource {
     const f = this.byIndex.get(index);
     const name = `frame ${index}`;
     if (!f) return { index, label: 'normal', mask: null, lesionPx: 0, name };
-    if (!f.mask) return { index, label: f.label, mask: null, lesionPx: 0, name };
+    const reason = f.reason ? { reason: f.reason } : {};
+    if (!f.mask) return { index, label: f.label, mask: null, lesionPx: 0, name, ...reason };
     const mask = decodeRle(f.mask);
     let lesionPx = 0;
     for (let k = 1; k < f.mask.counts.length; k += 2) lesionPx += f.mask.counts[k];
-    return { index, label: f.label, mask: lesionPx > 0 ? mask : null, lesionPx, name };
+    return { index, label: f.label, mask: lesionPx > 0 ? mask : null, lesionPx, name, ...reason };
   }
 
   close(): void {

@@ -159,6 +159,10 @@ export function findActiveArea(frame: Frame, opts: ActiveAreaOptions = {}): Acti
     outlineLeft[gy] = Math.max(x0, px(left[gy]) - (step >> 1));
     outlineRight[gy] = Math.min(x1, px(right[gy]) + (step >> 1));
   }
+  // Rows of the margin above the first and below the last lit row take that row's extent, so the
+  // soft top and bottom edges stay inside as the sides do.
+  for (let gy = gTop - 1; gy >= 0 && px(gy) >= ry0 - (step >> 1); gy--) { outlineLeft[gy] = outlineLeft[gTop]; outlineRight[gy] = outlineRight[gTop]; }
+  for (let gy = gBottom + 1; gy < gh && px(gy) <= ry1 + (step >> 1); gy++) { outlineLeft[gy] = outlineLeft[gBottom]; outlineRight[gy] = outlineRight[gBottom]; }
 
   return {
     rect,

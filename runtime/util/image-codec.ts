@@ -30,3 +30,10 @@ export async function decodeImage(input: string | Buffer): Promise<RgbaImage> {
   const { data, info } = await sharp(input).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
+
+/** Width and height from an image file's header, without decoding its pixels. */
+export async function imageSize(input: string): Promise<{ width: number; height: number }> {
+  const m = await sharp(input).metadata();
+  if (!m.width || !m.height) throw new Error('no width or height in the image header');
+  return { width: m.width, height: m.height };
+}

@@ -10,10 +10,12 @@ import { lumen, ROOT } from './daemon.js';
 
 /**
  * The golden QA feed: 15 s at 10 fps, 320×240, seed 18 of the `full` schedule — an
- * overexposed stretch, a blurred one, a small red lesion and a pale lesion the reference
- * models do not see — with burned-in on-screen text. Its baseline is test/fixtures/qa/.
+ * overexposed stretch, a blurred one, heavy bleeding, a small red lesion and a pale lesion the
+ * reference models do not see — with burned-in on-screen text. No trickle of blood beside the
+ * lesions, so that the lesion metrics measure the models on lesions (test/blood-mask.test.ts
+ * measures the blood). Its baseline is test/fixtures/qa/.
  */
-export const GOLDEN: FeedOptions = { width: 320, height: 240, fps: 10, seconds: 15, seed: 18, episodes: 'full' };
+export const GOLDEN: FeedOptions = { width: 320, height: 240, fps: 10, seconds: 15, seed: 18, episodes: 'full', trickles: false };
 
 export const GOLDEN_BASELINE = fileURLToPath(new URL('../fixtures/qa/golden.baseline.json', import.meta.url));
 /** Real polyp frames with masks (research use only; read in place, never copied). */
