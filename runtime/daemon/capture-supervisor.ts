@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Capture, type CaptureOptions } from '../capture/capture.js';
 import { isLumenError, messageOf } from '../errors.js';
 import type { Frame } from '../frame.js';
@@ -25,7 +26,7 @@ export interface SignalStatus {
 
 export interface SupervisorOptions {
   capture: CaptureOptions;
-  /** First retry delay, ms; doubles per failed attempt up to maxRetryMs. */
+  /** First retry delay, ms (0.5 s); doubles per failed attempt up to maxRetryMs (30 s). */
   retryMs?: number;
   maxRetryMs?: number;
   /**
@@ -39,6 +40,8 @@ export interface SupervisorOptions {
   onTick?: () => void;
 }
 
+// Longest wait between re-opens of a capture that opens but stays silent.
+const MAX_REOPEN_MS = 5 * 60_000;
 // No frame for this many frame intervals is a lost signal, bounded to [250 ms, 1 s].
 const STALL_INTERVALS = 5;
 const STALL_MIN_MS = 250;
@@ -53,6 +56,7 @@ export class CaptureSupervisor {
   private wake: (() => void) | null = null;
   /** The capture's pending next(), kept across stall ticks (a mailbox has one waiter). */
   private pending: Promise<Frame | null> | null = null;
+  private reopenAfterMs: number;
   private readonly status: SignalStatus = { state: 'no-signal', since: Date.now(), restarts: -1, lastError: null, nextRetryAt: null };
   /** Frames captured and dropped by captures already closed. */
   private readonly retired = { captured: 0, dropped: 0 };
@@ -60,7 +64,9 @@ export class CaptureSupervisor {
   constructor(
     private readonly opts: SupervisorOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.reopenAfterMs = opts.reopenAfterMs ?? 10_000;
+  }
 
   get signal(): SignalStatus {
     return { ...this.status };
@@ -93,7 +99,7 @@ export class CaptureSupervisor {
         await this.retry();
         continue;
       }
-      const stallMs = Math.min(STALL_MAX_MS, Math.max(STALL_MIN_MS, STALL_INTERVALS * this.intervalMs));
+      const stallMs = Math.round(Math.min(STALL_MAX_MS, Math.max(STALL_MIN_MS, STALL_INTERVALS * this.intervalMs)));
       let timer: NodeJS.Timeout | undefined;
       const stalled = new Promise<'stall'>((r) => (timer = setTimeout(() => r('stall'), stallMs)));
       let got: Frame | null | 'stall';
@@ -112,7 +118,10 @@ export class CaptureSupervisor {
       if (got === 'stall') {
         this.set('no-signal', `no frame for ${stallMs} ms`);
         this.opts.onTick?.();
-        if (Date.now() - this.lastFrameAt >= (this.opts.reopenAfterMs ?? 10_000)) {
+        if (Date.now() - this.lastFrameAt >= this.reopenAfterMs) {
+          // Each re-open costs memory GStreamer's binding does not give back (about 1.5 MB): a
+          // long silence is re-opened ever less often (doubling up to five minutes).
+          this.reopenAfterMs = Math.min(MAX_REOPEN_MS, this.reopenAfterMs * 2);
           this.log.warn({ silentMs: Date.now() - this.lastFrameAt }, 'no signal: re-opening the capture');
           this.retire();
           this.failed(new Error(`no frame for ${Date.now() - this.lastFrameAt} ms`));
@@ -135,6 +144,7 @@ export class CaptureSupervisor {
       this.lastFrameAt = now;
       if (this.status.state !== 'live') {
         this.failures = 0;
+        this.reopenAfterMs = this.opts.reopenAfterMs ?? 10_000;
         this.log.info({ restarts: this.status.restarts }, 'signal live');
         this.set('live', null);
       }
@@ -149,9 +159,24 @@ export class CaptureSupervisor {
     this.lastFrameAt = Date.now();
   }
 
-  /** Waits for the next attempt (backoff), then tries once; ticks while waiting. */
+  /**
+   * Waits for the next attempt (backoff), then tries once; ticks while waiting. While the
+   * source's device node or file is absent (a capture card unplugged), nothing is opened: the
+   * path is watched instead, so the attempt comes as soon as it is back, and costs nothing before.
+   */
   private async retry(): Promise<void> {
-    const delay = Math.min(this.opts.maxRetryMs ?? 5000, (this.opts.retryMs ?? 500) * 2 ** Math.max(0, this.failures - 1));
+    const missing = this.missingPath();
+    if (missing) {
+      this.set('no-signal', `waiting for ${missing} to appear`);
+      this.status.nextRetryAt = null;
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, 500);
+      });
+      this.opts.onTick?.();
+      return;
+    }
+    const delay = Math.min(this.opts.maxRetryMs ?? 30_000, (this.opts.retryMs ?? 500) * 2 ** Math.max(0, this.failures - 1));
     this.status.nextRetryAt = Date.now() + delay;
     for (const until = Date.now() + delay; !this.closed && Date.now() < until; ) {
       await new Promise<void>((r) => {
@@ -193,6 +218,16 @@ export class CaptureSupervisor {
     this.capture.close();
     this.capture = null;
     this.pending = null;
+  }
+
+  /** The first of the template's device or file parameters that names an absent path. */
+  private missingPath(): string | null {
+    const p = this.opts.capture.params;
+    for (const key of ['device', 'location']) {
+      const v = p[key];
+      if (v && v.startsWith('/') && !v.includes('%') && !existsSync(v)) return v;
+    }
+    return null;
   }
 
   /** The source's own size, once known. */
