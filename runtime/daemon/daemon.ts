@@ -20,6 +20,7 @@ import { makeProcessor, openSessions } from './sessions.js';
 import { RollingStats } from './stats.js';
 import { Operations, type WorkShare } from './operations.js';
 import { SdNotifier } from '../health/sd-notify.js';
+import { MetricsServer } from '../metrics/metrics-server.js'; // metrics
 
 const RESTART_DELAY_MS = 2000;
 const TRANSPARENT = [0, 0, 0, 0] as const;
@@ -49,6 +50,7 @@ export class Daemon {
   private taken = 0;
   /** Frames skipped by the degrade policy (classifier at a reduced rate). */
   private shed = 0;
+  private metrics: MetricsServer | null = null; // metrics
 
   private constructor(
     private readonly config: Readonly<Config>,
@@ -81,6 +83,7 @@ export class Daemon {
       throw err;
     }
     const d = new Daemon(config, log, journal, publisher, makeProcessor(config, sessions), sessions);
+    d.metrics = await MetricsServer.open(config.metrics, config.state.dir, log); // metrics: never throws on a busy address
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
       d.ops = await Operations.start(
@@ -234,6 +237,7 @@ export class Daemon {
     for (const [k, v] of Object.entries(p.timings)) this.stats.add(k, v);
     // "total" is capture to publish: the age of the frame when its overlay goes out.
     this.stats.add('total', age);
+    this.metrics?.frame({ timings: p.timings, ageMs: age, alertEvent: d.event?.type }); // metrics
     this.processed++;
     if (p.gated) this.gatedCounts[p.gated] = (this.gatedCounts[p.gated] ?? 0) + 1;
     this.lastFrame = { id: p.frame.id, ts: p.frame.ts };
@@ -279,7 +283,9 @@ export class Daemon {
 
   private publishStatus(): Promise<void> {
     if (this.stopping && this.state !== 'stopping') return Promise.resolve();
-    return this.publisher.status(this.statusHeader());
+    const header = this.statusHeader();
+    this.metrics?.status(header); // metrics: counters from the numbers status publishes
+    return this.publisher.status(header);
   }
 
   /** Stops capture, finishes the frame in flight, publishes a last status, closes everything. */
@@ -296,6 +302,7 @@ export class Daemon {
     await Promise.all([...this.sessions, ...(this.pendingSwap ?? [])].map((s) => s.close()));
     await this.publisher.close();
     await this.journal.close();
+    await this.metrics?.close(); // metrics
     this.log.info('stopped');
   }
 }
