@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   GPU_READ: 'The GPU monitoring tool (nvidia-smi or tegrastats) failed: check the driver and the tool.',
   VIEW_LISTEN: 'The viewer cannot listen on that address: pick another --port or --host, or stop the other process.',
   USAGE: 'The command line is incomplete or inconsistent: see --help.',
+  PACKAGE_UNBUILT: 'npm run package was run on a tree that is not built: run npm start (or scripts/setup.sh) first; the message lists what is missing.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,12 +1,14 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
-import { daemonWithClient, endpoints, freePort, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { ROOT, daemonWithClient, endpoints, freePort, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 
+const RULES = join(ROOT, 'docs/fleet/lumen-alerts.rules.yml');
+const DASHBOARD = join(ROOT, 'docs/fleet/lumen-edge.grafana.json');
 const SOURCE = { pipeline: 'test-source', params: { width: 160, height: 120, fps: 15 } };
 
 async function daemonConfig(dir: string, metricsAddress: string) {
@@ -52,6 +54,11 @@ t.test('a real Prometheus scrapes the daemon and sees frames processed rise; pro
   for (const name of ['lumen_frames_captured_total', 'lumen_frames_dropped_total', 'lumen_stage_duration_seconds_bucket', 'lumen_frame_age_seconds_count', 'lumen_alert_active', 'lumen_degrade_level', 'lumen_cpu_load_ratio', 'lumen_disk_free_bytes', 'lumen_alert_journal_bytes'])
     t.match(text, new RegExp(`^${name}`, 'm'), `${name} is exported`);
   t.match(text, /^lumen_model_info\{role="classifier",model="ref-classifier",version="[^"]+",provider="cpu"\} 1$/m, 'the provider in use per model');
+
+  // Every lumen_* metric the site's alert rules and dashboard use is one the daemon exports.
+  const referenced = new Set([readFileSync(RULES, 'utf8'), readFileSync(DASHBOARD, 'utf8')].join('\n').match(/lumen_[a-z_]+/g)!.map((n) => n.replace(/_(bucket|count|sum)$/, '')));
+  t.ok(referenced.size >= 10, `the rules and dashboard use ${referenced.size} metrics`);
+  for (const name of referenced) t.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `${name} (rules/dashboard) is exported`);
 
   const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   t.equal(check.status, 0, `promtool check metrics: ${check.stdout}${check.stderr}`);
@@ -130,4 +137,22 @@ t.test('doctor: a free metrics address is OK; a malformed one is a config error'
   t.equal(e.code, 2, 'refused with exit 2');
   t.match(r.stderr(), /CONFIG_INVALID/, 'with its error code');
   t.match(r.stderr(), /metrics\.address/, 'naming the key');
+});
+
+t.test('the alert rules in docs/fleet pass promtool check rules; the dashboard is Grafana JSON with PromQL targets', async (t) => {
+  const r = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stdout + r.stderr);
+  t.match(r.stdout, /SUCCESS: 5 rules found/);
+  const names = [...readFileSync(RULES, 'utf8').matchAll(/alert: (\w+)/g)].map((m) => m[1]);
+  t.same(names, ['LumenNoFrames', 'LumenDown', 'LumenDegraded', 'LumenDiskLow', 'LumenTemperatureHigh']);
+  const d = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+  const exprs = d.panels.flatMap((p) => p.targets.map((x) => x.expr));
+  t.ok(exprs.length >= 12, 'every panel has a query');
+  // promtool parses each query as a recording rule: a PromQL syntax error fails here.
+  const dir = tempDir();
+  const file = join(dir, 'dashboard-queries.yml');
+  const q = (e: string) => e.replaceAll('$instance', '.+');
+  writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${exprs.map((e, i) => `      - record: lumen:dashboard_query_${i}\n        expr: ${JSON.stringify(q(e))}\n`).join('')}`);
+  const c = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+  t.equal(c.status, 0, `dashboard queries parse: ${c.stdout}${c.stderr}`);
 });

@@ -59,6 +59,7 @@ export class LumenMetrics {
   private readonly reloads = this.counter('lumen_model_reloads_total', 'Model reloads, by result: ok or refused (the running models stayed).', ['result']);
   private readonly stage = new Histogram({ name: 'lumen_stage_duration_seconds', help: 'Time spent per frame in each stage.', labelNames: ['stage'], buckets: STAGE_BUCKETS, registers: [this.registry] });
   private readonly age = new Histogram({ name: 'lumen_frame_age_seconds', help: 'Capture to publish: the age of a frame when its overlay goes out.', buckets: AGE_BUCKETS, registers: [this.registry] });
+  private readonly lastFrame = this.gauge('lumen_last_frame_timestamp_seconds', 'When the newest frame was published (Unix time): alert on time() minus this.');
   private readonly alertActive = this.gauge('lumen_alert_active', '1 while an alert is raised.');
   private readonly up = this.gauge('lumen_state', 'Daemon state: 1 for the current one.', ['state']);
   private readonly modelInfo = this.gauge('lumen_model_info', 'Model in use per role, with its version and execution provider (always 1).', ['role', 'model', 'version', 'provider']);
@@ -96,6 +97,7 @@ export class LumenMetrics {
   frame(s: FrameSample): void {
     for (const [stage, ms] of Object.entries(s.timings)) this.stage.observe({ stage }, ms / 1000);
     this.age.observe(s.ageMs / 1000);
+    this.lastFrame.set(Date.now() / 1000);
     if (s.alertEvent) this.alerts.inc({ event: s.alertEvent });
   }
 
