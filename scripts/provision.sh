@@ -14,6 +14,8 @@
 #   --models DIR    bundles to install into /var/lib/lumen-models (default: the package's reference bundles)
 #   --key PUB.pem   trusted signing key: bundles must carry a valid signature from it
 #   --no-systemctl  do not wait for the daemon to take over (no systemd: image builds, chroots)
+#
+# LUMEN_TAKEOVER_TIMEOUT_S: how long the new daemon has to become active (default 120 s).
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -169,12 +171,12 @@ if [ $SYSTEMCTL -eq 1 ] && [ $DRY -eq 0 ]; then
   # postinst restarted the unit; Type=notify means active = capture live and models warm.
   on_target systemctl restart lumen-edge.service || true
   ok=0
-  for _ in $(seq 1 60); do
+  for _ in $(seq 1 $(( ${LUMEN_TAKEOVER_TIMEOUT_S:-120} / 2 ))); do
     if on_target systemctl is-active --quiet lumen-edge.service; then ok=1; break; fi
     sleep 2
   done
   if [ $ok -eq 0 ]; then
-    echo "  lumen-edge did not become active within 120 s" >&2
+    echo "  lumen-edge did not become active within ${LUMEN_TAKEOVER_TIMEOUT_S:-120} s" >&2
     rollback
     STEP="takeover"
     exit 1

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { appendFileSync, copyFileSync, existsSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, truncateSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/daemon.js';
 import { freshRoot, removeRoot, runInRoot, sh } from '../helpers/deb-root.js';
@@ -32,7 +32,8 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   // /run/systemd/system let the maintainer scripts take the paths they take on an appliance.
   const shim = await runInRoot(root, [
     'dpkg-divert --quiet --local --rename --add /usr/bin/systemctl',
-    `printf '#!/bin/sh\\necho "$*" >> ${SYSTEMCTL_LOG}\\ncase "$*" in *is-enabled*) echo enabled;; *--version*) echo "systemd 252 (252)";; esac\\nexit 0\\n' > /usr/bin/systemctl`,
+    // is-active fails while /run/lumen-inactive exists: a daemon that never comes up.
+    `printf '#!/bin/sh\\necho "$*" >> ${SYSTEMCTL_LOG}\\ncase "$*" in *is-enabled*) echo enabled;; *--version*) echo "systemd 252 (252)";; *is-active*) [ -e /run/lumen-inactive ] && exit 3;; esac\\nexit 0\\n' > /usr/bin/systemctl`,
     'chmod 755 /usr/bin/systemctl',
     'mkdir -p /run/systemd/system',
   ].join(' && '));
@@ -93,6 +94,42 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.notOk(existsSync(join(root, 'etc/systemd/system/multi-user.target.wants/lumen-edge.service')), 'and the enablement');
   t.equal((await runInRoot(root, 'dpkg-query -W -f="${db:Status-Status}" lumen-edge')).out, 'not-installed');
   t.ok(statSync(join(root, 'usr/bin/node')).isFile(), 'the root is intact (nodejs still there)');
+
+
+  // scripts/provision.sh over the package: install, a refused update, a takeover that fails.
+  const site = join(tempDir(), 'site.env');
+  writeFileSync(site, 'CAPTURE_PIPELINE=demo\nCAPTURE_PARAMS={}\nBIND_ADDRESS=127.0.0.1\nCLASSIFIER=ref-classifier\nSEGMENTER=ref-segmenter\n');
+  const models = tempDir('lumen-models-');
+  for (const id of ['ref-classifier', 'ref-segmenter']) cpSync(join(ROOT, 'models', id), join(models, id), { recursive: true });
+  const provision = (deb: string, modelDir: string) =>
+    sh('bash', [join(ROOT, 'scripts/provision.sh'), '--deb', deb, '--root', root, '--site', site, '--models', modelDir], { env: { LUMEN_TAKEOVER_TIMEOUT_S: '6' } });
+  const version = async () => (await runInRoot(root, 'dpkg-query -W -f="${Version}" lumen-edge')).out;
+  const p1 = await provision(debs[0]!, models);
+  t.equal(p1.code, 0, 'provision installs', { out: p1.out.slice(-3000) });
+  t.match(p1.out, /OK {3}lesion at frames/, 'after the selftest ran on the new version');
+  t.equal(await version(), '0.1.0-1');
+  t.match(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), /classifier: \/var\/lib\/lumen-models\/ref-classifier/, 'the site config names the site models');
+  t.ok(existsSync(join(root, 'var/lib/lumen-models/ref-classifier/model.onnx')), 'the site models are installed');
+  t.match(calls(), /is-active --quiet lumen-edge\.service/, 'provision waited for the daemon to be active');
+  const configBefore = readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8');
+
+  const broken = tempDir('lumen-models-');
+  cpSync(models, broken, { recursive: true });
+  truncateSync(join(broken, 'ref-classifier/model.onnx'), 500);
+  const p2 = await provision(debs[1]!, broken);
+  t.not(p2.code, 0, 'an update with a damaged bundle fails');
+  t.match(p2.out, /FAILED at step \[model bundles\]/, 'naming the step');
+  t.match(p2.out, /BUNDLE_HASH/, 'and the code');
+  t.equal(await version(), '0.1.0-1', 'the installed version is untouched');
+  t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), configBefore, 'and its config');
+
+  writeFileSync(join(root, 'run/lumen-inactive'), '');
+  const p3 = await provision(debs[1]!, models);
+  t.not(p3.code, 0, 'an update whose daemon never becomes active fails');
+  t.match(p3.out, /\[rollback\][\s\S]*lumen-edge 0\.1\.0-1 reinstalled/, 'and rolls back');
+  t.match(p3.out, /FAILED at step \[takeover\]/);
+  t.equal(await version(), '0.1.0-1', 'the previous package is installed again');
+  t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), configBefore, 'with its config');
 
   const lint = await linting;
   t.equal(lint.code, 0, 'lintian: no errors', { out: lint.out });
