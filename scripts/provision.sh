@@ -97,13 +97,10 @@ if [ $DRY -eq 1 ]; then
   echo "  would write $ETC/config.yaml:"; sed 's/^/    /' <<< "$config"
 else
   # The checks below run the unpacked package against its own files and a scratch state dir.
-  check="${config//$APP\//$NEW$APP/}"
-  check="${check//$SITE_MODELS\//$NEW$SITE_MODELS/}"
-  check="${check//\/etc\/lumen\//$ETC/}"
-  check="${check//\/var\/lib\/lumen/$WORK/state}"
-  check="${check//\/var\/cache\/lumen/$WORK/cache}"
+  check="$(sed -e "s|$APP/|$NEW$APP/|g" -e "s|$SITE_MODELS/|$NEW$SITE_MODELS/|g" -e "s|/var/lib/lumen\$|$WORK/state|" \
+    -e "s|/var/cache/lumen/|$WORK/cache/|g" <<< "$config")"
   printf '%s\n' "$check" > "$WORK/check.yaml"
-  [ -z "$KEY" ] || { mkdir -p "$ETC"; cp "$KEY" "$WORK/key.pem"; check="${check//$ETC\/trusted-bundle-key.pub.pem/$WORK/key.pem}"; printf '%s\n' "$check" > "$WORK/check.yaml"; }
+  [ -z "$KEY" ] || { cp "$KEY" "$WORK/key.pem"; check="${check//\/etc\/lumen\/trusted-bundle-key.pub.pem/$WORK/key.pem}"; printf '%s\n' "$check" > "$WORK/check.yaml"; }
 fi
 
 step "doctor"

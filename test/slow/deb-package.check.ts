@@ -32,8 +32,10 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   // /run/systemd/system let the maintainer scripts take the paths they take on an appliance.
   const shim = await runInRoot(root, [
     'dpkg-divert --quiet --local --rename --add /usr/bin/systemctl',
-    // is-active fails while /run/lumen-inactive exists: a daemon that never comes up.
-    `printf '#!/bin/sh\\necho "$*" >> ${SYSTEMCTL_LOG}\\ncase "$*" in *is-enabled*) echo enabled;; *--version*) echo "systemd 252 (252)";; *is-active*) [ -e /run/lumen-inactive ] && exit 3;; esac\\nexit 0\\n' > /usr/bin/systemctl`,
+    // A recording stand-in for the unit's state: start/restart make it active, stop inactive;
+    // is-active also fails while /run/lumen-inactive exists (a daemon that never comes up).
+    // enable/preset/is-enabled go to the real systemctl, which edits unit links offline.
+    `printf '#!/bin/sh\\necho "$*" >> ${SYSTEMCTL_LOG}\\ncase "$*" in\\n  *is-active*) [ -e /run/lumen-active ] && [ ! -e /run/lumen-inactive ]; exit;;\\n  *stop*) rm -f /run/lumen-active; exit 0;;\\n  *start*) touch /run/lumen-active; exit 0;;\\n  *daemon-reload*|*list-units*) exit 0;;\\nesac\\nexec /usr/bin/systemctl.distrib "$@"\\n' > /usr/bin/systemctl`,
     'chmod 755 /usr/bin/systemctl',
     'mkdir -p /run/systemd/system',
   ].join(' && '));
@@ -47,7 +49,7 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.match((await runInRoot(root, 'stat -c "%U %a" /var/lib/lumen /var/cache/lumen')).out, 'lumen 750\nlumen 750', 'state and cache directories owned by lumen');
   t.ok(lstatSync(join(root, 'etc/systemd/system/multi-user.target.wants/lumen-edge.service')).isSymbolicLink(), 'the unit is enabled');
   t.match(calls(), /start lumen-edge\.service/, 'and started');
-  t.match((await runInRoot(root, 'dpkg-query -W -f="${Conffiles}" lumen-edge')).out, /\/etc\/lumen\/config\.yaml [0-9a-f]{32}/, 'config.yaml is a conffile');
+  t.match((await runInRoot(root, "dpkg-query -W -f='${Conffiles}' lumen-edge")).out, /\/etc\/lumen\/config\.yaml [0-9a-f]{32}/, 'config.yaml is a conffile');
   const doctor = await runInRoot(root, 'lumen doctor --config /etc/lumen/config.yaml --json');
   t.equal(doctor.code, 0, 'lumen doctor passes in the root', { out: doctor.out.slice(-3000) });
   const report = JSON.parse(doctor.out.slice(doctor.out.indexOf('{'))) as { ok: boolean; checks: { name: string; verdict: string }[] };
@@ -61,7 +63,7 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   const before = calls().length;
   const upgrade = await runInRoot(root, `dpkg -i ${deb2}`);
   t.equal(upgrade.code, 0, 'dpkg -i of the second build', { out: upgrade.out });
-  t.equal((await runInRoot(root, 'dpkg-query -W -f="${Version}" lumen-edge')).out, '0.1.0-2', 'the second build is installed');
+  t.equal((await runInRoot(root, "dpkg-query -W -f='${Version}' lumen-edge")).out, '0.1.0-2', 'the second build is installed');
   t.match(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), /# site edit/, 'the site\'s config survives the upgrade');
   t.match(calls().slice(before), /restart lumen-edge\.service/, 'the upgrade restarts the daemon');
   t.equal(readFileSync(join(root, 'var/lib/lumen/alerts.jsonl'), 'utf8'), '{"seq":1}\n', 'the journal is untouched');
@@ -92,7 +94,7 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.notOk(existsSync(join(root, 'var/lib/lumen')), 'purge removes /var/lib/lumen');
   t.notOk(existsSync(join(root, 'etc/lumen/config.yaml')), 'and the config');
   t.notOk(existsSync(join(root, 'etc/systemd/system/multi-user.target.wants/lumen-edge.service')), 'and the enablement');
-  t.equal((await runInRoot(root, 'dpkg-query -W -f="${db:Status-Status}" lumen-edge')).out, 'not-installed');
+  t.not((await runInRoot(root, 'dpkg -s lumen-edge')).code, 0, 'dpkg no longer knows the package');
   t.ok(statSync(join(root, 'usr/bin/node')).isFile(), 'the root is intact (nodejs still there)');
 
 
@@ -103,7 +105,7 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   for (const id of ['ref-classifier', 'ref-segmenter']) cpSync(join(ROOT, 'models', id), join(models, id), { recursive: true });
   const provision = (deb: string, modelDir: string) =>
     sh('bash', [join(ROOT, 'scripts/provision.sh'), '--deb', deb, '--root', root, '--site', site, '--models', modelDir], { env: { LUMEN_TAKEOVER_TIMEOUT_S: '6' } });
-  const version = async () => (await runInRoot(root, 'dpkg-query -W -f="${Version}" lumen-edge')).out;
+  const version = async () => (await runInRoot(root, "dpkg-query -W -f='${Version}' lumen-edge")).out;
   const p1 = await provision(debs[0]!, models);
   t.equal(p1.code, 0, 'provision installs', { out: p1.out.slice(-3000) });
   t.match(p1.out, /OK {3}lesion at frames/, 'after the selftest ran on the new version');
