@@ -34,8 +34,9 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
     'dpkg-divert --quiet --local --rename --add /usr/bin/systemctl',
     // A recording stand-in for the unit's state: start/restart make it active, stop inactive;
     // is-active also fails while /run/lumen-inactive exists (a daemon that never comes up).
-    // enable/preset/is-enabled go to the real systemctl, which edits unit links offline.
-    `printf '#!/bin/sh\\necho "$*" >> ${SYSTEMCTL_LOG}\\ncase "$*" in\\n  *is-active*) [ -e /run/lumen-active ] && [ ! -e /run/lumen-inactive ]; exit;;\\n  *stop*) rm -f /run/lumen-active; exit 0;;\\n  *start*) touch /run/lumen-active; exit 0;;\\n  *daemon-reload*|*list-units*) exit 0;;\\nesac\\nexec /usr/bin/systemctl.distrib "$@"\\n' > /usr/bin/systemctl`,
+    // is-enabled answers from the unit links, which preset/enable/disable (the real systemctl,
+    // working offline) make.
+    `printf '#!/bin/sh\\necho "$*" >> ${SYSTEMCTL_LOG}\\ncase "$*" in\\n  *is-active*) [ -e /run/lumen-active ] && [ ! -e /run/lumen-inactive ]; exit;;\\n  *is-enabled*) [ -L /etc/systemd/system/multi-user.target.wants/lumen-edge.service ] && echo enabled || echo disabled; exit 0;;\\n  *stop*) rm -f /run/lumen-active; exit 0;;\\n  *start*) touch /run/lumen-active; exit 0;;\\n  *daemon-reload*|*list-units*) exit 0;;\\nesac\\nexec /usr/bin/systemctl.distrib "$@"\\n' > /usr/bin/systemctl`,
     'chmod 755 /usr/bin/systemctl',
     'mkdir -p /run/systemd/system',
   ].join(' && '));
