@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   FOLDER_EMPTY: 'The folder holds no images: point at a folder of frames (or one with images/ and masks/).',
   COMMISSION_REFUSED: 'The proposed privacy masks would cover too much of the picture: check the frames, or raise --max-mask-share.',
   USAGE: 'The command line is incomplete or inconsistent: see --help.',
+  PACKAGE_UNBUILT: 'npm run package was run on a tree that is not built: run npm start (or scripts/setup.sh) first; the message lists what is missing.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

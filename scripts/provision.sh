@@ -1,180 +1,189 @@
 #!/usr/bin/env bash
-# Provisions or updates a Lumen Edge appliance from this built source tree (after `npm start`
-# or `bash scripts/setup.sh`). Idempotent. Each release goes to PREFIX/releases/<id>; it is
-# verified (bundles: sha256 and signature; config; doctor; selftest) before `current` is switched
-# to it, so a failed step leaves the running install untouched: that is the rollback.
+# Provisions or updates a Lumen Edge appliance with the lumen-edge Debian package. Idempotent.
+# Everything that can fail is checked on the new version *before* it is installed (bundles:
+# sha256 and signature; the site config; doctor; selftest, which also pre-builds TensorRT
+# engines); then dpkg installs it and the daemon restarts. If the new daemon does not come up,
+# the previous package, config and models are put back. A failed step names itself.
 #
-#   scripts/provision.sh [--dry-run] [--root DIR] [--site FILE] [--models DIR] [--key PUB.pem]
-#                        [--no-apt] [--no-systemctl] [--release-id ID]
+#   scripts/provision.sh [--deb FILE] [--root DIR] [--site FILE] [--models DIR] [--key PUB.pem]
+#                        [--no-systemctl] [--dry-run]
 #
-#   --root DIR      install under DIR instead of / (a throwaway root for tests and images)
-#   --site FILE     KEY=VALUE lines for the config template (CAPTURE_PARAMS={ device: /dev/video1 }, …;
-#                   CURVE=false INSECURE=true publish unencrypted on purpose: docs/security.md)
-#   --models DIR    bundles to install (default: this tree's models/)
+#   --deb FILE      the package to install (default: build one from this tree with scripts/package.sh)
+#   --root DIR      install into the Debian root DIR (chroot) instead of / (images, tests)
+#   --site FILE     KEY=VALUE lines for the config template (CAPTURE_PARAMS={ device: /dev/video1 }, …)
+#   --models DIR    bundles to install into /var/lib/lumen-models (default: the package's reference bundles)
 #   --key PUB.pem   trusted signing key: bundles must carry a valid signature from it
+#   --no-systemctl  do not wait for the daemon to take over (no systemd: image builds, chroots)
+#
+# LUMEN_TAKEOVER_TIMEOUT_S: how long the new daemon has to become active (default 120 s).
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
 
-DRY=0 ROOT="" SITE="" MODELS="$SRC/models" KEY="" APT=1 SYSTEMCTL=1 RELEASE_ID=""
+DRY=0 ROOT="" SITE="" MODELS="" KEY="" SYSTEMCTL=1 DEB=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY=1 ;;
+    --deb) DEB="$2"; shift ;;
     --root) ROOT="${2%/}"; shift ;;
     --site) SITE="$2"; shift ;;
     --models) MODELS="$2"; shift ;;
     --key) KEY="$2"; shift ;;
-    --no-apt) APT=0 ;;
     --no-systemctl) SYSTEMCTL=0 ;;
-    --release-id) RELEASE_ID="$2"; shift ;;
-    *) echo "provision: unknown option $1" >&2; exit 2 ;;
+    *) echo "provision: USAGE: unknown option $1" >&2; exit 2 ;;
   esac
   shift
 done
 
-PREFIX="$ROOT/opt/lumen-edge"
+APP=/usr/lib/lumen-edge
 ETC="$ROOT/etc/lumen"
-UNITS="$ROOT/etc/systemd/system"
-SYSUSERS="$ROOT/etc/sysusers.d"
-STATE="$ROOT/var/lib/lumen"
-CACHE="$ROOT/var/cache/lumen"
-VERSION="$(node -p "require('$SRC/package.json').version")"
-RELEASE_ID="${RELEASE_ID:-$VERSION-$(date -u +%Y%m%dT%H%M%SZ)}"
-REL="$PREFIX/releases/$RELEASE_ID"
+SITE_MODELS=/var/lib/lumen-models
+KEEP=/var/cache/lumen-edge-releases
 STEP=""
-
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/lumen-provision.XXXXXX")"
 step() { STEP="$1"; echo "provision: [$STEP]" >&2; }
-run() { if [ $DRY -eq 1 ]; then echo "  would run: $*"; else "$@"; fi; }
-trap 'rc=$?; if [ $rc -ne 0 ]; then echo "provision: FAILED at step [$STEP] (exit $rc); the previous install is untouched${CURRENT_BEFORE:+ ($CURRENT_BEFORE)}" >&2; fi' EXIT
-CURRENT_BEFORE="$(readlink "$PREFIX/current" 2>/dev/null || true)"
+# Runs a command on the target: chrooted into --root (own mount namespace, /proc and /dev), or here.
+on_target() {
+  if [ -z "$ROOT" ]; then "$@"; return; fi
+  unshare --mount --propagation private --fork /bin/sh -c \
+    'r="$1"; shift; mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" && exec chroot "$r" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"' _ "$ROOT" "$@"
+}
+trap 'rc=$?; rm -rf "$WORK"; if [ $rc -ne 0 ]; then echo "provision: FAILED at step [$STEP] (exit $rc)${PREVIOUS:+; lumen-edge $PREVIOUS stays installed}" >&2; fi' EXIT
+PREVIOUS="$(on_target dpkg-query -W -f='${db:Status-Status} ${Version}' lumen-edge 2>/dev/null | sed -n 's/^installed //p' || true)"
 
-step "system packages"
-if [ $APT -eq 1 ]; then
-  run bash "$SRC/scripts/setup.sh"
-else
-  echo "  skipped (--no-apt)"
-fi
-
-step "runtime files"
-[ -f "$SRC/dist/runtime/cli.js" ] || { echo "  $SRC is not built: run npm start or scripts/setup.sh first" >&2; exit 1; }
-run mkdir -p "$REL" "$ETC" "$STATE" "$CACHE"
-for part in package.json package-lock.json dist pipelines systemd scripts runtime/view/public README.md docs var/feeds; do
-  [ "$(dirname "$part")" = . ] || run mkdir -p "$REL/$(dirname "$part")"
-  run cp -a "$SRC/$part" "$REL/$part"
-done
-# Hard links when on the same filesystem: a release costs no extra space for node_modules.
-run cp -al "$SRC/node_modules" "$REL/node_modules" 2>/dev/null || run cp -a "$SRC/node_modules" "$REL/node_modules"
-
-step "model bundles"
-run mkdir -p "$REL/models"
-for manifest in "$MODELS"/*/manifest.json; do
-  run cp -a "$(dirname "$manifest")" "$REL/models/"
-done
-if [ $DRY -eq 0 ]; then
-  verify=(node "$REL/dist/runtime/cli.js" models verify "$REL"/models/*/)
-  [ -n "$KEY" ] && verify+=(--key "$KEY")
-  "${verify[@]}"
-else
-  echo "  would verify every bundle (sha256${KEY:+ and signature from $KEY})"
-fi
-# The release ships its software bill of materials (npm dependencies, system packages, bundles).
-run node "$SRC/dist/scripts/sbom.js" --out "$REL/sbom.cdx.json" --models "$REL/models"
-
-step "config"
+step "site"
 declare -A V=(
   [CAPTURE_PIPELINE]=hdmi-v4l2 [CAPTURE_PARAMS]='{ device: /dev/video0 }' [BIND_ADDRESS]=0.0.0.0
   [CLASSIFIER]=gain-resnet50 [SEGMENTER]=ca-unet [REQUIRE_SIGNATURE]=false [TRUSTED_KEYS]=""
-  [CURVE]=true [INSECURE]=false
 )
 if [ -n "$SITE" ]; then
   while IFS='=' read -r k v; do
     [[ -z "$k" || "$k" == \#* ]] && continue
-    [[ -v "V[$k]" ]] || { echo "  $SITE: unknown key $k (known: ${!V[*]})" >&2; exit 1; }
+    [[ -v "V[$k]" ]] || { echo "  $SITE: unknown key $k (known: ${!V[*]})" >&2; exit 2; }
     V[$k]="$v"
   done < "$SITE"
 fi
-if [ -n "$KEY" ]; then
-  run cp "$KEY" "$ETC/trusted-bundle-key.pub.pem"
-  V[REQUIRE_SIGNATURE]=true V[TRUSTED_KEYS]="$ETC/trusted-bundle-key.pub.pem"
+
+step "package"
+if [ $DRY -eq 1 ]; then
+  echo "  would ${DEB:+use $DEB}${DEB:-build the package with scripts/package.sh}"
+elif [ -z "$DEB" ]; then
+  DEB="$(bash "$SRC/scripts/package.sh" --out "$WORK")"
 fi
-V[MODELS_DIR]="$PREFIX/current/models" V[STATE_DIR]="$STATE" V[CACHE_DIR]="$CACHE" V[ETC_DIR]="$ETC"
+[ $DRY -eq 1 ] || echo "  $(dpkg-deb -f "$DEB" Package Version | paste -sd' ')${PREVIOUS:+ (installed: $PREVIOUS)}" >&2
+
+step "model bundles"
+NEW="$WORK/new"
+MODELS_DIR="$APP/models"
+if [ -n "$MODELS" ]; then MODELS_DIR="$SITE_MODELS"; fi
+if [ $DRY -eq 1 ]; then
+  echo "  would unpack the package and verify every bundle (sha256${KEY:+ and signature from $KEY}) with its lumen"
+else
+  dpkg-deb -x "$DEB" "$NEW"
+  mkdir -p "$NEW$SITE_MODELS"
+  if [ -n "$MODELS" ]; then
+    for manifest in "$MODELS"/*/manifest.json; do cp -a "$(dirname "$manifest")" "$NEW$SITE_MODELS/"; done
+  fi
+  verify=(node "$NEW$APP/dist/runtime/cli.js" models verify "$NEW$MODELS_DIR"/*/)
+  [ -n "$KEY" ] && verify+=(--key "$KEY")
+  "${verify[@]}"
+fi
+
+step "config"
+if [ -n "$KEY" ]; then V[REQUIRE_SIGNATURE]=true V[TRUSTED_KEYS]=/etc/lumen/trusted-bundle-key.pub.pem; fi
+V[MODELS_DIR]="$MODELS_DIR" V[STATE_DIR]=/var/lib/lumen V[CACHE_DIR]=/var/cache/lumen
 config="$(cat "$SRC/scripts/config.template.yaml")"
 for k in "${!V[@]}"; do config="${config//@$k@/${V[$k]}}"; done
-# The new release is checked against its own models before `current` points at it.
-check_config="${config//$PREFIX\/current\/models/$REL/models}"
 if [ $DRY -eq 1 ]; then
   echo "  would write $ETC/config.yaml:"; sed 's/^/    /' <<< "$config"
 else
-  printf '%s\n' "$check_config" > "$ETC/config.yaml.new"
-fi
-
-step "keys"
-# The daemon's CURVE key pair (`lumen keys ensure`, also what the package's postinst runs): made on
-# the first install, kept on every upgrade (monitors hold its public key), the secret readable by
-# the service user only. Monitors are enrolled afterwards with `lumen monitors add`.
-if [ $DRY -eq 0 ]; then
-  owner=()
-  if [ -z "$ROOT" ]; then
-    [ $SYSTEMCTL -eq 1 ] && systemd-sysusers "$REL/systemd/lumen.sysusers.conf"
-    id -u lumen >/dev/null 2>&1 && owner=(--owner lumen)
-  fi
-  install -d -m 0750 "$ETC/keys"
-  if [ ${#owner[@]} -gt 0 ]; then chgrp lumen "$ETC/keys"; else echo "  (no lumen user here: the key stays root's; run lumen keys ensure --owner lumen on the target)" >&2; fi
-  node "$REL/dist/runtime/cli.js" keys ensure --out "$ETC/keys/daemon" "${owner[@]}" | sed 's/^/  /' >&2
-else
-  echo "  would make $ETC/keys/daemon.key if missing (never replaced; mode 600, owner lumen)"
+  # The checks below run the unpacked package against its own files and a scratch state dir.
+  check="$(sed -e "s|$APP/|$NEW$APP/|g" -e "s|$SITE_MODELS/|$NEW$SITE_MODELS/|g" -e "s|/var/lib/lumen\$|$WORK/state|" \
+    -e "s|/var/cache/lumen/|$WORK/cache/|g" <<< "$config")"
+  printf '%s\n' "$check" > "$WORK/check.yaml"
+  [ -z "$KEY" ] || { cp "$KEY" "$WORK/key.pem"; check="${check//\/etc\/lumen\/trusted-bundle-key.pub.pem/$WORK/key.pem}"; printf '%s\n' "$check" > "$WORK/check.yaml"; }
 fi
 
 step "doctor"
-# Only what must hold before the switch: config, GStreamer elements, bundles, providers.
 if [ $DRY -eq 0 ]; then
-  node "$REL/dist/runtime/cli.js" doctor --config "$ETC/config.yaml.new" --json > "$REL/doctor.json" || true
+  # Only what must hold before the switch: config, bundles, providers.
+  node "$NEW$APP/dist/runtime/cli.js" doctor --config "$WORK/check.yaml" --json > "$WORK/doctor.json" || true
   node -e '
     const r = require(process.argv[1]);
     const must = r.checks.filter((c) => c.verdict === "FAIL" && /^(config|bundle|providers)/.test(c.name));
     for (const c of r.checks) console.error(`  ${c.verdict.padEnd(4)} ${c.name}: ${c.detail}`);
-    process.exit(must.length ? 1 : 0);' "$REL/doctor.json"
+    process.exit(must.length ? 1 : 0);' "$WORK/doctor.json"
 else
-  echo "  would run lumen doctor on the new release"
+  echo "  would run lumen doctor from the new package"
 fi
 
 step "selftest"
 if [ $DRY -eq 0 ]; then
-  # The selftest feeds the demo through the site's models: it proves they run here. Pre-builds
-  # the TensorRT engines into the cache as a side effect, so the first start is fast.
   rc=0
-  node "$REL/dist/runtime/cli.js" selftest --config "$ETC/config.yaml.new" --feed "$REL/var/feeds/demo.mkv" > "$REL/selftest.txt" || rc=$?
-  sed 's/^/  /' "$REL/selftest.txt" >&2
+  node "$NEW$APP/dist/runtime/cli.js" selftest --config "$WORK/check.yaml" --feed "$NEW$APP/var/feeds/demo.mkv" > "$WORK/selftest.txt" || rc=$?
+  sed 's/^/  /' "$WORK/selftest.txt" >&2
   # Exit 2: the models could not run at all. Exit 1: they ran but missed the demo's lesions,
   # which only the reference models are built to find.
   if [ $rc -eq 2 ] || { [ $rc -ne 0 ] && [ "${V[CLASSIFIER]}" = ref-classifier ]; }; then exit 1; fi
   [ $rc -eq 0 ] || echo "  (site models are not trained on the synthetic demo: only their running is required)" >&2
 else
-  echo "  would run lumen selftest on the new release"
+  echo "  would run lumen selftest from the new package"
 fi
 
-step "systemd units"
-run mkdir -p "$UNITS" "$SYSUSERS"
-run install -m 0644 "$REL/systemd/lumen-edge.service" "$UNITS/lumen-edge.service"
-run install -m 0644 "$REL/systemd/lumen.sysusers.conf" "$SYSUSERS/lumen.conf"
-
-step "switch"
-if [ $DRY -eq 0 ]; then
-  printf '%s\n' "$config" > "$ETC/config.yaml.new"
-  mv "$ETC/config.yaml.new" "$ETC/config.yaml"
-  ln -sfn "releases/$RELEASE_ID" "$PREFIX/current.new" && mv -T "$PREFIX/current.new" "$PREFIX/current"
+step "install"
+if [ $DRY -eq 1 ]; then
+  echo "  would keep the previous package, config and models, write $ETC/config.yaml, install the bundles, dpkg -i the package"
 else
-  echo "  would point $PREFIX/current at releases/$RELEASE_ID"
+  # What a rollback puts back: the installed package (kept here at each install), config, models.
+  mkdir -p "$ROOT$KEEP" "$WORK/before"
+  [ ! -f "$ETC/config.yaml" ] || cp -a "$ETC/config.yaml" "$WORK/before/config.yaml"
+  [ ! -d "$ROOT$SITE_MODELS" ] || cp -a "$ROOT$SITE_MODELS" "$WORK/before/models"
+  mkdir -p "$ETC"
+  [ -z "$KEY" ] || install -m 0644 "$KEY" "$ETC/trusted-bundle-key.pub.pem"
+  printf '%s\n' "$config" > "$ETC/config.yaml.new" && mv "$ETC/config.yaml.new" "$ETC/config.yaml"
+  if [ -n "$MODELS" ]; then
+    rm -rf "$ROOT$SITE_MODELS.new" && cp -a "$NEW$SITE_MODELS" "$ROOT$SITE_MODELS.new"
+    rm -rf "$ROOT$SITE_MODELS" && mv "$ROOT$SITE_MODELS.new" "$ROOT$SITE_MODELS"
+  fi
+  name="$(dpkg-deb -f "$DEB" Package)_$(dpkg-deb -f "$DEB" Version)_$(dpkg-deb -f "$DEB" Architecture).deb"
+  cp "$DEB" "$ROOT$KEEP/$name"
+  # The site's config.yaml was written above: dpkg keeps it (--force-confold).
+  on_target dpkg -i --force-confdef --force-confold "$KEEP/$name" >&2
 fi
-if [ $SYSTEMCTL -eq 1 ]; then
-  run systemd-sysusers
-  run systemctl daemon-reload
-  run systemctl enable lumen-edge
-  run systemctl restart lumen-edge
+
+rollback() {
+  step "rollback"
+  [ ! -f "$WORK/before/config.yaml" ] || cp -a "$WORK/before/config.yaml" "$ETC/config.yaml"
+  if [ -d "$WORK/before/models" ]; then rm -rf "$ROOT$SITE_MODELS" && cp -a "$WORK/before/models" "$ROOT$SITE_MODELS"; fi
+  prev="$(ls "$ROOT$KEEP"/lumen-edge_"${PREVIOUS}"_*.deb 2>/dev/null | head -1)"
+  if [ -n "$PREVIOUS" ] && [ -n "$prev" ]; then
+    on_target dpkg -i --force-confdef --force-confold "$KEEP/$(basename "$prev")" >&2
+    echo "  lumen-edge $PREVIOUS reinstalled with its config and models" >&2
+  else
+    echo "  no previous package kept here: the new one stays installed, not running" >&2
+  fi
+}
+
+step "takeover"
+if [ $SYSTEMCTL -eq 1 ] && [ $DRY -eq 0 ]; then
+  # postinst restarted the unit; Type=notify means active = capture live and models warm.
+  on_target systemctl restart lumen-edge.service || true
+  ok=0
+  for _ in $(seq 1 $(( ${LUMEN_TAKEOVER_TIMEOUT_S:-120} / 2 ))); do
+    if on_target systemctl is-active --quiet lumen-edge.service; then ok=1; break; fi
+    sleep 2
+  done
+  if [ $ok -eq 0 ]; then
+    echo "  lumen-edge did not become active within ${LUMEN_TAKEOVER_TIMEOUT_S:-120} s" >&2
+    rollback
+    STEP="takeover"
+    exit 1
+  fi
+  echo "  lumen-edge.service active" >&2
+else
+  echo "  skipped${DRY:+ }(the unit starts at the next boot or systemctl start)" >&2
 fi
 
 step "prune"
-# Keep the running release and the one before it.
-if [ $DRY -eq 0 ]; then
-  ls -1dt "$PREFIX"/releases/*/ | tail -n +3 | while read -r old; do rm -rf "$old"; done
-fi
-echo "provision: OK, current = releases/$RELEASE_ID${CURRENT_BEFORE:+ (previous: $CURRENT_BEFORE)}" >&2
+# Keep the running package and the one before it.
+[ $DRY -eq 1 ] || ls -1t "$ROOT$KEEP"/lumen-edge_*.deb 2>/dev/null | tail -n +3 | while read -r old; do rm -f "$old"; done
+echo "provision: OK, lumen-edge $( [ $DRY -eq 1 ] && echo '(dry run)' || dpkg-deb -f "$DEB" Version)${PREVIOUS:+ (previous: $PREVIOUS)}" >&2

@@ -8,10 +8,14 @@ APT_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
   gstreamer1.0-plugins-good gstreamer1.0-tools pkg-config
 )
-# The test suite also drives a real browser, checks the systemd units and listens on a
-# notify socket with python3.
+# The test suite also drives a real browser, checks the systemd units, listens on a
+# notify socket with python3 and has a real Prometheus scrape the daemon.
 if [ "${1:-}" = "--test" ]; then
-  APT_PACKAGES+=(chromium systemd python3)
+  APT_PACKAGES+=(chromium systemd python3 prometheus)
+fi
+# npm run test:package: package tools, Debian's checker and a maker of throwaway Debian roots.
+if [ "${1:-}" = "--package" ]; then
+  APT_PACKAGES+=(dpkg-dev binutils lintian mmdebstrap)
 fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -29,6 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm dependencies; the ONNX Runtime CUDA/TensorRT download is skipped (see models/README.md).
+# The setting lives here, not in .npmrc: npm warns about any key it does not know there, on
+# every npm command (npm start included).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies" >&2
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund

@@ -1,9 +1,11 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readlinkSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../runtime/config/load.js';
 import { ROOT, tempDir } from './helpers/daemon.js';
+
+// The full provision (build, checks, dpkg install, rollback) runs in a throwaway Debian root in
+// `npm run test:package` (test/slow/deb-package.check.ts); here: what is decided before any package.
 
 function provision(args: string[]): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve) => {
@@ -16,52 +18,44 @@ function provision(args: string[]): Promise<{ code: number | null; stderr: strin
   });
 }
 
-/** The reference bundles only: the architecture bundles are large and would fail the demo selftest. */
-function referenceModels(): string {
-  const dir = tempDir('lumen-models-');
-  for (const id of ['ref-classifier', 'ref-segmenter']) cpSync(join(ROOT, 'models', id), join(dir, id), { recursive: true });
-  return dir;
-}
-
 const SITE = 'CAPTURE_PIPELINE=demo\nCAPTURE_PARAMS={}\nBIND_ADDRESS=127.0.0.1\nCLASSIFIER=ref-classifier\nSEGMENTER=ref-segmenter\n';
 
 t.test('--dry-run prints every step and writes nothing', async (t) => {
   const root = tempDir('lumen-root-');
-  const r = await provision(['--dry-run', '--root', root, '--no-apt', '--no-systemctl']);
+  const site = join(tempDir(), 'site.env');
+  writeFileSync(site, SITE);
+  const r = await provision(['--dry-run', '--root', root, '--site', site, '--no-systemctl']);
   t.equal(r.code, 0, r.stderr);
-  for (const step of ['runtime files', 'model bundles', 'config', 'doctor', 'selftest', 'systemd units', 'switch']) t.match(r.stderr, `[${step}]`);
-  t.match(r.stdout, /would point .*current at releases\//);
+  for (const step of ['site', 'package', 'model bundles', 'config', 'doctor', 'selftest', 'install', 'takeover']) t.match(r.stderr, `[${step}]`);
+  t.match(r.stdout, /would build the package with scripts\/package\.sh/);
+  t.match(r.stdout, /pipeline: demo/, 'the config it would write carries the site values');
   t.same(readdirSync(root), [], 'nothing written');
 });
 
-t.test('a real install into a throwaway root, then a failed update that leaves it in place', async (t) => {
+t.test('an unknown site key is refused before anything is built or installed', async (t) => {
   const root = tempDir('lumen-root-');
   const site = join(tempDir(), 'site.env');
-  writeFileSync(site, SITE);
-  const first = await provision(['--root', root, '--no-apt', '--no-systemctl', '--site', site, '--models', referenceModels(), '--release-id', 'r1']);
-  t.equal(first.code, 0, first.stderr.slice(-2000));
-  const prefix = join(root, 'opt/lumen-edge');
-  t.equal(readlinkSync(join(prefix, 'current')), 'releases/r1', 'current points at the new release');
-  t.ok(existsSync(join(root, 'etc/systemd/system/lumen-edge.service')), 'unit installed');
-  t.ok(existsSync(join(root, 'etc/sysusers.d/lumen.conf')), 'sysusers file installed');
-  const config = await loadConfig(join(root, 'etc/lumen/config.yaml'));
-  t.equal(config.inference.classifier, join(prefix, 'current/models/ref-classifier'), 'the config names the models through current');
-  t.match(first.stderr, /OK {3}lesion at frames/, 'the selftest ran on the new release');
-  const configBefore = readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8');
+  writeFileSync(site, SITE + 'CAPTURE_DEVCE=/dev/video1\n');
+  const r = await provision(['--root', root, '--site', site, '--no-systemctl']);
+  t.equal(r.code, 2, 'refused input: exit 2');
+  t.match(r.stderr, /unknown key CAPTURE_DEVCE/);
+  t.match(r.stderr, /FAILED at step \[site\]/);
+  t.notMatch(r.stderr, /\[package\]/, 'no package was built');
+  t.same(readdirSync(root), [], 'nothing written');
+});
 
-  const broken = referenceModels();
-  truncateSync(join(broken, 'ref-classifier/model.onnx'), 500);
-  const second = await provision(['--root', root, '--no-apt', '--no-systemctl', '--site', site, '--models', broken, '--release-id', 'r2']);
-  t.not(second.code, 0, 'the update fails');
-  t.match(second.stderr, /FAILED at step \[model bundles\]/, 'it names the step');
-  t.match(second.stdout + second.stderr, /BUNDLE_HASH/, 'and what was wrong');
-  t.equal(readlinkSync(join(prefix, 'current')), 'releases/r1', 'current still points at the previous release');
-  t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), configBefore, 'the config is untouched');
-
-  const site2 = join(tempDir(), 'site.env');
-  writeFileSync(site2, SITE + 'CAPTURE_DEVCE=/dev/video1\n');
-  const third = await provision(['--root', root, '--no-apt', '--no-systemctl', '--site', site2, '--models', referenceModels(), '--release-id', 'r3']);
-  t.not(third.code, 0);
-  t.match(third.stderr, /unknown key CAPTURE_DEVCE/);
-  t.equal(readlinkSync(join(prefix, 'current')), 'releases/r1');
+t.test('npm run package on an unbuilt tree refuses with what is missing', async (t) => {
+  const tree = tempDir('lumen-unbuilt-');
+  const { cpSync } = await import('node:fs');
+  for (const f of ['package.json', 'scripts/package.sh', 'scripts/package-shlibdeps.sh', 'packaging']) cpSync(join(ROOT, f), join(tree, f), { recursive: true });
+  const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+    const p = spawn('bash', [join(tree, 'scripts/package.sh'), '--out', join(tree, 'out')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => resolve({ code, err }));
+  });
+  t.equal(r.code, 2);
+  t.match(r.err, /PACKAGE_UNBUILT/);
+  for (const what of ['node_modules/.package-lock.json', 'gstreamer-superficial.node', 'models/ref-classifier/manifest.json', 'var/feeds/demo.mkv']) t.match(r.err, what, `names ${what}`);
+  t.same(readdirSync(tree).sort(), ['package.json', 'packaging', 'scripts'], 'nothing built');
 });

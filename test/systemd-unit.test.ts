@@ -61,7 +61,7 @@ t.test('the unit says what the daemon relies on', async (t) => {
     if (m) keys.set(m[1], [...(keys.get(m[1]) ?? []), m[2]]);
   }
   const one = (k: string) => keys.get(k)?.at(-1);
-  t.equal(one('ExecStart'), '/usr/bin/node /opt/lumen-edge/current/dist/runtime/cli.js run --config /etc/lumen/config.yaml');
+  t.equal(one('ExecStart'), '/usr/bin/node /usr/lib/lumen-edge/dist/runtime/cli.js run --config /etc/lumen/config.yaml');
   t.equal(one('Type'), 'notify');
   t.equal(one('NotifyAccess'), 'main', 'the daemon notifies from its own PID');
   t.match(one('WatchdogSec'), /^\d+s$/);

@@ -34,9 +34,12 @@ export function registerModels(program: Command): void {
   models
     .command('inspect <bundle>')
     .description('inputs, outputs, parameter count and multiply-accumulates per frame')
-    .action(async (d: string) => {
+    .option('--json', 'machine-readable output: the bundle and the inspection')
+    .action(async (d: string, o: { json?: boolean }) => {
       const b = await loadBundle(resolveBundle(d));
-      process.stdout.write(formatInspection(inspectOnnx(b.onnx), `${b.manifest.id} ${b.manifest.version} (${b.manifest.task})`) + '\n');
+      const r = inspectOnnx(b.onnx);
+      const { id, version, task } = b.manifest;
+      process.stdout.write(o.json ? JSON.stringify({ bundle: { id, version, task }, ...r }, null, 2) + '\n' : formatInspection(r, `${id} ${version} (${task})`) + '\n');
     });
   models
     .command('import <file>')
@@ -61,19 +64,23 @@ export function registerModels(program: Command): void {
     .command('verify <bundle...>')
     .description('check manifests, hashes and (with --key) signatures')
     .option('--key <pem...>', 'trusted public keys; makes a signature required')
-    .action(async (dirs: string[], o: { key?: string[] }) => {
+    .option('--json', 'machine-readable output: { ok, bundles: [{ path, ok, id, version, signed } or { path, ok, code, message }] }')
+    .action(async (dirs: string[], o: { key?: string[]; json?: boolean }) => {
       const trustedKeys = await Promise.all((o.key ?? []).map((k) => readFile(k, 'utf8')));
-      let failed = 0;
+      const results: Record<string, unknown>[] = [];
       for (const d of dirs) {
         try {
           const b = await loadBundle(resolveBundle(d), { requireSignature: trustedKeys.length > 0, trustedKeys });
-          process.stdout.write(`OK   ${b.manifest.id} ${b.manifest.version}${b.manifest.signature ? ' (signed)' : ''}\n`);
+          results.push({ path: d, ok: true, id: b.manifest.id, version: b.manifest.version, sha256: b.manifest.onnx.sha256, signed: Boolean(b.manifest.signature) });
+          if (!o.json) process.stdout.write(`OK   ${b.manifest.id} ${b.manifest.version}${b.manifest.signature ? ' (signed)' : ''}\n`);
         } catch (err) {
           if (!(err instanceof LumenError)) throw err;
-          failed++;
-          process.stdout.write(`FAIL ${d}: ${err.code}: ${err.message}\n`);
+          results.push({ path: d, ok: false, code: err.code, message: err.message });
+          if (!o.json) process.stdout.write(`FAIL ${d}: ${err.code}: ${err.message}\n`);
         }
       }
+      const failed = results.filter((r) => !r.ok).length;
+      if (o.json) process.stdout.write(JSON.stringify({ ok: failed === 0, bundles: results }, null, 2) + '\n');
       process.exitCode = failed ? 2 : 0;
     });
   models

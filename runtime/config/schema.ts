@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PROVIDERS } from '../inference/ort.js';
 import { DEFAULT_QUALITY_THRESHOLDS as Q } from '../quality/quality-gate.js';
+import { parseListenAddress } from '../metrics/address.js';
 import { CACHE_DIR, DEMO_FEED, MODELS_DIR, STATE_DIR } from './paths.js';
 
 /** The longest delay a Node timer honours (a longer one fires after 1 ms), ms. */
@@ -225,6 +226,13 @@ const State = z.strictObject({
   dir: z.string().min(1).default(STATE_DIR),
 });
 
+/** Prometheus metrics at http://<address>/metrics (docs/fleet.md). */
+const Metrics = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** host:port; 127.0.0.1 keeps metrics off the network unless the site opens them. */
+  address: z.string().refine((a) => parseListenAddress(a) !== null, { message: 'expected host:port, e.g. 127.0.0.1:9464' }).default('127.0.0.1:9464'),
+});
+
 /** The whole daemon config: one section per stage. Unknown keys are refused. */
 export const ConfigSchema = z.strictObject({
   capture: Capture.prefault({}),
@@ -236,6 +244,7 @@ export const ConfigSchema = z.strictObject({
   publish: Publish.prefault({}),
   state: State.prefault({}),
   health: Health.prefault({}),
+  metrics: Metrics.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

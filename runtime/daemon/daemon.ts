@@ -25,6 +25,7 @@ import { Operations, type WorkShare } from './operations.js';
 import { SdNotifier, watchdogIntervalMs } from '../health/sd-notify.js';
 import { processUsage } from '../health/process-usage.js';
 import { runsOnFrame } from '../health/degrade-policy.js';
+import { MetricsServer } from '../metrics/metrics-server.js'; // metrics
 
 const TRANSPARENT = [0, 0, 0, 0] as const;
 
@@ -57,6 +58,7 @@ export class Daemon {
   /** When the frame in flight was taken (null between frames): a frame stuck in flight starves the watchdog. */
   private frameStartedAt: number | null = null;
   private aliveTimer: NodeJS.Timeout | undefined;
+  private metrics: MetricsServer | null = null; // metrics
 
   private constructor(
     private readonly config: Readonly<Config>,
@@ -92,6 +94,7 @@ export class Daemon {
     }
     const d = new Daemon(config, log, journal, publisher, makeProcessor(config, sessions), sessions);
     d.decision.continueFrom(episodes.lastEpisode);
+    d.metrics = await MetricsServer.open(config.metrics, config.state.dir, log); // metrics: never throws on a busy address
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
       d.ops = await Operations.start(
@@ -273,6 +276,7 @@ export class Daemon {
     const work = performance.now() - takenAt;
     this.stats.add('work', work);
     this.stats.add('outsideOrt', Math.max(0, work - p.ortMs));
+    this.metrics?.frame({ timings: p.timings, ageMs: age, alertEvent: d.event?.type }); // metrics
     this.processed++;
     if (p.gated) this.gatedCounts[p.gated] = (this.gatedCounts[p.gated] ?? 0) + 1;
     this.lastFrame = { id: frame.id, ts: frame.ts };
@@ -327,7 +331,9 @@ export class Daemon {
 
   private publishStatus(): Promise<void> {
     if (this.stopping && this.state !== 'stopping') return Promise.resolve();
-    return this.publisher.status(this.statusHeader());
+    const header = this.statusHeader();
+    this.metrics?.status(header); // metrics: counters from the numbers status publishes
+    return this.publisher.status(header);
   }
 
   /** Stops capture, finishes the frame in flight, publishes a last status, closes everything. */
@@ -345,6 +351,7 @@ export class Daemon {
     await Promise.all([...this.sessions, ...(this.pendingSwap ?? [])].map((s) => s.close()));
     await this.publisher.close();
     await this.journal.close();
+    await this.metrics?.close(); // metrics
     this.log.info('stopped');
   }
 }

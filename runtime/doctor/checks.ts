@@ -11,6 +11,7 @@ import { messageOf } from '../errors.js';
 import { bindingInfo, OrtSession, type ProviderName } from '../inference/ort.js';
 import { createLogger } from '../log.js';
 import { loadBundle } from '../models/bundle-load.js';
+import { listenProbe } from '../metrics/listen-probe.js';
 import { bindHistory, bindPublisher, curveSupported, zmqVersion } from '../publish/zmq.js';
 import { securityChecks } from './security-checks.js';
 
@@ -41,6 +42,7 @@ export async function runChecks(config: Readonly<Config> | null, configError: st
   checks.push(...(await providerChecks(config)));
   checks.push(...(await socketChecks(config)));
   checks.push(...(await securityChecks(config)));
+  checks.push(await metricsCheck(config));
   checks.push(...diskChecks(config));
   checks.push(await clockCheck());
   checks.push(notifyCheck());
@@ -152,6 +154,17 @@ async function socketChecks(config: Readonly<Config>): Promise<Check[]> {
         : warn('zeromq', `libzmq ${zmqVersion()} has no CURVE`, 'transport is unencrypted; install a CURVE-capable build'),
   );
   return out;
+}
+
+/** The metrics address: in use is a WARN (the daemon runs on without metrics), as is any other listen error. */
+async function metricsCheck(config: Readonly<Config>): Promise<Check> {
+  const m = config.metrics;
+  if (!m.enabled) return ok('metrics', 'disabled (metrics.enabled: false)');
+  const code = await listenProbe(m.address);
+  if (code === null) return ok('metrics', `${m.address} free: /metrics will be served there`);
+  return code === 'EADDRINUSE'
+    ? warn('metrics', `${m.address} is in use`, 'fine if the daemon is running; otherwise stop the process holding it or set metrics.address')
+    : warn('metrics', `${m.address}: cannot listen (${code})`, 'set metrics.address to an address of this host');
 }
 
 function diskChecks(config: Readonly<Config>): Check[] {
