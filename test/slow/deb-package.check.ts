@@ -1,5 +1,5 @@
 import t from 'tap';
-import { appendFileSync, copyFileSync, cpSync, existsSync, truncateSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, existsSync, rmSync, truncateSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/daemon.js';
 import { freshRoot, removeRoot, runInRoot, sh } from '../helpers/deb-root.js';
@@ -12,6 +12,7 @@ const SYSTEMCTL_LOG = '/var/log/systemctl-calls';
 
 t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove, purge in a throwaway root', async (t) => {
   const out = tempDir('lumen-debs-');
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
   const debs: string[] = [];
   for (const revision of ['1', '2']) {
     const b = await sh('bash', [join(ROOT, 'scripts/package.sh'), '--out', out, '--revision', revision, '--compress', 'gzip']);
