@@ -183,11 +183,13 @@ export class Capture {
         this.probeReady();
         for (const w of this.sizeWaiters.splice(0)) w();
       }
-      // Closed until the next look: no frame is payloaded in between.
-      this.pipeline.setProperty(SIZE_PROBE_VALVE, 'drop', true);
-      await new Promise<void>((r) => (this.probeTimer = setTimeout(r, 1000 / SIZE_PROBE_RATE)));
+      // Live: closed until the next look, so no frame is payloaded in between. QA keeps it open:
+      // its frames wait for their size, and a closed valve would hold back the one that says it.
+      const live = this.opts.mode === 'live';
+      if (live) this.pipeline.setProperty(SIZE_PROBE_VALVE, 'drop', true);
+      await new Promise<void>((r) => (this.probeTimer = setTimeout(r, (live ? 1000 : 100) / SIZE_PROBE_RATE)));
       if (this.closed) return;
-      this.pipeline.setProperty(SIZE_PROBE_VALVE, 'drop', false);
+      if (live) this.pipeline.setProperty(SIZE_PROBE_VALVE, 'drop', false);
     }
   }
 
