@@ -53,7 +53,7 @@ t.test('the live daemon sheds and recovers on recorded temperatures, and publish
     publish: { ...ep, statusIntervalMs: 100 },
     state: { dir: join(dir, 'state') },
     // Latency limits out of reach: only the recorded temperatures move the level.
-    health: { sampleIntervalMs: 250, sysRoot: join(dir, 'sys'), degrade: { tempHighC: 85, tempClearC: 78, latencyHighMs: 600_000, latencyClearMs: 500_000, holdSamples: 2 } },
+    health: { sampleIntervalMs: 250, sysRoot: join(dir, 'sys'), degrade: { tempHighC: 85, tempClearC: 78, latencyHighMs: 60_000, latencyClearMs: 50_000, holdSamples: 2 } },
   });
   const env = { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '1000000', PATH: `${tools}:${process.env.PATH}` };
   const { daemon, client } = daemonWithClient(t, config, ep, env);
