@@ -3,7 +3,12 @@
  * local ports with a subscriber attached for N minutes, and prints the daemon's RSS, V8 heap,
  * open file descriptors and frame-age percentiles over time, then the growth per hour after the
  * warm-up (least-squares slope). Usage: npm run soak -- --minutes 60 [--warmup 10] [--every 60]
- * (--warmup in minutes, --every in seconds between samples; --json FILE also writes the samples).
+ * (--warmup in minutes, --every in seconds between samples; --json FILE also writes the samples;
+ * --from FILE prints the summary of samples written before, without running anything).
+ *
+ * On a shared machine the frame rate follows the machine's load, and the working set follows the
+ * frame rate; besides the plain slope over time the summary gives the slope at an equal frame
+ * rate (RSS fitted on minutes and on overlays per second together).
  */
 import '../runtime/env.js';
 import { spawn } from 'node:child_process';
@@ -26,6 +31,8 @@ const warmupMin = arg('warmup', Math.min(10, minutes / 3));
 const everyS = arg('every', Math.max(5, Math.round(minutes)));
 const jsonIdx = process.argv.indexOf('--json');
 const jsonOut = jsonIdx >= 0 ? process.argv[jsonIdx + 1] : undefined;
+const fromIdx = process.argv.indexOf('--from');
+const fromFile = fromIdx >= 0 ? process.argv[fromIdx + 1] : undefined;
 
 function port(): Promise<number> {
   return new Promise((resolve) => {
@@ -69,6 +76,60 @@ function slopePerHour(xs: number[], ys: number[]): number {
     den += (xs[i] - mx) ** 2;
   }
   return den === 0 ? 0 : (num / den) * 60;
+}
+
+/** Per-hour slope of y over minutes at an equal rate: least squares of y on minutes and rate together. */
+function slopeAtEqualRatePerHour(ts: number[], rates: number[], ys: number[]): number {
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const [mt, mr, my] = [mean(ts), mean(rates), mean(ys)];
+  let stt = 0, srr = 0, str = 0, sty = 0, sry = 0;
+  for (let i = 0; i < ts.length; i++) {
+    const [t, r, y] = [ts[i] - mt, rates[i] - mr, ys[i] - my];
+    stt += t * t;
+    srr += r * r;
+    str += t * r;
+    sty += t * y;
+    sry += r * y;
+  }
+  const det = stt * srr - str * str;
+  return det === 0 ? slopePerHour(ts, ys) : ((srr * sty - str * sry) / det) * 60;
+}
+
+function summarize(samples: Sample[], warmupMin: number, everyS: number): void {
+  const after = samples.filter((s) => s.minute >= warmupMin);
+  if (after.length < 3) {
+    console.log('too few samples after the warm-up for a growth figure: run longer or shorten --warmup');
+    return;
+  }
+  const xs = after.map((s) => s.minute);
+  const rates = after.map((s) => s.overlays / everyS);
+  for (const [k, label] of [
+    ['rssMB', 'RSS'],
+    ['heapUsedMB', 'heap used'],
+    ['externalMB', 'external'],
+    ['fds', 'fds'],
+  ] as const) {
+    const ys = after.map((s) => s[k]);
+    const mean = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const slope = slopePerHour(xs, ys);
+    const equal = slopeAtEqualRatePerHour(xs, rates, ys);
+    const pct = (v: number) => `${((100 * v) / mean).toFixed(2)} %/h`;
+    console.log(`${label.padEnd(10)} ${ys[0].toFixed(1)} → ${ys.at(-1)!.toFixed(1)} (mean ${mean.toFixed(1)}); growth after warm-up ${slope.toFixed(2)}/h (${pct(slope)}), at an equal frame rate ${equal.toFixed(2)}/h (${pct(equal)})`);
+  }
+  // A leak keeps climbing; a working set that grew with a burst of frames levels off.
+  const half = Math.floor(after.length / 2);
+  const peak = (xs: Sample[]) => Math.max(...xs.map((s) => s.rssMB));
+  console.log(`RSS peak   first half ${peak(after.slice(0, half)).toFixed(1)}, second half ${peak(after.slice(half)).toFixed(1)} MB`);
+  console.log(`frame rate after warm-up (overlays/s per sample): min ${Math.min(...rates).toFixed(1)} / median ${percentile(rates, 0.5)} / max ${Math.max(...rates).toFixed(1)}`);
+  const p50s = after.map((s) => s.ageP50);
+  console.log(`frame age after warm-up: median of interval p50s ${percentile(p50s, 0.5)} ms, median of interval p99s ${percentile(after.map((s) => s.ageP99), 0.5)} ms, worst interval p99 ${Math.max(...after.map((s) => s.ageP99))} ms`);
+}
+
+if (fromFile) {
+  const saved = JSON.parse(readFileSync(fromFile, 'utf8')) as { minutes: number; warmupMin: number; everyS: number; samples: Sample[] };
+  console.log(`soak samples from ${fromFile}: ${saved.minutes} min, sample every ${saved.everyS} s, warm-up ${saved.warmupMin} min`);
+  summarize(saved.samples, saved.warmupMin, saved.everyS);
+  process.exit(0);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'lumen-soak-'));
@@ -137,23 +198,8 @@ while (Date.now() - t0 < minutes * 60_000) {
 client.close();
 stopChild();
 await consume.catch(() => {});
-const after = samples.filter((s) => s.minute >= warmupMin);
-console.log(`\n${samples.length} samples, ${after.length} after the ${warmupMin}-min warm-up; ${overlays} overlays and ${alerts} alerts received; ${historyFailures} history failures`);
-if (after.length >= 3) {
-  const xs = after.map((s) => s.minute);
-  for (const [k, label] of [
-    ['rssMB', 'RSS'],
-    ['heapUsedMB', 'heap used'],
-    ['externalMB', 'external'],
-    ['fds', 'fds'],
-  ] as const) {
-    const ys = after.map((s) => s[k]);
-    const slope = slopePerHour(xs, ys);
-    const base = ys[0];
-    console.log(`${label.padEnd(10)} ${ys[0].toFixed(1)} → ${ys.at(-1)!.toFixed(1)}; growth after warm-up ${slope >= 0 ? '+' : ''}${slope.toFixed(2)}/h (${((100 * slope) / base).toFixed(2)} %/h)`);
-  }
-  const all = after.flatMap((s) => [s.ageP50]);
-  console.log(`frame age after warm-up: p50 of interval p50s ${percentile(all, 0.5)} ms, worst interval p99 ${Math.max(...after.map((s) => s.ageP99))} ms, max ${Math.max(...after.map((s) => s.ageMax))} ms`);
-} else console.log('too few samples after the warm-up for a growth figure: run longer or shorten --warmup');
+const afterWarmup = samples.filter((s) => s.minute >= warmupMin).length;
+console.log(`\n${samples.length} samples, ${afterWarmup} after the ${warmupMin}-min warm-up; ${overlays} overlays and ${alerts} alerts received; ${historyFailures} history failures`);
+summarize(samples, warmupMin, everyS);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ minutes, warmupMin, everyS, samples }, null, 2));
 process.exit(0);
