@@ -43,7 +43,11 @@ STEP=""
 
 step() { STEP="$1"; echo "provision: [$STEP]" >&2; }
 run() { if [ $DRY -eq 1 ]; then echo "  would run: $*"; else "$@"; fi; }
-trap 'rc=$?; if [ $rc -ne 0 ]; then echo "provision: FAILED at step [$STEP] (exit $rc); the previous install is untouched${CURRENT_BEFORE:+ ($CURRENT_BEFORE)}" >&2; fi' EXIT
+# A release this run created and did not switch to is removed on failure: left behind, a half
+# release would count as one of the two that "prune" keeps, and push out the previous good one.
+REL_NEW=0
+[ -e "$REL" ] || REL_NEW=1
+trap 'rc=$?; if [ $rc -ne 0 ]; then [ $DRY -eq 0 ] && [ $REL_NEW -eq 1 ] && [ "$(readlink "$PREFIX/current" 2>/dev/null)" != "releases/$RELEASE_ID" ] && rm -rf "$REL"; echo "provision: FAILED at step [$STEP] (exit $rc); the previous install is untouched${CURRENT_BEFORE:+ ($CURRENT_BEFORE)}" >&2; fi' EXIT
 CURRENT_BEFORE="$(readlink "$PREFIX/current" 2>/dev/null || true)"
 
 step "system packages"

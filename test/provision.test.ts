@@ -1,6 +1,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readlinkSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, readdirSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../runtime/config/load.js';
 import { ROOT, tempDir } from './helpers/daemon.js';
@@ -38,10 +39,19 @@ t.test('a real install into a throwaway root, then a failed update that leaves i
   const root = tempDir('lumen-root-');
   const site = join(tempDir(), 'site.env');
   writeFileSync(site, SITE);
+  const prefix = join(root, 'opt/lumen-edge');
+  // An earlier install with two releases, the newer one running.
+  for (const [id, age] of [['r0a', 7200], ['r0b', 3600]] as const) {
+    mkdirSync(join(prefix, 'releases', id), { recursive: true });
+    const when = Date.now() / 1000 - age;
+    utimesSync(join(prefix, 'releases', id), when, when);
+  }
+  symlinkSync('releases/r0b', join(prefix, 'current'));
+  const releases = () => readdirSync(join(prefix, 'releases')).sort();
   const first = await provision(['--root', root, '--no-apt', '--no-systemctl', '--site', site, '--models', referenceModels(), '--release-id', 'r1']);
   t.equal(first.code, 0, first.stderr.slice(-2000));
-  const prefix = join(root, 'opt/lumen-edge');
   t.equal(readlinkSync(join(prefix, 'current')), 'releases/r1', 'current points at the new release');
+  t.same(releases(), ['r0b', 'r1'], 'the new release and the one before it are kept, the older one pruned');
   t.ok(existsSync(join(root, 'etc/systemd/system/lumen-edge.service')), 'unit installed');
   t.ok(existsSync(join(root, 'etc/sysusers.d/lumen.conf')), 'sysusers file installed');
   const config = await loadConfig(join(root, 'etc/lumen/config.yaml'));
@@ -64,4 +74,20 @@ t.test('a real install into a throwaway root, then a failed update that leaves i
   t.not(third.code, 0);
   t.match(third.stderr, /unknown key CAPTURE_DEVCE/);
   t.equal(readlinkSync(join(prefix, 'current')), 'releases/r1');
+  t.same(releases(), ['r0b', 'r1'], 'failed updates leave no half release behind to crowd out the previous one');
+
+  // Bundles whose hashes match but whose classifier is no model: only doctor finds out.
+  const junk = referenceModels();
+  const onnx = Buffer.from('not an onnx model '.repeat(40));
+  writeFileSync(join(junk, 'ref-classifier/model.onnx'), onnx);
+  const m = JSON.parse(readFileSync(join(junk, 'ref-classifier/manifest.json'), 'utf8'));
+  m.onnx.sha256 = createHash('sha256').update(onnx).digest('hex');
+  writeFileSync(join(junk, 'ref-classifier/manifest.json'), JSON.stringify(m));
+  const fourth = await provision(['--root', root, '--no-apt', '--no-systemctl', '--site', site, '--models', junk, '--release-id', 'r4']);
+  t.not(fourth.code, 0, 'an update whose doctor fails is refused');
+  t.match(fourth.stderr, /FAILED at step \[doctor\]/, 'at the doctor step');
+  t.match(fourth.stderr, /FAIL bundle classifier/, 'naming the failing check');
+  t.equal(readlinkSync(join(prefix, 'current')), 'releases/r1', 'current still points at the previous release');
+  t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), configBefore, 'the config is untouched');
+  t.same(releases(), ['r0b', 'r1']);
 });
