@@ -86,7 +86,7 @@ t.test('a real install into a throwaway root, then a failed update that leaves i
   const fourth = await provision(['--root', root, '--no-apt', '--no-systemctl', '--site', site, '--models', junk, '--release-id', 'r4']);
   t.not(fourth.code, 0, 'an update whose doctor fails is refused');
   t.match(fourth.stderr, /FAILED at step \[doctor\]/, 'at the doctor step');
-  t.match(fourth.stderr, /FAIL bundle classifier/, 'naming the failing check');
+  t.match(fourth.stderr, /FAIL providers: none of .* can run the models/, 'naming the failing check');
   t.equal(readlinkSync(join(prefix, 'current')), 'releases/r1', 'current still points at the previous release');
   t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), configBefore, 'the config is untouched');
   t.same(releases(), ['r0b', 'r1']);
