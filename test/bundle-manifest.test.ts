@@ -52,7 +52,7 @@ t.test('each malformed manifest field is refused with BUNDLE_MANIFEST naming the
   const { dir, manifest } = await bundle();
   const cases: Array<[string, (m: any) => void, string]> = [
     ['format', (m) => (m.format = 'lumen-bundle/2'), 'format'],
-    ['id upper-case', (m) => (m.id = 'Unit'), 'id'],
+    ['id upper-case', (m) => (m.id = 'Unit'), 'id: lower-case letters, digits, dot, dash, underscore'],
     ['id leading dash', (m) => (m.id = '-unit'), 'id'],
     ['id with a slash', (m) => (m.id = 'a/b'), 'id'],
     ['empty version', (m) => (m.version = ''), 'version'],
@@ -68,7 +68,7 @@ t.test('each malformed manifest field is refused with BUNDLE_MANIFEST naming the
     ['colour order', (m) => (m.input.colorOrder = 'RGBA'), 'input.colorOrder'],
     ['scale zero', (m) => (m.input.scale = 0), 'input.scale'],
     ['mean of two', (m) => (m.input.mean = [0, 0]), 'input.mean'],
-    ['std zero', (m) => (m.input.std = [0.2, 0, 0.2]), 'input.std'],
+    ['std zero', (m) => (m.input.std = [0.2, 0, 0.2]), 'input.std: std must be positive'],
     ['std negative', (m) => (m.input.std = [0.2, 0.2, -1]), 'input.std'],
     ['unknown input key', (m) => (m.input.extra = 1), 'input'],
     ['no outputs', (m) => (m.outputs = []), 'outputs'],
@@ -84,6 +84,7 @@ t.test('each malformed manifest field is refused with BUNDLE_MANIFEST naming the
     ['sha256 long', (m) => (m.onnx.sha256 += '0'), 'onnx.sha256'],
     ['signature alg', (m) => (m.signature = { alg: 'rsa', keyId: 'a'.repeat(64), value: 'x' }), 'signature.alg'],
     ['signature keyId', (m) => (m.signature = { alg: 'ed25519', keyId: 'a'.repeat(63), value: 'x' }), 'signature.keyId'],
+    ['signature keyId too long', (m) => (m.signature = { alg: 'ed25519', keyId: 'a'.repeat(65), value: 'x' }), 'signature.keyId'],
     ['signature keyId prefix', (m) => (m.signature = { alg: 'ed25519', keyId: `x${'a'.repeat(64)}`, value: 'x' }), 'signature.keyId'],
     ['signature value empty', (m) => (m.signature = { alg: 'ed25519', keyId: 'a'.repeat(64), value: '' }), 'signature.value'],
     ['unknown top-level key', (m) => (m.notes = 'x'), '(root)'],
@@ -92,7 +93,8 @@ t.test('each malformed manifest field is refused with BUNDLE_MANIFEST naming the
     const m = structuredClone(manifest) as any;
     edit(m);
     rewrite(dir, m);
-    await t.rejects(loadBundle(dir), { code: 'BUNDLE_MANIFEST', message: `field ${field}:`, detail: { field } }, what);
+    const [path, text] = field.split(': ');
+    await t.rejects(loadBundle(dir), { code: 'BUNDLE_MANIFEST', message: `field ${path}: ${text ?? ''}`, detail: { field: path } }, what);
   }
 });
 
@@ -109,7 +111,7 @@ t.test('manifest, task, file and hash each refused with their own code', async (
   writeFileSync(join(dir, 'model.onnx'), Buffer.concat([ONNX, Buffer.from('!')]));
   await t.rejects(loadBundle(dir), { code: 'BUNDLE_HASH', message: /model\.onnx: sha256 [0-9a-f]{16}… differs from onnx\.sha256 [0-9a-f]{16}… in .*manifest\.json$/, detail: { field: 'onnx.sha256' } });
   const empty = tempDir('lumen-manifest-');
-  await t.rejects(loadBundle(empty), { code: 'BUNDLE_MISSING', message: `${join(empty, 'manifest.json')}: no manifest` });
+  await t.rejects(loadBundle(empty), { code: 'BUNDLE_MISSING', message: `${join(empty, 'manifest.json')}: no manifest`, detail: { file: join(empty, 'manifest.json') } });
   mkdirSync(join(empty, 'manifest.json'));
   await t.rejects(loadBundle(empty), { code: 'BUNDLE_MISSING' }, 'an unreadable manifest is a missing one');
 });

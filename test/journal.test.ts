@@ -23,6 +23,7 @@ t.test('seq continues across reopen, and since() returns what came after', async
   await j2.close();
   await j2.close();
   t.pass('close() twice is safe');
+  await t.rejects(j2.append(event(5)), 'a closed journal takes no more events');
 });
 
 t.test('a torn last line (crash mid-write) is dropped and repaired, not fatal', async (t) => {

@@ -97,3 +97,22 @@ t.test('sampleMap: bilinear between cell centres, clamped at the edges', async (
   t.equal(sampleMap(row, 2, 0.5), 0.75);
   t.equal(sampleMap(row, 2.5, 5), 1);
 });
+
+t.test('largestBlob: cells exactly at the threshold seed and join blobs; a one-cell corner blob', async (t) => {
+  t.same(largestBlob(map(['++', '..']), 0.5), { box: { x: 0, y: 0, width: 2, height: 1 }, cells: 2 }, 'a blob made only of cells at the threshold');
+  t.same(largestBlob(map(['#+.', '...']), 0.5), { box: { x: 0, y: 0, width: 2, height: 1 }, cells: 2 }, 'a neighbour at the threshold joins');
+  t.same(largestBlob(map(['#.', '..']), 0.5), { box: { x: 0, y: 0, width: 1, height: 1 }, cells: 1 }, 'a single cell in the corner');
+  t.same(largestBlob(map(['...', '..#']), 0.5), { box: { x: 2, y: 1, width: 1, height: 1 }, cells: 1 }, 'and in the far corner');
+  const edges = map([
+    '..#',
+    '#..',
+    '..#',
+  ]);
+  t.same(largestBlob(edges, 0.5)?.cells, 1, 'no wrap from a row end to the next row start, either way');
+});
+
+t.test('sampleMap: vertical interpolation away from the first row', async (t) => {
+  const col: ProbMap = { width: 1, height: 3, data: Float32Array.from([0, 0.5, 1]) };
+  t.equal(sampleMap(col, 0.5, 2), 0.75, 'between the second and third centre');
+  t.equal(sampleMap(col, 0.5, 1.75), 0.625);
+});
