@@ -99,6 +99,9 @@ export class OrtSession {
           graphOptimizationLevel: 'all',
           intraOpNumThreads: settings.intraOpThreads,
           logSeverityLevel: 3,
+          // Idle pool threads sleep instead of spinning: the appliance's cores are shared with
+          // GStreamer's scaler and the frame loop, which a spinning pool would starve.
+          extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
         });
         attempts.push({ provider, ok: true, ms: performance.now() - t0 });
         log.info({ model: label, provider, ms: Math.round(performance.now() - t0) }, 'execution provider in use');
