@@ -41,11 +41,16 @@ t.test('a lost last alert is recovered through status alertSeq; lumen watch prin
     if (r.value.topic === TOPICS.alert) recovered = r.value;
     else if (r.value.topic === TOPICS.status) before.push(r.value.header);
   }
-  // Statuses came first, all before the alert existed: the alert was not part of the catch-up at start.
-  t.ok(before.length > 0 && before.every((h) => h.alertSeq === 0), `${before.length} statuses with alertSeq 0 came first`);
+  // Statuses came first, before the alert existed: the alert was not part of the catch-up at
+  // start. Status never waits for history, so the status that announced the alert (alertSeq 1)
+  // may be delivered a moment before the alert it made the client fetch.
+  const announced = before.findIndex((h) => h.alertSeq === 1);
+  t.ok(before.length > 0 && before[0].alertSeq === 0, `${before.length} statuses came first, the first with alertSeq 0`);
+  t.ok(before.every((h) => h.alertSeq === 0 || h.alertSeq === 1), 'no status announced anything but alert 1');
+  t.ok(announced === -1 || before.length - announced <= 10, `the alert came within a few statuses of its announcement (${announced === -1 ? 0 : before.length - announced})`);
   t.match(recovered, { topic: TOPICS.alert, recovered: true, header: { seq: 1, type: 'raise' } }, 'the client fetched alert 1 from history');
-  const next = await budget.within(it.next(), 10_000, 'the status that announced the alert');
-  t.match(next.value, { topic: TOPICS.status, header: { alertSeq: 1 } }, 'delivered just before the status whose alertSeq announced it');
+  const next = await budget.within(it.next(), 10_000, 'the status after the alert');
+  t.match(next.value, { topic: TOPICS.status, header: { alertSeq: 1 } }, 'the next status still announces alert 1 and nothing newer');
   const history = await plain.history(0);
   t.same((recovered as { header: unknown } | undefined)?.header, history[0], 'the recovered alert is the journalled one');
 
