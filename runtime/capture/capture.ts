@@ -87,7 +87,7 @@ export class Capture {
     const template = await loadTemplate(opts.pipelinesDir, opts.template);
     const size = opts.analysis ?? null;
     const selfScaling = template.body.includes(`{${ANALYSIS_PLACEHOLDER}}`);
-    const slots = { [ANALYSIS_PLACEHOLDER]: size ? `width=${size.width},height=${size.height}` : '' };
+    const slots = { [ANALYSIS_PLACEHOLDER]: size ? `,width=${size.width},height=${size.height}` : '' };
     const rendered = renderTemplate(template, opts.params, SINK_PROPS[opts.mode], slots);
     const { launch, probe } = selfScaling ? { launch: rendered, probe: false } : analysisLaunch(rendered, size, opts.template);
     checkElements(launch);
