@@ -27,7 +27,7 @@ import { createLogger } from '../runtime/log.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 import { encodePng } from '../runtime/util/image-codec.js';
 import { buildGeometry } from '../runtime/overlay/geometry.js';
-import { analysisBox, DEFAULT_ANALYSIS_SIZE } from '../runtime/config/schema.js';
+import { DEFAULT_ANALYSIS_SIZE } from '../runtime/config/schema.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 15;
@@ -194,7 +194,7 @@ for (const [k, v] of Object.entries(flat.perStage)) console.log(`  ${k.padEnd(12
 const alone = await modelsAlone(flat.models);
 console.log(`\nmodels alone through ONNX Runtime (${flat.models[0].provider}, batch 1, warm-up excluded):`);
 for (const [k, v] of Object.entries(alone)) console.log(`  ${k.padEnd(16)} ${v.fps.toFixed(1).padStart(8)} fps  p50 ${v.p50} ms  p99 ${v.p99} ms`);
-const box = analysisBox(`${DEFAULT_ANALYSIS_SIZE.width}x${DEFAULT_ANALYSIS_SIZE.height}`)!;
+const box = DEFAULT_ANALYSIS_SIZE;
 const full = conditioning(1920, 1080);
 const small = conditioning(box.width, box.height);
 console.log(`\nframe conditioning per frame, 1920×1080 (before) vs ${box.width}×${box.height} (the analysis size); roi detect runs every 30th frame once steady:`);

@@ -49,6 +49,13 @@ t.test('frame inspect scales large frames to the analysis size; coordinates stay
   const [small] = await inspect(['--analysis-size', '320x240', LARGE]);
   t.same(small.analysed, { width: 302, height: 240 });
   t.same(small.reasons, []);
+  // The site config's capture.analysisSize is the one the daemon uses: so does inspect.
+  const site = writeConfig(tempDir('lumen-inspect-'), { capture: { analysisSize: '320x240' } }, 'site.json');
+  const [fromConfig] = await inspect(['--config', site, LARGE]);
+  t.same(fromConfig.analysed, { width: 302, height: 240 }, 'capture.analysisSize from --config');
+  const full = writeConfig(tempDir('lumen-inspect-'), { capture: { analysisSize: 'full' } }, 'full.json');
+  const [whole] = await inspect(['--config', full, LARGE]);
+  t.same(whole.analysed, { width: 1348, height: 1070 }, 'analysisSize "full": the frame as it is');
   const bad = await runLumen(['frame', 'inspect', '--analysis-size', 'big', LARGE]);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /USAGE: --analysis-size big/);

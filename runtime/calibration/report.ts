@@ -46,7 +46,7 @@ export async function writeCalibrationReport(dir: string, r: CalibrationResult, 
   const html = `<!doctype html><meta charset="utf-8"><title>Calibration: ${esc(r.folder)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}
 .g{display:flex;flex-wrap:wrap;gap:12px}.g figure{margin:0;width:240px}.g figcaption{font-size:12px}.bad{color:#b00}</style>
-<h1>Calibration</h1><p>${esc(r.folder)} — analysis size ${r.settings.analysis.width}×${r.settings.analysis.height}; gate ${r.settings.quality ? esc(JSON.stringify(r.settings.quality)) : 'off'}; ${r.settings.privacyMasks.length} privacy masks.</p>
+<h1>Calibration</h1><p>${esc(r.folder)} — analysis size ${r.settings.analysis ? `${r.settings.analysis.width}×${r.settings.analysis.height}` : 'full'}; gate ${r.settings.quality ? esc(JSON.stringify(r.settings.quality)) : 'off'}; ${r.settings.privacyMasks.length} privacy masks.</p>
 <h2>Summary</h2><table>${rows([
     ['frames', s.frames], ['refused (errors)', s.errors], ['gated', s.gated],
     ...Object.entries(s.gatedBy).map(([k, v]) => [`  gated: ${k}`, v] as [string, unknown]),

@@ -1,6 +1,6 @@
-import type { Config } from '../config/schema.js';
-import type { Frame, Rect } from '../frame.js';
-import { DEFAULT_ANALYSIS_SIZE, scaleToFit } from '../quality/analysis-size.js';
+import { analysisOf, type Config } from '../config/schema.js';
+import type { Frame, Rect, Size } from '../frame.js';
+import { scaleToFit } from '../quality/analysis-size.js';
 import { evaluateQuality, type QualityResult, type QualityThresholds } from '../quality/quality-gate.js';
 import { findActiveArea, spanAt, type ActiveArea, type ActiveAreaShape } from '../roi/active-area.js';
 import { applyPrivacyMask } from '../roi/privacy.js';
@@ -16,17 +16,16 @@ export interface SiteSettings {
   readonly privacyMasks: readonly Rect[];
   /** Gate thresholds; null when the site turned the gate off. */
   readonly quality: QualityThresholds | null;
-  /** The analysis box frames are scaled to fit (default 960×540). */
-  readonly analysis: { readonly width: number; readonly height: number };
+  /** The analysis box frames are scaled to fit (capture.analysisSize, default 960×540); null: the full picture. */
+  readonly analysis: Size | null;
 }
 
-/** Reads the settings from a config; `analysis` overrides the analysis box (the config's capture.analysisSize where it has one). */
-export function siteSettings(config: Readonly<Config>, analysis?: { width: number; height: number }): SiteSettings {
-  const fromConfig = (config.capture as { analysisSize?: { width: number; height: number } }).analysisSize;
+/** Reads the settings from a config; `analysis` overrides its capture.analysisSize (null: the full picture). */
+export function siteSettings(config: Readonly<Config>, analysis?: Size | null): SiteSettings {
   return {
     privacyMasks: config.roi.privacyMasks,
     quality: config.quality.enabled ? config.quality : null,
-    analysis: analysis ?? fromConfig ?? DEFAULT_ANALYSIS_SIZE,
+    analysis: analysis !== undefined ? analysis : analysisOf(config.capture).size,
   };
 }
 
@@ -50,7 +49,7 @@ export interface SiteJudgement {
 export function judgeFrame(full: Frame, s: SiteSettings): SiteJudgement {
   const masked = s.privacyMasks.length ? { ...full, data: new Uint8Array(full.data) } : full;
   if (s.privacyMasks.length) applyPrivacyMask(masked.data, masked.width, masked.height, s.privacyMasks);
-  const { frame: analysed, scale } = scaleToFit(masked, s.analysis);
+  const { frame: analysed, scale } = s.analysis ? scaleToFit(masked, s.analysis) : { frame: masked, scale: 1 };
   const area = findActiveArea(analysed);
   const r = area.rect;
   const roi = scale === 1 ? r : {

@@ -4,16 +4,19 @@ import { loadConfig, parseConfig } from '../config/load.js';
 import { calibrate } from '../calibration/calibrate.js';
 import { GatedThumbnails, writeCalibrationReport } from '../calibration/report.js';
 import { siteSettings } from '../calibration/site-view.js';
+import { analysisBox } from '../config/schema.js';
 import { LumenError } from '../errors.js';
+import type { Size } from '../frame.js';
 
 /** Exit status when --fail-on-gated-lesion is given and a lesion frame was gated. */
 export const EXIT_LESION_GATED = 3;
 
-/** Parses WIDTHxHEIGHT. */
-export function parseSize(flag: string, v: string): { width: number; height: number } {
-  const m = /^(\d+)x(\d+)$/.exec(v);
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new LumenError('USAGE', `${flag} ${v}: expected WIDTHxHEIGHT, e.g. 960x540`);
-  return { width: Number(m[1]), height: Number(m[2]) };
+/** --analysis-size: WIDTHxHEIGHT under the config key's own rules (capture.analysisSize), or "full". */
+export function parseSize(flag: string, v: string): Size | null {
+  if (v === 'full') return null;
+  const box = analysisBox(v);
+  if (!box) throw new LumenError('USAGE', `${flag} ${v}: expected "full" or WIDTHxHEIGHT with even numbers from 32x32 to 7680x4320, e.g. 960x540`);
+  return box;
 }
 
 export function registerCalibrate(program: Command): void {
@@ -22,7 +25,7 @@ export function registerCalibrate(program: Command): void {
     .description('run the quality gate, ROI and text finder over a folder of real frames and print the figures (gated per reason, lesion frames gated, lesion pixels kept, text found)')
     .argument('<folder>', 'images, or a folder with images/ and masks/, or a folder of such folders')
     .option('-c, --config <file>', "site config: its privacy masks, gate thresholds and analysis size are used (default: the built-in defaults)")
-    .option('--analysis-size <WxH>', 'frames larger than this are scaled to fit, as the live path does (default: the config\'s, else 960x540)')
+    .option('--analysis-size <WxH>', 'frames larger than this are scaled to fit, as the live path does, or "full" (default: the config\'s, else 960x540)')
     .option('-r, --report <dir>', 'write calibration.json and calibration.html (thumbnails of every gated frame) there')
     .option('--json', 'print the summary as JSON')
     .option('--fail-on-gated-lesion', `exit ${EXIT_LESION_GATED} when any lesion frame is gated`)

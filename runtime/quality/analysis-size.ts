@@ -6,9 +6,6 @@ import type { Frame } from '../frame.js';
  * calibrate, commission) scale the same way, so that what they say is what the daemon does.
  */
 
-/** Default analysis box, pixels: frames larger than this are scaled down to fit. */
-export const DEFAULT_ANALYSIS_SIZE = Object.freeze({ width: 960, height: 540 });
-
 /** The size a width × height frame is scaled to: fitted inside box, aspect kept, never enlarged. */
 export function fitWithin(width: number, height: number, box: { width: number; height: number }): { width: number; height: number; scale: number } {
   const scale = Math.min(1, box.width / width, box.height / height);
