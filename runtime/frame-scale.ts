@@ -52,13 +52,4 @@ export class FrameScale {
     const y1 = Math.min(this.analysis.height, Math.ceil((r.y + r.height) / this.sy) + m);
     return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
   }
-
-  /** An analysis point (continuous coordinates) in full-frame pixels. */
-  xToFull(x: number): number {
-    return x * this.sx;
-  }
-
-  yToFull(y: number): number {
-    return y * this.sy;
-  }
 }

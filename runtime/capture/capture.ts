@@ -67,7 +67,6 @@ export class Capture {
   private full: Size | null;
   private lastAnalysis: Size | null = null;
   private probeTimer: NodeJS.Timeout | undefined;
-  private probeReady: () => void = () => {};
   /** Every-frame mode waits here for the probe after a change of size. */
   private sizeWaiters: (() => void)[] = [];
 
@@ -128,11 +127,9 @@ export class Capture {
         this.opts.readyTimeoutMs,
       );
     });
-    const probed = this.probe ? new Promise<void>((r) => (this.probeReady = r)) : Promise.resolve();
     if (this.probe) void this.probeLoop();
     try {
       const sample = await Promise.race([this.sink.pull(), failure, timeout]);
-      if (sample) await Promise.race([probed, failure, timeout]);
       if (!sample) {
         // An error stops the stream before its bus message arrives: give the reason a moment.
         await Promise.race([failure, new Promise((r) => setTimeout(r, 500))]);
@@ -180,7 +177,6 @@ export class Capture {
           this.log.info({ from: this.full, to: size }, 'source size changed');
         }
         this.full = size;
-        this.probeReady();
         for (const w of this.sizeWaiters.splice(0)) w();
       }
       // Live: closed until the next look, so no frame is payloaded in between. QA keeps it open:
@@ -237,14 +233,18 @@ export class Capture {
     return { id: m.id, ts: Date.now(), width: m.width, height: m.height, data: s.buf, ...full };
   }
 
-  /** Every-frame mode: a frame is never dropped for its size; it waits for the probe instead. */
+  /**
+   * The first frame, and every frame in QA order: never dropped for its size, it waits for the
+   * probe instead (at start, and after a change of size).
+   */
   private async sizedInOrder(s: Sample): Promise<Frame> {
     const m = this.admit(s);
     for (const until = Date.now() + this.opts.readyTimeoutMs; ; ) {
       const f = this.sized(s, m);
       if (f) return f;
+      if (this.failure) throw this.failure;
       if (this.closed || Date.now() > until) {
-        throw new LumenError('PIPELINE_RUNTIME', `the source's size after a change was not reported within ${this.opts.readyTimeoutMs} ms`);
+        throw new LumenError('PIPELINE_RUNTIME', `the source's size was not reported within ${this.opts.readyTimeoutMs} ms`);
       }
       await new Promise<void>((r) => {
         this.sizeWaiters.push(r);

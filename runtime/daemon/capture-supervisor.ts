@@ -35,9 +35,8 @@ export interface SupervisorOptions {
    * be stopped while a read from a pipe blocks, so this is long; errors and ends re-open at once.
    */
   reopenAfterMs?: number;
-  /** Called whenever the state changes, and on every tick while there is no frame. */
+  /** Called whenever the state changes. */
   onChange?: (s: SignalStatus) => void;
-  onTick?: () => void;
 }
 
 // Longest wait between re-opens of a capture that opens but stays silent.
@@ -117,7 +116,6 @@ export class CaptureSupervisor {
       }
       if (got === 'stall') {
         this.set('no-signal', `no frame for ${stallMs} ms`);
-        this.opts.onTick?.();
         if (Date.now() - this.lastFrameAt >= this.reopenAfterMs) {
           // Each re-open costs memory GStreamer's binding does not give back (about 1.5 MB): a
           // long silence is re-opened ever less often (doubling up to five minutes).
@@ -173,7 +171,6 @@ export class CaptureSupervisor {
         this.wake = r;
         setTimeout(r, 500);
       });
-      this.opts.onTick?.();
       return;
     }
     const delay = Math.min(this.opts.maxRetryMs ?? 30_000, (this.opts.retryMs ?? 500) * 2 ** Math.max(0, this.failures - 1));
@@ -183,7 +180,6 @@ export class CaptureSupervisor {
         this.wake = r;
         setTimeout(r, Math.min(500, until - Date.now()));
       });
-      this.opts.onTick?.();
     }
     this.status.nextRetryAt = null;
     if (this.closed) return;
@@ -228,11 +224,6 @@ export class CaptureSupervisor {
       if (v && v.startsWith('/') && !v.includes('%') && !existsSync(v)) return v;
     }
     return null;
-  }
-
-  /** The source's own size, once known. */
-  get sourceSize(): { width: number; height: number } | null {
-    return this.capture?.sourceSize ?? null;
   }
 
   /** Stops the capture; a waiting `next()` resolves null. Safe to call twice. */

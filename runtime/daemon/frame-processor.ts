@@ -52,7 +52,7 @@ export class FrameProcessor {
   private suspicious = 0;
   private readonly tracker: RoiTracker | null;
   private scale: FrameScale | null = null;
-  private plan: { key: ActiveArea | null; plan: MaskPlan } | null = null;
+  private plan: { key: ActiveArea | null; plan: MaskPlan; regions: Rect[] } | null = null;
 
   constructor(
     private readonly classifier: ModelSession,
@@ -69,9 +69,8 @@ export class FrameProcessor {
   }
 
   /** The privacy masks in the last frame's (analysis) pixels. */
-  get privacyRegions(): Rect[] {
-    const scale = this.scale;
-    return scale ? (this.settings.conditioning?.roi.privacyMasks ?? []).map((r) => scale.rectToAnalysis(r)) : [];
+  get privacyRegions(): readonly Rect[] {
+    return this.plan?.regions ?? [];
   }
 
   /** The scale of the last frame conditioned. */
@@ -115,9 +114,10 @@ export class FrameProcessor {
   private maskPlan(frame: Frame, c: ConditioningSettings, area: ActiveArea | null): MaskPlan {
     const key = c.roi.blackOutside ? area : null;
     if (this.plan && this.plan.key === key) return this.plan.plan;
+    // The masks in analysis pixels depend on the scale only; the area changes more often.
     const scale = this.scale!;
-    const regions = c.roi.privacyMasks.map((r) => scale.rectToAnalysis(r));
-    this.plan = { key, plan: new MaskPlan(frame.width, frame.height, regions, key) };
+    const regions = this.plan?.regions ?? c.roi.privacyMasks.map((r) => scale.rectToAnalysis(r));
+    this.plan = { key, plan: new MaskPlan(frame.width, frame.height, regions, key), regions };
     return this.plan.plan;
   }
 
