@@ -2,10 +2,23 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { closeSync, copyFileSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { LumenClient } from '../runtime/client/client.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
-import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { daemonWithClient, endpoints, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 import { shortDemoFeed } from './helpers/feeds.js';
+
+type TeardownTest = Parameters<typeof daemonWithClient>[0];
+
+/** The daemon replaying `location` (a file or a pipe), with a client on status (and `topics`). */
+async function replayDaemon(t: TeardownTest, dir: string, location: string, loop: boolean, topics: string[] = [TOPICS.status]) {
+  const ep = await endpoints();
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'file-replay', params: { location }, loop },
+    inference: { providers: ['cpu'] },
+    publish: { ...ep, statusIntervalMs: 250 },
+    state: { dir: join(dir, 'state') },
+  });
+  return daemonWithClient(t, config, { ...ep, topics });
+}
 
 /** Resident memory of a process, MB. */
 function rssMb(pid: number): number {
@@ -19,23 +32,14 @@ t.test('a stream that stalls without ending: "no signal" within a second, live a
   const fifo = join(dir, 'feed.fifo');
   execFileSync('mkfifo', [fifo]);
   const bytes = readFileSync(feed.video);
-  const ep = await endpoints();
-  const config = writeConfig(dir, {
-    capture: { pipeline: 'file-replay', params: { location: fifo }, loop: false },
-    inference: { providers: ['cpu'] },
-    publish: { ...ep, statusIntervalMs: 250 },
-    state: { dir: join(dir, 'state') },
+  // Closed before the daemon is stopped: GStreamer's filesrc cannot stop while a read from an
+  // open, silent pipe blocks.
+  let fd = -1;
+  t.teardown(() => {
+    if (fd >= 0) closeSync(fd);
   });
   // The writer end: opening a FIFO blocks until the reader opens it, so the daemon starts first.
-  const daemon = lumen(['run', '--config', config]);
-  const client = new LumenClient({ ...ep, topics: [TOPICS.status, TOPICS.overlay] });
-  let fd = -1;
-  t.teardown(async () => {
-    client.close();
-    if (fd >= 0) closeSync(fd);
-    logOnFailure(t, daemon);
-    await stop(daemon);
-  });
+  const { client } = await replayDaemon(t, dir, fifo, false, [TOPICS.status, TOPICS.overlay]);
   fd = await new Promise<number>((resolve) => setImmediate(() => resolve(openSync(fifo, 'w'))));
   // A third of the recording, then nothing (the writer stays open: a stall, not an end).
   writeSync(fd, bytes, 0, Math.floor(bytes.length / 3));
@@ -68,20 +72,7 @@ t.test('a looping recording truncated to nothing: reported, retried with backoff
   const dir = tempDir();
   const video = join(dir, 'loop.mkv');
   copyFileSync(feed.video, video);
-  const ep = await endpoints();
-  const config = writeConfig(dir, {
-    capture: { pipeline: 'file-replay', params: { location: video }, loop: true },
-    inference: { providers: ['cpu'] },
-    publish: { ...ep, statusIntervalMs: 250 },
-    state: { dir: join(dir, 'state') },
-  });
-  const daemon = lumen(['run', '--config', config]);
-  const client = new LumenClient({ ...ep, topics: [TOPICS.status] });
-  t.teardown(async () => {
-    client.close();
-    logOnFailure(t, daemon);
-    await stop(daemon);
-  });
+  const { daemon, client } = await replayDaemon(t, dir, video, true);
   await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.processed > 5, 90_000, 'frames from the recording');
   truncateSync(video, 0);
   t.equal(statSync(video).size, 0, 'the file is empty now');
@@ -108,20 +99,7 @@ t.test('a source that is not there at start (capture card unplugged): the daemon
   const feed = await shortDemoFeed(6, 10);
   const dir = tempDir();
   const video = join(dir, 'later.mkv');
-  const ep = await endpoints();
-  const config = writeConfig(dir, {
-    capture: { pipeline: 'file-replay', params: { location: video }, loop: true },
-    inference: { providers: ['cpu'] },
-    publish: { ...ep, statusIntervalMs: 250 },
-    state: { dir: join(dir, 'state') },
-  });
-  const daemon = lumen(['run', '--config', config]);
-  const client = new LumenClient({ ...ep, topics: [TOPICS.status] });
-  t.teardown(async () => {
-    client.close();
-    logOnFailure(t, daemon);
-    await stop(daemon);
-  });
+  const { client } = await replayDaemon(t, dir, video, true);
   const waiting = await waitFor(client, (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && /waiting for .*later\.mkv to appear/.test(m.header.signal?.lastError ?? ''), 90_000, 'no-signal, waiting for the source');
   t.ok(waiting, 'status: no-signal, waiting for the source to appear');
   const restarts = (waiting as { header: StatusHeader }).header.signal?.restarts ?? -1;
