@@ -4,7 +4,8 @@ import type { Frame, Size } from '../frame.js';
 import { ANALYSIS_PLACEHOLDER, analysisLaunch, probedSize, SIZE_PROBE_RATE, SIZE_PROBE_SINK, SIZE_PROBE_VALVE } from './analysis-stream.js';
 import { diagnose, GstPipeline, type AppSink, type BusMessage, type Sample } from './gst.js';
 import { Mailbox } from './mailbox.js';
-import { checkElements, loadTemplate, renderSourceSize, renderTemplate } from './template.js';
+import { checkElements, loadTemplate, type PipelineTemplate, renderSourceSize, renderTemplate } from './template.js';
+import { openPipeSource, type PipeSource } from './pipe-source.js';
 
 /**
  * `live`: keep only the newest frame (appsink drops in GStreamer, the mailbox drops in Node);
@@ -77,13 +78,25 @@ export class Capture {
     fixedSource: Size | null,
     private readonly opts: CaptureOptions,
     private readonly log: Logger,
+    private readonly pipe: PipeSource | null,
   ) {
     this.full = fixedSource;
   }
 
   /** Renders and checks the template, starts the pipeline and resolves on the first frame. */
   static async open(opts: CaptureOptions, log: Logger): Promise<Capture> {
-    const template = await loadTemplate(opts.pipelinesDir, opts.template);
+    const loaded = await loadTemplate(opts.pipelinesDir, opts.template);
+    const pipe = openPipeSource(loaded, opts.params);
+    const template = pipe?.template ?? loaded;
+    try {
+      return await Capture.build(template, pipe, opts, log);
+    } catch (err) {
+      pipe?.close();
+      throw err;
+    }
+  }
+
+  private static async build(template: PipelineTemplate, pipe: PipeSource | null, opts: CaptureOptions, log: Logger): Promise<Capture> {
     const size = opts.analysis ?? null;
     const selfScaling = template.body.includes(`{${ANALYSIS_PLACEHOLDER}}`);
     const slots = { [ANALYSIS_PLACEHOLDER]: size ? `,width=${size.width},height=${size.height}` : '' };
@@ -92,7 +105,7 @@ export class Capture {
     checkElements(launch);
     const pipeline = new GstPipeline(launch);
     const fixed = selfScaling ? renderSourceSize(template, opts.params) : null;
-    const capture = new Capture(pipeline, pipeline.appsink('sink'), probe ? pipeline.appsink(SIZE_PROBE_SINK) : null, fixed, opts, log);
+    const capture = new Capture(pipeline, pipeline.appsink('sink'), probe ? pipeline.appsink(SIZE_PROBE_SINK) : null, fixed, opts, log, pipe);
     log.info({ pipeline: launch, mode: opts.mode }, 'capture starting');
     await capture.start();
     return capture;
@@ -321,5 +334,6 @@ export class Capture {
     clearTimeout(this.probeTimer);
     this.mailbox.close();
     this.pipeline.stop();
+    this.pipe?.close();
   }
 }

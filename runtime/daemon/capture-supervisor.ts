@@ -31,8 +31,8 @@ export interface SupervisorOptions {
   maxRetryMs?: number;
   /**
    * A signal silent for this long is re-opened (after "no signal" was already reported), ms.
-   * Most stalls end in the same pipeline (a stream that resumes), and GStreamer's filesrc cannot
-   * be stopped while a read from a pipe blocks, so this is long; errors and ends re-open at once.
+   * Most stalls end in the same pipeline (a stream that resumes), and each re-open costs memory,
+   * so this is long; errors and ends re-open at once.
    */
   reopenAfterMs?: number;
   /** Called whenever the state changes. */
