@@ -27,6 +27,8 @@ export interface AnalysisGrid {
   readonly kind: Uint8Array;
   /** Cells with picture. */
   readonly cells: number;
+  /** Mean of the picture cells' lumas. */
+  readonly meanLuma: number;
 }
 
 /** Clips a rectangle to the frame, in whole pixels. */
@@ -94,7 +96,7 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): An
     }
   }
   const { valid, luma, kind } = grid;
-  let cells = 0;
+  let cells = 0, lumaSum = 0;
   for (let c = 0; c < n; c++) {
     const k = sums[4 * c + 3];
     if (k === 0) {
@@ -107,10 +109,11 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): An
     const r = Math.fround(sums[4 * c] * inv), g = Math.fround(sums[4 * c + 1] * inv), b = Math.fround(sums[4 * c + 2] * inv);
     const l = Math.fround(0.299 * r + 0.587 * g + 0.114 * b);
     luma[c] = l;
+    lumaSum += l;
     kind[c] = cellKind(l, r, g, b, white[c]);
     valid[c] = 1;
     cells++;
   }
   if (cells < 16) return null;
-  return { gw, gh, cellPx: cs, rect, ...grid, cells };
+  return { gw, gh, cellPx: cs, rect, ...grid, cells, meanLuma: lumaSum / cells };
 }

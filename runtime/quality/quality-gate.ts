@@ -99,10 +99,8 @@ export function evaluateQuality(
   }
   const n = regions.regions.length;
   const share = (s: RegionState) => regions.regions.filter((r) => r.state === s).length / n;
-  let lumaSum = 0;
-  for (let c = 0; c < grid.luma.length; c++) if (grid.valid[c]) lumaSum += grid.luma[c];
   const scores: QualityScores = {
-    meanLuma: lumaSum / grid.cells,
+    meanLuma: grid.meanLuma,
     usableFraction: share('usable'),
     darkFraction: share('dark'),
     overexposedFraction: share('overexposed'),
