@@ -10,7 +10,8 @@
 #
 #   --deb FILE      the package to install (default: build one from this tree with scripts/package.sh)
 #   --root DIR      install into the Debian root DIR (chroot) instead of / (images, tests)
-#   --site FILE     KEY=VALUE lines for the config template (CAPTURE_PARAMS={ device: /dev/video1 }, …)
+#   --site FILE     KEY=VALUE lines for the config template (CAPTURE_PARAMS={ device: /dev/video1 }, …;
+#                   CURVE=false INSECURE=true publish unencrypted on purpose: docs/security.md)
 #   --models DIR    bundles to install into /var/lib/lumen-models (default: the package's reference bundles)
 #   --key PUB.pem   trusted signing key: bundles must carry a valid signature from it
 #   --no-systemctl  do not wait for the daemon to take over (no systemd: image builds, chroots)
@@ -54,6 +55,7 @@ step "site"
 declare -A V=(
   [CAPTURE_PIPELINE]=hdmi-v4l2 [CAPTURE_PARAMS]='{ device: /dev/video0 }' [BIND_ADDRESS]=0.0.0.0
   [CLASSIFIER]=gain-resnet50 [SEGMENTER]=ca-unet [REQUIRE_SIGNATURE]=false [TRUSTED_KEYS]=""
+  [CURVE]=true [INSECURE]=false
 )
 if [ -n "$SITE" ]; then
   while IFS='=' read -r k v; do
@@ -90,7 +92,8 @@ fi
 
 step "config"
 if [ -n "$KEY" ]; then V[REQUIRE_SIGNATURE]=true V[TRUSTED_KEYS]=/etc/lumen/trusted-bundle-key.pub.pem; fi
-V[MODELS_DIR]="$MODELS_DIR" V[STATE_DIR]=/var/lib/lumen V[CACHE_DIR]=/var/cache/lumen
+# The daemon's key pair in /etc/lumen/keys is made by the package's postinst (lumen keys ensure).
+V[MODELS_DIR]="$MODELS_DIR" V[STATE_DIR]=/var/lib/lumen V[CACHE_DIR]=/var/cache/lumen V[ETC_DIR]=/etc/lumen
 config="$(cat "$SRC/scripts/config.template.yaml")"
 for k in "${!V[@]}"; do config="${config//@$k@/${V[$k]}}"; done
 if [ $DRY -eq 1 ]; then
