@@ -43,8 +43,9 @@ export async function baseTarball(): Promise<string> {
   const tar = join(CACHE, `${SUITE}-base.tar`);
   if (existsSync(tar)) return tar;
   mkdirSync(CACHE, { recursive: true });
+  // mmdebstrap picks its output format from the name, and `.partial` would make a directory.
   const partial = `${tar}.partial`;
-  await must('mmdebstrap', ['--variant=apt', `--include=${BASE_PACKAGES.join(',')}`, SUITE, partial, '/etc/apt/sources.list.d/debian.sources'], 'mmdebstrap');
+  await must('mmdebstrap', ['--variant=apt', '--format=tar', `--include=${BASE_PACKAGES.join(',')}`, SUITE, partial, '/etc/apt/sources.list.d/debian.sources'], 'mmdebstrap');
   renameSync(partial, tar);
   return tar;
 }
