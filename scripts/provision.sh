@@ -43,10 +43,12 @@ STEP=""
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/lumen-provision.XXXXXX")"
 step() { STEP="$1"; echo "provision: [$STEP]" >&2; }
 # Runs a command on the target: chrooted into --root (own mount namespace, /proc and /dev), or here.
+# In the root the environment is a clean one: this shell's (NODE_OPTIONS, say) names host paths,
+# and the maintainer scripts run node.
 on_target() {
   if [ -z "$ROOT" ]; then "$@"; return; fi
   unshare --mount --propagation private --fork /bin/sh -c \
-    'r="$1"; shift; mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" && exec chroot "$r" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"' _ "$ROOT" "$@"
+    'r="$1"; shift; mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" && exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' _ "$ROOT" "$@"
 }
 trap 'rc=$?; rm -rf "$WORK"; if [ $rc -ne 0 ]; then echo "provision: FAILED at step [$STEP] (exit $rc)${PREVIOUS:+; lumen-edge $PREVIOUS stays installed}" >&2; fi' EXIT
 PREVIOUS="$(on_target dpkg-query -W -f='${db:Status-Status} ${Version}' lumen-edge 2>/dev/null | sed -n 's/^installed //p' || true)"

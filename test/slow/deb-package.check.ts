@@ -111,6 +111,7 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   const p1 = await provision(debs[0]!, models);
   t.equal(p1.code, 0, 'provision installs', { out: p1.out.slice(-3000) });
   t.match(p1.out, /OK {3}lesion at frames/, 'after the selftest ran on the new version');
+  t.notMatch(p1.out, /^lumen-edge: /m, 'postinst had nothing to report (key pair made, config accepted)');
   t.equal(await version(), '0.1.0-1');
   t.match(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), /classifier: \/var\/lib\/lumen-models\/ref-classifier/, 'the site config names the site models');
   t.ok(existsSync(join(root, 'var/lib/lumen-models/ref-classifier/model.onnx')), 'the site models are installed');
