@@ -150,6 +150,8 @@ else
     rm -rf "$ROOT$SITE_MODELS" && mv "$ROOT$SITE_MODELS.new" "$ROOT$SITE_MODELS"
   fi
   name="$(dpkg-deb -f "$DEB" Package)_$(dpkg-deb -f "$DEB" Version)_$(dpkg-deb -f "$DEB" Architecture).deb"
+  # A copy made by this run is dropped again if its release is rolled back (see rollback).
+  [ -e "$ROOT$KEEP/$name" ] && FRESH=0 || FRESH=1
   cp "$DEB" "$ROOT$KEEP/$name"
   # The site's config.yaml was written above: dpkg keeps it (--force-confold).
   on_target dpkg -i --force-confdef --force-confold "$KEEP/$name" >&2
@@ -163,6 +165,8 @@ rollback() {
   if [ -n "$PREVIOUS" ] && [ -n "$prev" ]; then
     on_target dpkg -i --force-confdef --force-confold "$KEEP/$(basename "$prev")" >&2
     echo "  lumen-edge $PREVIOUS reinstalled with its config and models" >&2
+    # The cache keeps releases that ran: a rolled-back one would push the previous one out at the next prune.
+    if [ "$FRESH" = 1 ] && [ "$(basename "$prev")" != "$name" ]; then rm -f "$ROOT$KEEP/$name"; fi
   else
     echo "  no previous package kept here: the new one stays installed, not running" >&2
   fi
@@ -189,6 +193,6 @@ else
 fi
 
 step "prune"
-# Keep the running package and the one before it.
+# Keep the running package and the one that ran before it (by copy time: each install copies).
 [ $DRY -eq 1 ] || ls -1t "$ROOT$KEEP"/lumen-edge_*.deb 2>/dev/null | tail -n +3 | while read -r old; do rm -f "$old"; done
 echo "provision: OK, lumen-edge $( [ $DRY -eq 1 ] && echo '(dry run)' || dpkg-deb -f "$DEB" Version)${PREVIOUS:+ (previous: $PREVIOUS)}" >&2

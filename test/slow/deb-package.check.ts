@@ -1,16 +1,18 @@
 import t from 'tap';
 import { appendFileSync, copyFileSync, cpSync, existsSync, rmSync, truncateSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeBlindClassifier } from '../helpers/blind-model.js';
 import { ROOT, tempDir } from '../helpers/daemon.js';
-import { freshRoot, removeRoot, runInRoot, sh } from '../helpers/deb-root.js';
+import { freshRoot, removeRoot, runInRoot, sh, withVersion } from '../helpers/deb-root.js';
 
 // `npm run test:package`: builds the .deb twice (two revisions), checks it with lintian, then
-// installs, reconfigures, upgrades, removes and purges it in a throwaway Debian 12 root.
-// Minutes, not seconds: kept out of `npm test` (see docs/fleet.md).
+// installs, reconfigures, upgrades, removes and purges it in a throwaway Debian 12 root, and
+// provisions over it with scripts/provision.sh. Minutes, not seconds: kept out of `npm test`
+// (see docs/fleet.md).
 
 const SYSTEMCTL_LOG = '/var/log/systemctl-calls';
 
-t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove, purge in a throwaway root', async (t) => {
+t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove, purge, provisioning in a throwaway root', async (t) => {
   const out = tempDir('lumen-debs-');
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   const debs: string[] = [];
@@ -100,7 +102,9 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.ok(statSync(join(root, 'usr/bin/node')).isFile(), 'the root is intact (nodejs still there)');
 
 
-  // scripts/provision.sh over the package: install, a refused update, a takeover that fails.
+  // scripts/provision.sh over the package: install, refused updates, a takeover that fails, then
+  // two updates that take over; /var/cache/lumen-edge-releases keeps the running release's
+  // package and the one that ran before it (docs/fleet.md).
   const site = join(tempDir(), 'site.env');
   writeFileSync(site, 'CAPTURE_PIPELINE=demo\nCAPTURE_PARAMS={}\nBIND_ADDRESS=127.0.0.1\nCLASSIFIER=ref-classifier\nSEGMENTER=ref-segmenter\n');
   const models = tempDir('lumen-models-');
@@ -108,6 +112,8 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   const provision = (deb: string, modelDir: string) =>
     sh('bash', [join(ROOT, 'scripts/provision.sh'), '--deb', deb, '--root', root, '--site', site, '--models', modelDir], { env: { LUMEN_TAKEOVER_TIMEOUT_S: '6' } });
   const version = async () => (await runInRoot(root, "dpkg-query -W -f='${Version}' lumen-edge")).out;
+  const releases = () => readdirSync(join(root, 'var/cache/lumen-edge-releases')).sort();
+  const kept = (...revisions: number[]) => revisions.map((r) => debs[0]!.split('/').at(-1)!.replace('0.1.0-1', `0.1.0-${r}`));
   const p1 = await provision(debs[0]!, models);
   t.equal(p1.code, 0, 'provision installs', { out: p1.out.slice(-3000) });
   t.match(p1.out, /OK {3}lesion at frames/, 'after the selftest ran on the new version');
@@ -117,6 +123,7 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.ok(existsSync(join(root, 'var/lib/lumen-models/ref-classifier/model.onnx')), 'the site models are installed');
   t.match(calls(), /is-active --quiet lumen-edge\.service/, 'provision waited for the daemon to be active');
   const configBefore = readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8');
+  t.same(releases(), kept(1), 'the installed package is kept for a rollback');
 
   const broken = tempDir('lumen-models-');
   cpSync(models, broken, { recursive: true });
@@ -128,6 +135,21 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.equal(await version(), '0.1.0-1', 'the installed version is untouched');
   t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), configBefore, 'and its config');
 
+  // A release whose classifier regressed: a valid, hashed bundle that never finds a lesion.
+  const blind = tempDir('lumen-models-');
+  cpSync(join(models, 'ref-segmenter'), join(blind, 'ref-segmenter'), { recursive: true });
+  await writeBlindClassifier(blind);
+  const siteModel = () => readFileSync(join(root, 'var/lib/lumen-models/ref-classifier/manifest.json'), 'utf8');
+  const modelBefore = siteModel();
+  const pBlind = await provision(debs[1]!, blind);
+  t.not(pBlind.code, 0, 'an update whose selftest fails on the new release is refused');
+  t.match(pBlind.out, /FAIL lesion at frames \d+–\d+: no alert/, 'the selftest missed the demo lesions');
+  t.match(pBlind.out, /FAILED at step \[selftest\]/, 'naming the step');
+  t.equal(await version(), '0.1.0-1', 'the installed version is untouched');
+  t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), configBefore, 'and its config');
+  t.equal(siteModel(), modelBefore, 'and the site models');
+  t.same(releases(), kept(1), 'and the kept packages');
+
   writeFileSync(join(root, 'run/lumen-inactive'), '');
   const p3 = await provision(debs[1]!, models);
   t.not(p3.code, 0, 'an update whose daemon never becomes active fails');
@@ -135,6 +157,17 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.match(p3.out, /FAILED at step \[takeover\]/);
   t.equal(await version(), '0.1.0-1', 'the previous package is installed again');
   t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), configBefore, 'with its config');
+  t.same(releases(), kept(1), 'the rolled-back package is not kept');
+
+  rmSync(join(root, 'run/lumen-inactive'));
+  const p4 = await provision(debs[1]!, models);
+  t.equal(p4.code, 0, 'an update that takes over', { out: p4.out.slice(-3000) });
+  t.equal(await version(), '0.1.0-2');
+  t.same(releases(), kept(1, 2), 'keeps the running package and the one before');
+  const p5 = await provision(await withVersion(debs[1]!, '0.1.0-3'), models);
+  t.equal(p5.code, 0, 'the next update', { out: p5.out.slice(-3000) });
+  t.equal(await version(), '0.1.0-3');
+  t.same(releases(), kept(2, 3), 'drops the package two releases back');
 
   const lint = await linting;
   t.equal(lint.code, 0, 'lintian: no errors', { out: lint.out });
