@@ -1,6 +1,7 @@
 import t from 'tap';
 import { appendFileSync, copyFileSync, cpSync, existsSync, rmSync, truncateSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z85Decode } from '../../runtime/publish/z85.js';
 import { writeBlindClassifier } from '../helpers/blind-model.js';
 import { ROOT, tempDir } from '../helpers/daemon.js';
 import { freshRoot, removeRoot, runInRoot, sh, withVersion } from '../helpers/deb-root.js';
@@ -11,8 +12,10 @@ import { freshRoot, removeRoot, runInRoot, sh, withVersion } from '../helpers/de
 // (see docs/fleet.md).
 
 const SYSTEMCTL_LOG = '/var/log/systemctl-calls';
+/** The daemon's CURVE key pair, as postinst makes it (docs/security.md), relative to the root. */
+const KEY = 'etc/lumen/keys/daemon';
 
-t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove, purge, provisioning in a throwaway root', async (t) => {
+t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site config, remove, purge, provisioning in a throwaway root', async (t) => {
   const out = tempDir('lumen-debs-');
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   const debs: string[] = [];
@@ -61,6 +64,19 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.same(report.checks.filter((c) => c.verdict === 'FAIL'), [], 'no FAIL');
   t.equal(report.checks.find((c) => c.name === 'gstreamer')?.verdict, 'OK', 'GStreamer from the Depends is there');
 
+  // postinst made the daemon's key pair: the secret for the service user only.
+  const keyModes = async () => (await runInRoot(root, `stat -c '%n %U:%G %a' /etc/lumen/keys /${KEY}.key`)).out;
+  t.equal(await keyModes(), `/etc/lumen/keys root:lumen 750\n/${KEY}.key lumen:lumen 600\n`, 'the secret key: lumen\'s, mode 600, in a folder closed to others');
+  const pub = readFileSync(join(root, `${KEY}.pub`), 'utf8');
+  t.match(pub, /^\S{40}\n$/, 'the public key: one line of 40 characters');
+  t.equal(z85Decode(pub.trim())?.length, 32, 'valid Z85 of a 32-byte key');
+  t.equal(JSON.parse(readFileSync(join(root, `${KEY}.key`), 'utf8')).publicKey, pub.trim(), 'the .pub is the pair\'s');
+  const readAs = (ids: string) => runInRoot(root, `setpriv ${ids} cat /${KEY}.key >/dev/null`);
+  t.equal((await readAs('--reuid=lumen --regid=lumen --init-groups')).code, 0, 'lumen reads the secret');
+  t.not((await readAs('--reuid=nobody --regid=nogroup --clear-groups')).code, 0, 'another user cannot');
+  const keyBytes = () => [`${KEY}.key`, `${KEY}.pub`].map((f) => readFileSync(join(root, f), 'latin1'));
+  const keys = keyBytes();
+
   // The site edits its config and the alert journal has history; then the upgrade.
   appendFileSync(join(root, 'etc/lumen/config.yaml'), 'health:\n  sampleIntervalMs: 3000 # site edit\n');
   writeFileSync(join(root, 'var/lib/lumen/alerts.jsonl'), '{"seq":1}\n');
@@ -71,10 +87,14 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.match(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), /# site edit/, 'the site\'s config survives the upgrade');
   t.match(calls().slice(before), /restart lumen-edge\.service/, 'the upgrade restarts the daemon');
   t.equal(readFileSync(join(root, 'var/lib/lumen/alerts.jsonl'), 'utf8'), '{"seq":1}\n', 'the journal is untouched');
+  t.same(keyBytes(), keys, 'the key pair is byte for byte the one before (monitors hold its public key)');
+  t.equal(await keyModes(), `/etc/lumen/keys root:lumen 750\n/${KEY}.key lumen:lumen 600\n`, 'with its owner and modes');
 
-  // A site config this version refuses: kept as it is, said so, no restart.
+  // A site config this version refuses: kept as it is, said so, no restart. And a key pair that
+  // ensure cannot read: said, left for a person, never regenerated; neither fails the install.
   const bad = readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8') + 'captur:\n  pipeline: demo\n';
   writeFileSync(join(root, 'etc/lumen/config.yaml'), bad);
+  writeFileSync(join(root, `${KEY}.key`), '{"publicKey":"x"}\n');
   const mark = calls().length;
   const again = await runInRoot(root, `dpkg -i ${deb2}`);
   t.equal(again.code, 0, 'the install itself succeeds', { out: again.out });
@@ -82,7 +102,11 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.match(again.out, /\/etc\/lumen\/config\.yaml is kept as it is/, 'and says the config is kept');
   t.equal(readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8'), bad, 'the site config is unchanged');
   t.notMatch(calls().slice(mark), /restart|start lumen/, 'the running daemon is not restarted onto a config it would refuse');
+  t.match(again.out, /KEY_FILE/, 'the damaged key pair: its code');
+  t.match(again.out, /key pair in \/etc\/lumen\/keys needs a look/, 'and what to look at');
+  t.equal(readFileSync(join(root, `${KEY}.key`), 'utf8'), '{"publicKey":"x"}\n', 'the damaged key is left as it is');
   writeFileSync(join(root, 'etc/lumen/config.yaml'), bad.replace(/captur:\n.*\n$/, ''));
+  writeFileSync(join(root, `${KEY}.key`), keys[0]!, 'latin1');
 
   // Remove keeps the journal and the config; purge removes them.
   const mark2 = calls().length;
@@ -93,10 +117,15 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.notOk(existsSync(join(root, 'usr/bin/lumen')), '/usr/bin/lumen is gone');
   t.equal(readFileSync(join(root, 'var/lib/lumen/alerts.jsonl'), 'utf8'), '{"seq":1}\n', 'remove keeps /var/lib/lumen (clinical evidence)');
   t.ok(existsSync(join(root, 'etc/lumen/config.yaml')), 'remove keeps the conffile');
+  t.same(keyBytes(), keys, 'and the key pair');
+  writeFileSync(join(root, 'etc/lumen/monitors.list'), `bed-1 ${pub}`); // the site's, not the package's
   const purge = await runInRoot(root, 'dpkg -P lumen-edge');
   t.equal(purge.code, 0, 'dpkg -P', { out: purge.out });
   t.notOk(existsSync(join(root, 'var/lib/lumen')), 'purge removes /var/lib/lumen');
   t.notOk(existsSync(join(root, 'etc/lumen/config.yaml')), 'and the config');
+  t.notOk(existsSync(join(root, 'etc/lumen/keys')), 'and the key pair postinst made');
+  t.same(readdirSync(join(root, 'etc/lumen')), ['monitors.list'], 'only what the site added stays in /etc/lumen');
+  rmSync(join(root, 'etc/lumen/monitors.list'));
   t.notOk(existsSync(join(root, 'etc/systemd/system/multi-user.target.wants/lumen-edge.service')), 'and the enablement');
   t.not((await runInRoot(root, 'dpkg -s lumen-edge')).code, 0, 'dpkg no longer knows the package');
   t.ok(statSync(join(root, 'usr/bin/node')).isFile(), 'the root is intact (nodejs still there)');
@@ -123,7 +152,12 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.ok(existsSync(join(root, 'var/lib/lumen-models/ref-classifier/model.onnx')), 'the site models are installed');
   t.match(calls(), /is-active --quiet lumen-edge\.service/, 'provision waited for the daemon to be active');
   const configBefore = readFileSync(join(root, 'etc/lumen/config.yaml'), 'utf8');
+  t.match(configBefore, /curve: \{ enabled: true, keyFile: \/etc\/lumen\/keys\/daemon\.key/, 'the site config turns CURVE on with the package\'s key');
+  const siteDoctor = await runInRoot(root, 'lumen doctor --config /etc/lumen/config.yaml --json');
+  const curveKey = (JSON.parse(siteDoctor.out.slice(siteDoctor.out.indexOf('{'))) as typeof report).checks.find((c) => c.name === 'curve key');
+  t.equal(curveKey?.verdict, 'OK', 'and doctor finds that key, readable and closed to others');
   t.same(releases(), kept(1), 'the installed package is kept for a rollback');
+  const siteKeys = keyBytes();
 
   const broken = tempDir('lumen-models-');
   cpSync(models, broken, { recursive: true });
@@ -168,6 +202,7 @@ t.test('lumen-edge.deb: lintian clean; install, upgrade, bad site config, remove
   t.equal(p5.code, 0, 'the next update', { out: p5.out.slice(-3000) });
   t.equal(await version(), '0.1.0-3');
   t.same(releases(), kept(2, 3), 'drops the package two releases back');
+  t.same(keyBytes(), siteKeys, 'provisioned updates keep the daemon\'s key pair');
 
   const lint = await linting;
   t.equal(lint.code, 0, 'lintian: no errors', { out: lint.out });
