@@ -2,6 +2,8 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseConfig } from '../runtime/config/load.js';
 import { ROOT, tempDir } from './helpers/daemon.js';
 
 // The full provision (build, checks, dpkg install, rollback) runs in a throwaway Debian root in
@@ -30,6 +32,18 @@ t.test('--dry-run prints every step and writes nothing', async (t) => {
   t.match(r.stdout, /would build the package with scripts\/package\.sh/);
   t.match(r.stdout, /pipeline: demo/, 'the config it would write carries the site values');
   t.same(readdirSync(root), [], 'nothing written');
+});
+
+t.test('the config it writes is one the daemon accepts, CURVE on with the key the package makes', async (t) => {
+  const site = join(tempDir(), 'site.env');
+  writeFileSync(site, SITE);
+  const r = await provision(['--dry-run', '--root', tempDir('lumen-root-'), '--site', site, '--no-systemctl']);
+  t.equal(r.code, 0, r.stderr);
+  const yaml = r.stdout.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.slice(4)).join('\n');
+  // Every @KEY@ of scripts/config.template.yaml needs a value: one left over is invalid YAML.
+  t.notMatch(yaml, /@[A-Z_]+@/, 'no placeholder left');
+  const config = parseConfig(parseYaml(yaml), 'provisioned config');
+  t.match(config.publish, { curve: { enabled: true, keyFile: '/etc/lumen/keys/daemon.key', allowListFile: '/etc/lumen/monitors.list' }, insecure: false });
 });
 
 t.test('an unknown site key is refused before anything is built or installed', async (t) => {

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, tempDir } from './daemon.js';
@@ -43,8 +43,9 @@ export async function baseTarball(): Promise<string> {
   const tar = join(CACHE, `${SUITE}-base.tar`);
   if (existsSync(tar)) return tar;
   mkdirSync(CACHE, { recursive: true });
+  // mmdebstrap picks its output format from the name, and `.partial` would make a directory.
   const partial = `${tar}.partial`;
-  await must('mmdebstrap', ['--variant=apt', `--include=${BASE_PACKAGES.join(',')}`, SUITE, partial, '/etc/apt/sources.list.d/debian.sources'], 'mmdebstrap');
+  await must('mmdebstrap', ['--variant=apt', '--format=tar', `--include=${BASE_PACKAGES.join(',')}`, SUITE, partial, '/etc/apt/sources.list.d/debian.sources'], 'mmdebstrap');
   renameSync(partial, tar);
   return tar;
 }
@@ -104,4 +105,23 @@ export async function runInRoot(dir: string, script: string, timeout = 300_000):
 export function removeRoot(dir: string): void {
   // Nothing is mounted here outside the namespaces above; a plain recursive delete is safe.
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The same package under another version (a later release with unchanged files): quicker than a
+ * third build. Returns the new .deb, beside `deb`.
+ */
+export async function withVersion(deb: string, version: string): Promise<string> {
+  const scratch = tempDir('lumen-repack-');
+  const tree = join(scratch, 'tree');
+  try {
+    await must('dpkg-deb', ['-R', deb, tree], 'dpkg-deb -R');
+    const control = join(tree, 'DEBIAN/control');
+    writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${version}`));
+    const out = deb.replace(/_[^_]+_([^_]+\.deb)$/, `_${version}_$1`);
+    await must('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', tree, out], 'dpkg-deb --build');
+    return out;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
