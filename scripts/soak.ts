@@ -138,7 +138,11 @@ const cfgPath = join(dir, 'config.json');
 writeFileSync(cfgPath, JSON.stringify({ publish: ep, state: { dir: join(dir, 'state') } }));
 const logFile = join(dir, 'daemon.log');
 const log = createWriteStream(logFile);
-const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+// The service's environment (systemd/lumen-edge.service) where it shapes memory.
+const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+  env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
+});
 child.stderr.pipe(log);
 const pid = child.pid!;
 const stopChild = () => child.exitCode === null && child.kill('SIGTERM');
