@@ -1,6 +1,7 @@
 import t from 'tap';
 import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildReferenceBundles } from '../runtime/models/reference/build-reference.js';
 import { copyBundle } from './helpers/bundles.js';
 import { endpoints, lumen, tempDir, writeConfig } from './helpers/daemon.js';
 
@@ -67,10 +68,11 @@ t.test('lumen doctor fails clearly on a corrupt model and on a missing GStreamer
   void config;
 });
 
-t.test('lumen selftest raises an alert on each demo lesion, and fails on a corrupt model', async (t) => {
+t.test('lumen selftest raises an alert on each demo lesion and none on its bleeding, and fails on a corrupt model', async (t) => {
   const c = lumen(['selftest']);
   t.equal((await c.exited).code, 0, c.stdout());
-  t.match(c.stdout(), /OK {3}lesion at frames \d+–\d+: alert at frame \d+/);
+  t.equal(c.stdout().match(/OK {3}lesion at frames \d+–\d+: alert at frame \d+/g)?.length, 2, 'both demo lesions alert');
+  t.match(c.stdout(), /OK {3}bleeding at frames \d+–\d+: no alert/, 'the demo bleeds, and blood alone raises no alert');
   t.match(c.stdout(), /selftest: OK/);
   const { dir } = await configWith({});
   const bad = copyBundle('ref-segmenter', dir);
@@ -79,4 +81,16 @@ t.test('lumen selftest raises an alert on each demo lesion, and fails on a corru
   const d = lumen(['selftest', '--config', broken]);
   t.equal((await d.exited).code, 2, 'exit 2: the models could not run');
   t.match(d.stdout(), /FAIL BUNDLE_HASH/);
+});
+
+t.test('lumen selftest fails models that take blood for a lesion', async (t) => {
+  // The reference models without their blood rule: colour models that score blood 0.999.
+  const { dir } = await configWith({});
+  await buildReferenceBundles(dir, 7, { bloodRule: false });
+  const naive = writeConfig(dir, { inference: { classifier: join(dir, 'ref-classifier'), segmenter: join(dir, 'ref-segmenter') } }, 'naive.json');
+  const c = lumen(['selftest', '--config', naive]);
+  t.equal((await c.exited).code, 1, `exit 1 (${c.stdout()})`);
+  t.match(c.stdout(), /FAIL bleeding at frames \d+–\d+: alert on at frame \d+ \(raised at frame \d+\)/, 'names the bleeding and the alert blood raised');
+  t.match(c.stdout(), /OK {3}lesion at frames/, 'the lesions still pass: only blood fails');
+  t.match(c.stdout(), /selftest: FAIL/);
 });

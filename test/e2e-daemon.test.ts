@@ -4,7 +4,7 @@ import { TOPICS, type AlertHeader, type OverlayHeader, type StatusHeader } from 
 import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 import { lesionEpisodes, shortDemoFeed } from './helpers/feeds.js';
 
-t.test('lumen run on a short demo feed: status, overlays, one alert per lesion episode, clean SIGTERM', async (t) => {
+t.test('lumen run on a short demo feed: status, overlays, frames gated for its bleeding, one alert per lesion episode, clean SIGTERM', async (t) => {
   const feed = await shortDemoFeed();
   const episodes = lesionEpisodes(feed.parsed);
   t.equal(episodes.length, 2, 'the demo schedule has two lesion episodes');
@@ -78,6 +78,13 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
     t.ok(Math.min(...xs) >= b.x - cell && Math.max(...xs) <= b.x + b.width + cell && Math.min(...ys) >= b.y - cell && Math.max(...ys) <= b.y + b.height + cell, `frame ${o.frameId}: the outline lies on its box`);
   }
   t.ok(Math.max(...overlayBytes) < 4096, `overlay messages are small (largest header ${Math.max(...overlayBytes)} bytes)`);
+  // The demo bleeds before its first lesion: those frames are held back and say why.
+  const bled = overlays.filter((o) => o.gated === 'bleeding');
+  t.ok(bled.length > 0, `frames gated for bleeding (${bled.length})`);
+  t.ok(bled.every((o) => o.score === null && o.quality !== null && o.quality.usable < 0.4), 'not classified; less than the 40 % of the picture the gate asks for is usable');
+  t.ok(bled.every((o) => Object.values(o.quality!.hidden).every((v) => v <= o.quality!.hidden.bleeding)), 'blood hides the most');
+  t.ok(bled.every((o) => !o.alert), 'no alert while blood fills the view');
+  t.ok(overlays.every((o) => o.gated !== null || o.quality !== null), 'every classified frame carries the gate\'s shares');
 
   const raises = alerts.filter((a) => a.type === 'raise');
   const clears = alerts.filter((a) => a.type === 'clear');

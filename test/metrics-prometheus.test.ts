@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
+import { QUALITY_REASONS } from '../runtime/quality/quality-gate.js';
 import { ROOT, daemonWithClient, endpoints, freePort, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { shortDemoFeed } from './helpers/feeds.js';
 
 const RULES = join(ROOT, 'docs/fleet/lumen-alerts.rules.yml');
 const DASHBOARD = join(ROOT, 'docs/fleet/lumen-edge.grafana.json');
@@ -99,6 +101,33 @@ t.test('a real Prometheus scrapes the daemon and sees frames processed rise; pro
     return v !== undefined && v > 0 ? v : undefined;
   }, 30_000, 'a positive processing rate');
   t.ok(rate > 0, `rate() of frames processed is ${rate.toFixed(1)}/s`);
+});
+
+t.test('frames gated for bleeding are counted under reason="bleeding", as status counts them', async (t) => {
+  // The demo schedule bleeds before its first lesion: about half a second of every 6 s loop is gated.
+  const feed = await shortDemoFeed(6, 10);
+  const dir = tempDir();
+  const port = await freePort();
+  const ep = await endpoints();
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'file-replay', params: { location: feed.video }, loop: true },
+    inference: { providers: ['cpu'] },
+    publish: { ...ep, statusIntervalMs: 250 },
+    state: { dir: join(dir, 'state') },
+    metrics: { address: `127.0.0.1:${port}` },
+  });
+  const { client } = daemonWithClient(t, config, ep);
+  const bleeding = (h: StatusHeader) => (h.gated as Record<string, number>).bleeding ?? 0;
+  const s = (await waitFor<LumenMessage>(client, (x) => isStatus(x) && bleeding(x.header) > 0, 90_000, 'status counting frames gated for bleeding')) as { header: StatusHeader };
+  const counted = bleeding(s.header);
+  const text = await eventually(async () => {
+    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const v = /^lumen_frames_gated_total\{reason="bleeding"\} (\d+)$/m.exec(body);
+    return v && Number(v[1]) >= counted ? body : undefined;
+  }, 30_000, `lumen_frames_gated_total{reason="bleeding"} to reach ${counted}`);
+  t.pass(`lumen_frames_gated_total{reason="bleeding"} reached the ${counted} frames status counted`);
+  const reasons = [...text.matchAll(/^lumen_frames_gated_total\{reason="([^"]+)"\}/gm)].map((m) => m[1]);
+  t.ok(reasons.every((r) => r.split(',').every((x) => (QUALITY_REASONS as readonly string[]).includes(x))), `every reason label is the gate's own name (${reasons.join(' ')})`);
 });
 
 t.test('a metrics address in use: a clear log line, the daemon runs on, and doctor warns', async (t) => {

@@ -25,6 +25,8 @@ interface PageState {
   muted: boolean;
   beeps: number;
   frameId: number | null;
+  /** The quality-gate notice shown, or null. */
+  gate: string | null;
   transitions: { link: string; at: number; lastOverlayAt: number }[];
 }
 interface Rect {
@@ -173,7 +175,7 @@ t.test('lumen view command: prints its address, serves the page, exits 0 on SIGT
   t.ok(s.ms < 3000, `within its shutdown deadline (${s.ms} ms), even with a history request in flight`);
 });
 
-t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery, overlay→draw delay', async (t) => {
+t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost and recovery, overlay→draw delay', async (t) => {
   const feed = await shortDemoFeed();
   const dir = tempDir('lumen-view-');
   const ep = await endpoints();
@@ -201,11 +203,24 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
   await page.goto(view.url);
+  mkdirSync(ARTEFACTS, { recursive: true });
 
   await waitLink(page, ['live'], 90_000);
   t.pass('overlays arrive: the page is live');
   t.equal(await page.textContent('#noalert'), 'No alert', 'the alert bar says "No alert" before the episode');
   t.notOk(await page.isVisible('#lost'), 'no signal-lost notice while frames arrive');
+
+  // The demo's heavy bleeding (about a second of every 12 s loop): the page says the frames are
+  // ungradable and why, with the share of the picture under blood, and raises no alert.
+  await page.waitForFunction(() => /bleeding/.test(window.lumenView.state().gate ?? ''), undefined, { timeout: 90_000, polling: 20 });
+  const bleeding = await page.evaluate(() => ({ state: window.lumenView.state(), text: document.getElementById('gate')!.textContent, shown: !document.getElementById('gate')!.hidden }));
+  t.ok(bleeding.shown, 'the gate notice is shown');
+  const share = /^Ungradable: bleeding (\d+)\u00a0%$/.exec(bleeding.text ?? '');
+  t.ok(share && Number(share[1]) >= 50, `the notice names bleeding and the share of the picture it hides (${JSON.stringify(bleeding.text)})`);
+  t.equal(bleeding.state.alert, false, 'no alert while blood fills the view');
+  await page.screenshot({ path: join(ARTEFACTS, 'viewer-ungradable.png') });
+  await page.waitForFunction(() => window.lumenView.state().gate === null, undefined, { timeout: 30_000, polling: 20 });
+  t.notOk(await page.isVisible('#gate'), 'the notice goes once frames are gradable again');
 
   // Sound needs a user gesture: the page offers a button, and after the click it can beep.
   t.ok(await page.isVisible('#sound'), 'the page offers to enable sound');
@@ -243,7 +258,6 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   const tol = 4;
   t.ok(b.x0 >= Math.min(...xs) - tol && b.x1 <= Math.max(...xs) + tol && b.y0 >= Math.min(...ys) - tol && b.y1 <= Math.max(...ys) + tol, 'the green pixels lie on the outline the message carried');
 
-  mkdirSync(ARTEFACTS, { recursive: true });
   const shot = join(ARTEFACTS, 'viewer-alert.png');
   await page.screenshot({ path: shot });
   t.comment(`screenshot during the alert: ${shot}`);

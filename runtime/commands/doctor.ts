@@ -35,7 +35,7 @@ export function registerDoctor(program: Command): void {
     });
   program
     .command('selftest')
-    .description('run the installed models over the demo feed and check that its lesions raise alerts (exit 1: missed; 2: could not run)')
+    .description('run the installed models over the demo feed and check that its lesions raise alerts and its bleeding none (exit 1: failed; 2: could not run)')
     .option('-c, --config <file>', 'config file (default: the built-in one)')
     .option('--feed <file>', 'feed with annotations beside it', DEMO_FEED)
     .action(async (o: { config?: string; feed: string }) => {

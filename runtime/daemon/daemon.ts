@@ -240,6 +240,7 @@ export class Daemon {
       box,
       areaPx: p.areaPx,
       gated: p.gated,
+      quality: p.quality,
       geometry,
     };
     p.timings.overlay = performance.now() - t;

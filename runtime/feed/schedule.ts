@@ -8,7 +8,7 @@ export interface FeedOptions {
   fps: number;
   seconds: number;
   seed: number;
-  /** `demo`: lesions only, on a fixed schedule; `full`: lesions and ungradable episodes. */
+  /** `demo`: two lesions and heavy bleeding, on a fixed schedule; `full`: lesions and ungradable episodes. */
   episodes: 'demo' | 'full';
   /** Burn the video processor's on-screen text into the frames (makeFeed; default true). */
   osd?: boolean;
@@ -17,6 +17,8 @@ export interface FeedOptions {
    * measures the models on lesions alone turns it off: colour-driven models score the blood.
    */
   trickles?: boolean;
+  /** `demo` schedule: heavy bleeding before the first lesion (default true). */
+  bleeding?: boolean;
 }
 
 /** Where the scope's picture sits: right of centre, leaving the left for the processor's text. */
@@ -76,6 +78,17 @@ function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedO
   return out;
 }
 
+/**
+ * The demo's heavy bleeding: from 5 % to 17 % of the clip (2.9 s of a 24 s demo), in the calm
+ * before the first lesion, so that no lesion alert is on when it starts and the view is calm for
+ * 8 % of the clip before the lesion comes. Drawn from the bleeding stream: the lesions stay put.
+ */
+function demoBleeding(frames: number, o: FeedOptions): Episode {
+  const rand = seededRandom((o.seed ^ 0xb100d) >>> 0);
+  const bleeding = { peak: 0.88 + 0.09 * rand(), streamU: 0.2 + 0.6 * rand(), phase: rand() * 6.28 };
+  return { kind: 'bleeding', start: Math.max(1, Math.round(0.05 * frames)), end: Math.round(0.17 * frames), bleeding };
+}
+
 /** Builds a reproducible scene: same options, same frames. */
 export function makeSceneSpec(o: FeedOptions): SceneSpec {
   const rand = seededRandom(o.seed);
@@ -89,6 +102,7 @@ export function makeSceneSpec(o: FeedOptions): SceneSpec {
     ]) {
       episodes.push({ kind: 'lesion', start: Math.round(a * frames), end: Math.round(b * frames), lesion: lesion(rand, 'red') });
     }
+    if (o.bleeding !== false) episodes.push(demoBleeding(frames, o));
   } else {
     // Alternate calm stretches with events of 1–4 s; lesions twice as likely as any one artefact.
     const kinds = ['lesion', 'lesion', 'dark', 'overexposed', 'blur', 'bubbles'] as const;

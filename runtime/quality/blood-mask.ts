@@ -7,7 +7,8 @@ import { CELL_LIMITS } from './regions.js';
  * area (the gate's blood colour, regions.ts: red ≥ 45, green ≤ 0.2·red, blue ≤ 0.45·red), as the
  * border is blacked out, so that a colour-driven classifier does not score a trickle of blood as
  * a lesion. Red lesions keep green at 0.25–0.7 of red and are left alone. Returns the pixels
- * blacked out. Not wired into the frame path here: see docs/conditioning.md for where it belongs.
+ * blacked out. Deliberately not in the frame path (it would change what a clinical model sees):
+ * docs/conditioning.md, Bleeding, says why.
  */
 export function blackOutBlood(frame: Frame, area: ActiveArea): number {
   const { width: W, data } = frame;

@@ -40,6 +40,7 @@
     lost: $('lost'),
     lostTitle: $('lost-title'),
     lostDetail: $('lost-detail'),
+    gate: $('gate'),
     nonclinical: $('nonclinical'),
     alerts: $('alerts'),
     status: $('status'),
@@ -86,6 +87,7 @@
     decodeSkipped: 0,
     transitions: [], // { link, at (Date.now()), lastOverlayAt (Date.now() of the last overlay) }
     geometry: null,
+    gateText: null, // the gate notice shown, or null
     beeps: 0,
     muted: load('lumen.muted') === '1',
   };
@@ -344,6 +346,14 @@
       el.bannerDetail.textContent = [score != null ? `score ${score.toFixed(2)}` : null, raise ? `since ${clock(raise.header.ts)}` : null].filter(Boolean).join(' · ');
     }
 
+    // The newest frame was held back by the quality gate: say why, while it is current.
+    const gate = link === 'live' ? gateText(s.overlay?.header) : null;
+    if (gate !== s.gateText) {
+      s.gateText = gate;
+      el.gate.hidden = !gate;
+      el.gate.textContent = gate ?? '';
+    }
+
     // A status the daemon sent long ago is shown as such, not as the present.
     const statusStale = !!s.status && !(s.lastStatusAt && now - s.lastStatusAt <= STATUS_STALE_MS);
     el.status.classList.toggle('stale', statusStale);
@@ -354,6 +364,15 @@
       el.lostTitle.textContent = link === 'lost' && !s.lastOverlayAt ? 'NO SIGNAL' : LINK_TEXT[link];
       el.lostDetail.textContent = lostDetail(link);
     }
+  }
+
+  // "Ungradable: bleeding 71 %": each reason the overlay gives, with the share of the picture it
+  // hides where the gate measured one (blur has none).
+  function gateText(h) {
+    if (!h || !h.gated) return null;
+    const hidden = (h.quality && h.quality.hidden) || {};
+    const parts = h.gated.split(',').map((r) => (typeof hidden[r] === 'number' ? `${r} ${Math.round(hidden[r] * 100)}\u00a0%` : r));
+    return `Ungradable: ${parts.join(', ')}`;
   }
 
   function lostDetail(link) {
@@ -557,6 +576,7 @@
         muted: s.muted,
         beeps: s.beeps,
         frameId: s.overlay?.header.frameId ?? null,
+        gate: s.gateText,
         transitions: [...s.transitions],
       };
     },
