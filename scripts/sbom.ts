@@ -3,7 +3,8 @@
  * production dependencies, plus what npm cannot see: the system packages the appliance runs on
  * (GStreamer and its plugins, Node.js, the OS) and the model bundles, each with version and purl.
  *
- *   npm run sbom [-- --out FILE] [--models DIR]     (default: dist/sbom.cdx.json, models/)
+ *   npm run sbom [-- --out FILE] [--models DIR] [--project DIR]
+ *   (defaults: dist/sbom.cdx.json, models/, this source tree; the package build names its tree)
  *
  * Exits 1 if npm or GStreamer cannot be found: an SBOM missing a part must not look complete.
  */
@@ -112,16 +113,17 @@ function modelComponents(dir: string): Component[] {
 }
 
 async function main(): Promise<void> {
-  const outPath = arg('--out', join(PROJECT_ROOT, 'dist', 'sbom.cdx.json'));
-  const modelsDir = arg('--models', join(PROJECT_ROOT, 'models'));
+  const project = arg('--project', PROJECT_ROOT);
+  const outPath = arg('--out', join(project, 'dist', 'sbom.cdx.json'));
+  const modelsDir = arg('--models', join(project, 'models'));
   let npmOut: string;
   try {
-    ({ stdout: npmOut } = await run('npm', ['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev'], { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 }));
+    ({ stdout: npmOut } = await run('npm', ['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev'], { cwd: project, maxBuffer: 64 * 1024 * 1024 }));
   } catch (err) {
     throw new Error(`npm sbom failed: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
   }
   const bom = JSON.parse(npmOut) as Bom;
-  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { name: string; version: string };
   // npm names the root after the folder it ran in; the product is the package.
   bom.metadata.component.name = pkg.name;
 

@@ -63,6 +63,10 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
   t.equal(report.ok, true);
   t.same(report.checks.filter((c) => c.verdict === 'FAIL'), [], 'no FAIL');
   t.equal(report.checks.find((c) => c.name === 'gstreamer')?.verdict, 'OK', 'GStreamer from the Depends is there');
+  // The package ships its bill of materials.
+  const sbom = JSON.parse(readFileSync(join(root, 'usr/share/doc/lumen-edge/sbom.cdx.json'), 'utf8')) as { bomFormat: string; components: { name: string }[] };
+  t.equal(sbom.bomFormat, 'CycloneDX', 'the SBOM is CycloneDX');
+  for (const name of ['onnxruntime-node', 'zeromq', 'gstreamer-superficial', 'libgstreamer1.0-0']) t.ok(sbom.components.some((c) => c.name === name), `the SBOM names ${name}`);
 
   // postinst made the daemon's key pair: the secret for the service user only.
   const keyModes = async () => (await runInRoot(root, `stat -c '%n %U:%G %a' /etc/lumen/keys /${KEY}.key`)).out;
