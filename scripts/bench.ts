@@ -126,7 +126,7 @@ async function stagesFlatOut(): Promise<{ fps: number; perStage: Record<string, 
   for await (const frame of cap) {
     const s = performance.now();
     const p = await proc.process(frame);
-    let t = performance.now();
+    const t = performance.now();
     JSON.stringify(buildGeometry({ roi: p.roi, scale: p.scale, mask: p.mask, maskThreshold: config.overlay.maskThreshold, attention: p.attention }));
     add('overlay', performance.now() - t);
     for (const [k, v] of Object.entries(p.timings)) add(k, v);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CLIENT_EVENTS, LumenClient } from '../client/client.js';
 import { TOPICS } from '../publish/protocol.js';
 import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
+import type { SocketHealth } from '../publish/health.js';
 import { LumenError } from '../errors.js';
 import { renderGeometry } from '../overlay/render-geometry.js';
 import { encodePng } from '../util/image-codec.js';
@@ -34,7 +35,7 @@ export function registerWatch(program: Command): void {
         } else if (m.topic === TOPICS.status) {
           const h = m.header;
           const lat = h.latencyMs.total ? `${h.latencyMs.total.p50}/${h.latencyMs.total.p99} ms` : '-';
-          const sockets = h.publisher ? Object.entries(h.publisher).filter(([, s]) => s.state !== 'ok').map(([k, s]) => ` ${k} socket ${s.state}`).join('') : '';
+          const sockets = h.publisher ? (Object.entries(h.publisher) as [string, SocketHealth][]).filter(([, s]) => s.state !== 'ok').map(([k, s]) => ` ${k} socket ${s.state}`).join('') : '';
           const line = `status ${h.state} fps ${h.fps} dropped ${h.dropped} latency p50/p99 ${lat} providers ${Object.values(h.providers).join('/')} alert ${h.alert ? 'ON' : 'off'}${sockets}`;
           process.stdout.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
         } else if (m.topic === CLIENT_EVENTS.historyFailed) {

@@ -157,8 +157,8 @@ export class DegradePolicy {
       if (this.#overStreak < c.holdSamples || this.#level >= c.maxLevel) return null;
       this.#overStreak = 0;
       const parts: string[] = [];
-      if (hot) parts.push(`temperature ${fmt(tempC!)} °C > ${c.tempHighC} °C`);
-      if (slow) parts.push(`latency p99 ${fmt(latencyMsP99!)} ms > ${c.latencyHighMs} ms`);
+      if (hot) parts.push(`temperature ${fmt(tempC)} °C > ${c.tempHighC} °C`);
+      if (slow) parts.push(`latency p99 ${fmt(latencyMsP99)} ms > ${c.latencyHighMs} ms`);
       return this.#move(+1, hot && slow ? 'temperature+latency' : hot ? 'temperature' : 'latency', `${parts.join(' and ')} for ${c.holdSamples} readings`);
     }
     this.#overStreak = 0;

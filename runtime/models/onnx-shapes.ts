@@ -1,8 +1,9 @@
-import onnxProto from 'onnx-proto';
+// onnx-proto types its int64 fields with the global `Long` of @types/long, which the compiler
+// options' `types` leave out; without it those fields are an unresolved type.
+/// <reference types="long" />
 import type { onnx as OnnxTypes } from 'onnx-proto';
 
-const { onnx } = onnxProto;
-type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type NodeProto = OnnxTypes.NodeProto;
 type TensorProto = OnnxTypes.ITensorProto;
 type Int = number | { toNumber(): number } | null | undefined;
 
@@ -246,9 +247,9 @@ export function nodeMacs(env: ShapeEnv, n: NodeProto): number | undefined {
 function slidingOutput(input: Shape, kernel: number[], n: NodeProto, ceil: boolean): Shape | undefined {
   const r = input.length;
   if (kernel.length !== r) return undefined;
-  const strides = ints(n, 'strides') ?? Array(r).fill(1);
-  const dil = ints(n, 'dilations') ?? Array(r).fill(1);
-  const pads = ints(n, 'pads') ?? Array(2 * r).fill(0);
+  const strides = ints(n, 'strides') ?? new Array<number>(r).fill(1);
+  const dil = ints(n, 'dilations') ?? new Array<number>(r).fill(1);
+  const pads = ints(n, 'pads') ?? new Array<number>(2 * r).fill(0);
   const autoPad = strAttr(n, 'auto_pad', 'NOTSET');
   return input.map((d, i) => {
     const span = dil[i] * (kernel[i] - 1) + 1;
@@ -263,10 +264,10 @@ function transposedOutput(x: Shape, w: Shape, n: NodeProto): Shape | undefined {
   const r = x.length - 2;
   const group = intAttr(n, 'group', 1);
   const kernel = ints(n, 'kernel_shape') ?? w.slice(2);
-  const strides = ints(n, 'strides') ?? Array(r).fill(1);
-  const dil = ints(n, 'dilations') ?? Array(r).fill(1);
-  const pads = ints(n, 'pads') ?? Array(2 * r).fill(0);
-  const outPad = ints(n, 'output_padding') ?? Array(r).fill(0);
+  const strides = ints(n, 'strides') ?? new Array<number>(r).fill(1);
+  const dil = ints(n, 'dilations') ?? new Array<number>(r).fill(1);
+  const pads = ints(n, 'pads') ?? new Array<number>(2 * r).fill(0);
+  const outPad = ints(n, 'output_padding') ?? new Array<number>(r).fill(0);
   const outShape = ints(n, 'output_shape');
   const autoPad = strAttr(n, 'auto_pad', 'NOTSET');
   const spatial = x.slice(2).map((d, i) => {

@@ -74,7 +74,7 @@ export async function loadBaseline(path: string): Promise<Baseline> {
       throw new LumenError(BASELINE_ERROR, `${path}: metrics.${name}: no such metric (known: ${Object.keys(METRICS).join(', ')})`, { path, entry: `metrics.${name}` });
     }
   }
-  return parsed.data as Baseline;
+  return parsed.data;
 }
 
 // Metrics are rounded to 6 decimals; a bound written with as many must not fail on float noise.
