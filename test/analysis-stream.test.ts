@@ -67,7 +67,7 @@ t.test('a source whose resolution changes mid-stream: the source size follows, f
   const seq = join(dir, 'seq');
   mkdirSync(seq);
   // 1920×1080, then a 5:4 processor output, then 1280×720 (the analysis size repeats: 960×540).
-  const sizes: [number, number][] = [...Array(6).fill([1920, 1080]), ...Array(6).fill([1280, 1024]), ...Array(6).fill([1280, 720])];
+  const sizes: [number, number][] = [...new Array<[number, number]>(6).fill([1920, 1080]), ...new Array<[number, number]>(6).fill([1280, 1024]), ...new Array<[number, number]>(6).fill([1280, 720])];
   const cache = new Map<string, Buffer>();
   for (const [i, [w, h]] of sizes.entries()) {
     const key = `${w}x${h}`;

@@ -15,7 +15,7 @@ async function countStatus(client: LumenClient, ms: number): Promise<number> {
   while (Date.now() < end) {
     const r = await Promise.race([it.next(), new Promise<null>((res) => setTimeout(() => res(null), end - Date.now()))]);
     if (!r || r.done) break;
-    if ((r.value as LumenMessage).topic === TOPICS.status) n++;
+    if (r.value.topic === TOPICS.status) n++;
   }
   return n;
 }

@@ -20,7 +20,7 @@ t.test('under a real notify socket: READY once live, WATCHDOG while the daemon r
   t.teardown(() => stop(daemon));
   const pings = () => lines.all.filter((l) => l.event === 'message' && l.text === 'WATCHDOG=1').length;
   const ready = await lines.waitFor('READY=1', (l) => l.event === 'message' && /^READY=1/m.test(l.text), 90_000);
-  t.equal(lines.all[ready].pid, daemon.proc.pid, 'READY comes from the daemon itself (NotifyAccess=main)');
+  t.match(lines.all[ready], { event: 'message', pid: daemon.proc.pid }, 'READY comes from the daemon itself (NotifyAccess=main)');
   await lines.waitFor('a WATCHDOG=1 ping', (l) => l.event === 'message' && l.text === 'WATCHDOG=1', 30_000, ready);
   // Wait for the end of the feed, seen in the daemon's log.
   for (const until = Date.now() + 60_000; !/capture source ended/.test(daemon.stderr()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));

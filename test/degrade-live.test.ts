@@ -8,7 +8,7 @@ import { startListener } from './helpers/notify-listener.js';
 
 // The recorded health series the degrade policy's unit test replays; here it drives the daemon
 // through a sysfs tree (health.sysRoot) that the test rewrites reading by reading.
-const series: Array<{ phase: string; tempC: number }> = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/health/degrade-series.json'), 'utf8')).readings;
+const series = (JSON.parse(readFileSync(join(ROOT, 'test/fixtures/health/degrade-series.json'), 'utf8')) as { readings: Array<{ phase: string; tempC: number }> }).readings;
 const phase = (name: string) => series.filter((r) => r.phase === name).map((r) => r.tempC);
 
 // What docs/operations.md promises per level.

@@ -10,8 +10,8 @@ interface Row {
   tempC: number;
   latencyMsP99: number;
 }
-const series: Row[] = JSON.parse(
-  readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/health/degrade-series.json'), 'utf8'),
+const series = (
+  JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/health/degrade-series.json'), 'utf8')) as { readings: Row[] }
 ).readings;
 
 const config: DegradeConfig = { tempHighC: 85, tempClearC: 78, latencyHighMs: 120, latencyClearMs: 80, holdSamples: 3 };

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LumenMessage } from '../runtime/client/client.js';
-import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
+import { TOPICS, type HistoryReply, type StatusHeader } from '../runtime/publish/protocol.js';
 import { connectRequest } from '../runtime/publish/zmq.js';
 import { seededRandom } from '../runtime/util/random.js';
 import { daemonWithClient, endpoints, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
@@ -50,7 +50,7 @@ t.test('hundreds of malformed history requests get error replies; the daemon kee
   for (let i = 0; i < 300; i++) {
     await req.send(malformed(rand, i));
     const [reply] = await req.receive();
-    const r = JSON.parse(reply.toString('utf8'));
+    const r = JSON.parse(reply.toString('utf8')) as HistoryReply;
     if (r.ok === false && r.error.code === 'PROTOCOL' && r.error.message) errors++;
   }
   t.equal(errors, 300, 'every malformed request got an error reply naming the problem');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { GraphBuilder } from '../../runtime/models/onnx-graph.js';
 import { writeBundle } from '../../runtime/models/bundle-write.js';
 import type { Manifest } from '../../runtime/models/manifest.js';
+import { omit } from './bundles.js';
 import { ROOT } from './daemon.js';
 
 /**
@@ -21,6 +22,6 @@ export async function writeBlindClassifier(root: string): Promise<Manifest> {
   g.node('Gemm', [flat, g.weight('fc', new Float32Array(49 * 2), [49, 2]), g.weight('bias', Float32Array.of(4, -4), [2])], {}, 'logits');
   g.output('attention', [1, 1, 7, 7]);
   g.output('logits', [1, 2]);
-  const { format: _f, onnx: _o, signature: _s, provenance: _p, ...draft } = ref;
+  const draft = omit(ref, 'format', 'onnx', 'signature', 'provenance');
   return writeBundle(root, { ...draft, version: '1.0.1', description: 'test fixture: a regressed reference classifier that never finds a lesion' }, g.toBytes());
 }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { appendFileSync, copyFileSync, cpSync, existsSync, rmSync, truncateSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KeyPair } from '../../runtime/publish/curve-keys.js';
 import { z85Decode } from '../../runtime/publish/z85.js';
 import { writeBlindClassifier } from '../helpers/blind-model.js';
 import { ROOT, tempDir } from '../helpers/daemon.js';
@@ -24,10 +25,10 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
     t.equal(b.code, 0, `package revision ${revision} builds`, { diagnostic: b.code !== 0, out: b.out.slice(-3000) });
     debs.push(b.out.trim().split('\n').at(-1)!);
   }
-  t.same(readdirSync(out).sort(), ['lumen-edge_0.1.0-1_amd64.deb', 'lumen-edge_0.1.0-2_amd64.deb'].map((n) => n.replace('amd64', debs[0]!.split('_').at(-1)!.replace('.deb', ''))));
+  t.same(readdirSync(out).sort(), ['lumen-edge_0.1.0-1_amd64.deb', 'lumen-edge_0.1.0-2_amd64.deb'].map((n) => n.replace('amd64', debs[0].split('_').at(-1)!.replace('.deb', ''))));
 
   // lintian takes minutes on this many files: it runs while the root is exercised.
-  const linting = sh('lintian', ['--allow-root', '--fail-on', 'error', '--tag-display-limit', '0', debs[0]!]);
+  const linting = sh('lintian', ['--allow-root', '--fail-on', 'error', '--tag-display-limit', '0', debs[0]]);
   t.teardown(async () => void (await linting));
 
   const root = await freshRoot();
@@ -74,7 +75,7 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
   const pub = readFileSync(join(root, `${KEY}.pub`), 'utf8');
   t.match(pub, /^\S{40}\n$/, 'the public key: one line of 40 characters');
   t.equal(z85Decode(pub.trim())?.length, 32, 'valid Z85 of a 32-byte key');
-  t.equal(JSON.parse(readFileSync(join(root, `${KEY}.key`), 'utf8')).publicKey, pub.trim(), 'the .pub is the pair\'s');
+  t.equal((JSON.parse(readFileSync(join(root, `${KEY}.key`), 'utf8')) as KeyPair).publicKey, pub.trim(), 'the .pub is the pair\'s');
   const readAs = (ids: string) => runInRoot(root, `setpriv ${ids} cat /${KEY}.key >/dev/null`);
   t.equal((await readAs('--reuid=lumen --regid=lumen --init-groups')).code, 0, 'lumen reads the secret');
   t.not((await readAs('--reuid=nobody --regid=nogroup --clear-groups')).code, 0, 'another user cannot');
@@ -110,7 +111,7 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
   t.match(again.out, /key pair in \/etc\/lumen\/keys needs a look/, 'and what to look at');
   t.equal(readFileSync(join(root, `${KEY}.key`), 'utf8'), '{"publicKey":"x"}\n', 'the damaged key is left as it is');
   writeFileSync(join(root, 'etc/lumen/config.yaml'), bad.replace(/captur:\n.*\n$/, ''));
-  writeFileSync(join(root, `${KEY}.key`), keys[0]!, 'latin1');
+  writeFileSync(join(root, `${KEY}.key`), keys[0], 'latin1');
 
   // Remove keeps the journal and the config; purge removes them.
   const mark2 = calls().length;
@@ -146,8 +147,8 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
     sh('bash', [join(ROOT, 'scripts/provision.sh'), '--deb', deb, '--root', root, '--site', site, '--models', modelDir], { env: { LUMEN_TAKEOVER_TIMEOUT_S: '6' } });
   const version = async () => (await runInRoot(root, "dpkg-query -W -f='${Version}' lumen-edge")).out;
   const releases = () => readdirSync(join(root, 'var/cache/lumen-edge-releases')).sort();
-  const kept = (...revisions: number[]) => revisions.map((r) => debs[0]!.split('/').at(-1)!.replace('0.1.0-1', `0.1.0-${r}`));
-  const p1 = await provision(debs[0]!, models);
+  const kept = (...revisions: number[]) => revisions.map((r) => debs[0].split('/').at(-1)!.replace('0.1.0-1', `0.1.0-${r}`));
+  const p1 = await provision(debs[0], models);
   t.equal(p1.code, 0, 'provision installs', { out: p1.out.slice(-3000) });
   t.match(p1.out, /OK {3}lesion at frames/, 'after the selftest ran on the new version');
   t.notMatch(p1.out, /^lumen-edge: /m, 'postinst had nothing to report (key pair made, config accepted)');
@@ -166,7 +167,7 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
   const broken = tempDir('lumen-models-');
   cpSync(models, broken, { recursive: true });
   truncateSync(join(broken, 'ref-classifier/model.onnx'), 500);
-  const p2 = await provision(debs[1]!, broken);
+  const p2 = await provision(debs[1], broken);
   t.not(p2.code, 0, 'an update with a damaged bundle fails');
   t.match(p2.out, /FAILED at step \[model bundles\]/, 'naming the step');
   t.match(p2.out, /BUNDLE_HASH/, 'and the code');
@@ -179,7 +180,7 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
   await writeBlindClassifier(blind);
   const siteModel = () => readFileSync(join(root, 'var/lib/lumen-models/ref-classifier/manifest.json'), 'utf8');
   const modelBefore = siteModel();
-  const pBlind = await provision(debs[1]!, blind);
+  const pBlind = await provision(debs[1], blind);
   t.not(pBlind.code, 0, 'an update whose selftest fails on the new release is refused');
   t.match(pBlind.out, /FAIL lesion at frames \d+–\d+: no alert/, 'the selftest missed the demo lesions');
   t.match(pBlind.out, /FAILED at step \[selftest\]/, 'naming the step');
@@ -189,7 +190,7 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
   t.same(releases(), kept(1), 'and the kept packages');
 
   writeFileSync(join(root, 'run/lumen-inactive'), '');
-  const p3 = await provision(debs[1]!, models);
+  const p3 = await provision(debs[1], models);
   t.not(p3.code, 0, 'an update whose daemon never becomes active fails');
   t.match(p3.out, /\[rollback\][\s\S]*lumen-edge 0\.1\.0-1 reinstalled/, 'and rolls back');
   t.match(p3.out, /FAILED at step \[takeover\]/);
@@ -198,11 +199,11 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
   t.same(releases(), kept(1), 'the rolled-back package is not kept');
 
   rmSync(join(root, 'run/lumen-inactive'));
-  const p4 = await provision(debs[1]!, models);
+  const p4 = await provision(debs[1], models);
   t.equal(p4.code, 0, 'an update that takes over', { out: p4.out.slice(-3000) });
   t.equal(await version(), '0.1.0-2');
   t.same(releases(), kept(1, 2), 'keeps the running package and the one before');
-  const p5 = await provision(await withVersion(debs[1]!, '0.1.0-3'), models);
+  const p5 = await provision(await withVersion(debs[1], '0.1.0-3'), models);
   t.equal(p5.code, 0, 'the next update', { out: p5.out.slice(-3000) });
   t.equal(await version(), '0.1.0-3');
   t.same(releases(), kept(2, 3), 'drops the package two releases back');
