@@ -12,12 +12,13 @@ async function configWith(extra: Record<string, unknown>): Promise<{ dir: string
 }
 
 type Check = { name: string; verdict: 'OK' | 'WARN' | 'FAIL'; detail: string; action?: string };
+type Report = { ok: boolean; checks: Check[] };
 
 t.test('lumen doctor passes on this machine and says what it checked', async (t) => {
   const { config } = await configWith({});
   const c = lumen(['doctor', '--config', config, '--json']);
   const e = await c.exited;
-  const r = JSON.parse(c.stdout());
+  const r = JSON.parse(c.stdout()) as Report;
   t.equal(e.code, 0, 'exit 0');
   t.equal(r.ok, true);
   const byName: Record<string, Check> = Object.fromEntries(r.checks.map((x: Check) => [x.name, x]));
@@ -38,7 +39,7 @@ t.test('lumen doctor reports a provider that cannot run with its reason and what
   const { config } = await configWith({ inference: { providers: ['tensorrt', 'cuda', 'cpu'], deviceId: 99 } });
   const c = lumen(['doctor', '--config', config, '--json']);
   t.equal((await c.exited).code, 0, 'a chain that ends on a usable provider passes');
-  const byName: Record<string, Check> = Object.fromEntries(JSON.parse(c.stdout()).checks.map((x: Check) => [x.name, x]));
+  const byName: Record<string, Check> = Object.fromEntries((JSON.parse(c.stdout()) as Report).checks.map((x: Check) => [x.name, x]));
   for (const p of ['tensorrt', 'cuda']) {
     t.equal(byName[`provider ${p}`].verdict, 'WARN', `${p} is not usable`);
     t.match(byName[`provider ${p}`].detail, /^not usable: \S/, `${p}: the reason is given`);
@@ -48,7 +49,7 @@ t.test('lumen doctor reports a provider that cannot run with its reason and what
   const none = await configWith({ inference: { providers: ['tensorrt', 'cuda'], deviceId: 99 } });
   const d = lumen(['doctor', '--config', none.config, '--json']);
   t.equal((await d.exited).code, 1, 'a chain with no usable provider fails');
-  const providers = JSON.parse(d.stdout()).checks.find((x: Check) => x.name === 'providers');
+  const providers = (JSON.parse(d.stdout()) as Report).checks.find((x: Check) => x.name === 'providers');
   t.match(providers, { verdict: 'FAIL', detail: 'none of tensorrt, cuda can run the models' });
 });
 

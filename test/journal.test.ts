@@ -55,7 +55,7 @@ t.test('the journal rotates when it grows past its bound and keeps the previous 
   await j2.close();
 });
 
-const onDisk = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).seq as number);
+const onDisk = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { seq: number }).seq);
 
 t.test('memory holds exactly what is on disk across rotations; the bound is "more than maxBytes"', async (t) => {
   const dir = tempDir();

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { messageOf } from '../runtime/errors.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,7 +39,7 @@ async function eventually<T>(probe: () => Promise<T | undefined>, ms: number, wh
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${messageOf(last)})` : ''}`);
 }
 
 const isStatus = (m: LumenMessage): m is { topic: typeof TOPICS.status; header: StatusHeader } => m.topic === TOPICS.status;
@@ -87,7 +88,7 @@ t.test('a real Prometheus scrapes the daemon and sees frames processed rise; pro
   });
   const query = async (q: string): Promise<number | undefined> => {
     const r = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { status: string; data: { result: { value: [number, string] }[] } };
-    return r.status === 'success' && r.data.result.length ? Number(r.data.result[0]!.value[1]) : undefined;
+    return r.status === 'success' && r.data.result.length ? Number(r.data.result[0].value[1]) : undefined;
   };
   const first = await eventually(() => query('lumen_frames_processed_total{job="lumen"}'), 60_000, 'Prometheus to have scraped lumen_frames_processed_total');
   const later = await eventually(async () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { createLogger } from '../runtime/log.js';
 import { ViewServer } from '../runtime/view/view-server.js';
 import { endpoints, freePort, logOnFailure, lumen, ROOT, stop, tempDir, writeConfig, type Child } from './helpers/daemon.js';
@@ -27,6 +27,8 @@ interface PageState {
   frameId: number | null;
   /** The quality-gate notice shown, or null. */
   gate: string | null;
+  /** The alert-history notice shown, or null. */
+  history: string | null;
   transitions: { link: string; at: number; lastOverlayAt: number }[];
 }
 interface Rect {
@@ -54,6 +56,11 @@ declare global {
   interface Window {
     lumenView: ViewApi;
   }
+}
+
+/** A WebSocket message's text. */
+function wsText(d: RawData): string {
+  return (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d)).toString('utf8');
 }
 
 /** Waits until the page's link state is one of `links`. */
@@ -129,7 +136,7 @@ t.test('viewer server: serves only its page files, refuses foreign WebSocket ori
   t.equal((await get(view.url, '/../package.json')).status, 404, 'no path outside the page files');
   t.equal((await get(view.url, '/view-server.ts')).status, 404, 'no source files');
   t.equal((await get(view.url, '/', 'POST')).status, 405);
-  const health = JSON.parse((await get(view.url, '/healthz')).body);
+  const health = JSON.parse((await get(view.url, '/healthz')).body) as { ok: boolean; daemon: { endpoint: string } };
   t.equal(health.ok, true);
   t.equal(health.daemon.endpoint, ep.endpoint);
 
@@ -144,7 +151,7 @@ t.test('viewer server: serves only its page files, refuses foreign WebSocket ori
   const hello = await new Promise<{ type: string }>((resolve, reject) => {
     const ws = new WebSocket(wsUrl, { origin: view.url.replace(/\/$/, '') });
     ws.on('message', (d) => {
-      resolve(JSON.parse(String(d)));
+      resolve(JSON.parse(wsText(d)) as { type: string });
       ws.close();
     });
     ws.on('error', reject);
@@ -154,6 +161,48 @@ t.test('viewer server: serves only its page files, refuses foreign WebSocket ori
   await Promise.all([view.close(), view.close()]);
   await view.close();
   t.pass('close() is idempotent');
+});
+
+t.test('the viewer says when the alert history cannot be read, and clears it once it can', async (t) => {
+  // The viewer starts before the daemon: its catch-up on the history endpoint gets no answer.
+  const ep = await endpoints();
+  const view = await ViewServer.start({ ...ep, port: 0, log });
+  const dir = tempDir('lumen-view-history-');
+  let daemon: Child | undefined;
+  let browser: Browser | undefined;
+  t.teardown(async () => {
+    await browser?.close().catch(() => {});
+    await view.close();
+    if (daemon) {
+      logOnFailure(t, daemon);
+      await stop(daemon);
+    }
+  });
+  const ws = new WebSocket(view.url.replace('http', 'ws') + 'ws', { origin: view.url.replace(/\/$/, '') });
+  t.teardown(() => ws.close());
+  const messages: { type: string; failure?: { code: string; attempt: number } | null }[] = [];
+  ws.on('message', (d) => messages.push(JSON.parse(wsText(d)) as (typeof messages)[number]));
+  const until = async (what: string, pred: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !pred(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  };
+  await until('a history failure on the page socket', () => messages.some((m) => m.type === 'history' && m.failure), 30_000);
+  const failed = messages.find((m) => m.type === 'history' && m.failure)!;
+  t.equal(failed.failure?.code, 'HISTORY_UNAVAILABLE', 'pages are told the history is unavailable, with the code');
+
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium)`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(view.url);
+  // A page that connects after the failure learns it from its hello.
+  await page.waitForFunction(() => window.lumenView.state().history !== null, undefined, { timeout: 30_000 });
+  t.ok(await page.isVisible('#history'), 'the alert panel shows the notice');
+  t.match(await page.textContent('#history'), /^Alert history unavailable \(HISTORY_UNAVAILABLE\): alerts from before now may be missing; retrying in \d+ s$/, 'saying why and that it retries');
+
+  // The daemon comes up on those endpoints: the next retry reads the history, the notice goes.
+  daemon = lumen(['run', '--config', writeConfig(dir, { publish: ep, inference: { providers: ['cpu'] }, state: { dir: join(dir, 'state') } })]);
+  await until('a history recovery on the page socket', () => messages.some((m) => m.type === 'history' && m.failure === null), 90_000);
+  await page.waitForFunction(() => window.lumenView.state().history === null, undefined, { timeout: 30_000 });
+  t.notOk(await page.isVisible('#history'), 'the notice goes once the history answers');
 });
 
 t.test('lumen view command: prints its address, serves the page, exits 0 on SIGTERM; refuses a bad port', async (t) => {

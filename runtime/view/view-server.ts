@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { LumenMessage } from '../client/client.js';
+import { CLIENT_EVENTS, type HistoryFailure, type LumenMessage } from '../client/client.js';
 import { LumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TOPICS, type StatusHeader } from '../publish/protocol.js';
@@ -65,6 +65,8 @@ export class ViewServer {
   private readonly alive = new WeakSet<WebSocket>();
   private readonly alerts: AlertEntry[] = [];
   private status: StatusHeader | null = null;
+  /** The last failure to read the alert history, until a read succeeds again. */
+  private history: HistoryFailure | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
   private pump: Promise<void> = Promise.resolve();
@@ -155,6 +157,15 @@ export class ViewServer {
         this.broadcastText({ type: 'alert', ...entry });
         break;
       }
+      // Pages say when alerts from before now may be missing, and when they are caught up again.
+      case CLIENT_EVENTS.historyFailed:
+        this.history = m.header;
+        this.broadcastText({ type: 'history', failure: m.header });
+        break;
+      case CLIENT_EVENTS.historyRecovered:
+        this.history = null;
+        this.broadcastText({ type: 'history', failure: null });
+        break;
     }
   }
 
@@ -262,7 +273,7 @@ export class ViewServer {
     ws.on('close', () => this.pages.delete(ws));
     ws.on('error', () => ws.terminate());
     ws.on('message', () => undefined); // the page has nothing to say; ignore whatever it sends
-    const hello: ViewMessage = { type: 'hello', v: VIEW_WIRE_VERSION, alerts: [...this.alerts], status: this.status, daemon: this.daemonLink() };
+    const hello: ViewMessage = { type: 'hello', v: VIEW_WIRE_VERSION, alerts: [...this.alerts], status: this.status, daemon: this.daemonLink(), history: this.history };
     ws.send(JSON.stringify(hello));
   }
 

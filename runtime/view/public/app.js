@@ -43,6 +43,7 @@
     gate: $('gate'),
     nonclinical: $('nonclinical'),
     alerts: $('alerts'),
+    history: $('history'),
     status: $('status'),
     statusAge: $('status-age'),
   };
@@ -133,6 +134,7 @@
       case 'hello':
         s.alerts = m.alerts.slice(-ALERTS_SHOWN);
         s.daemon = m.daemon;
+        showHistory(m.history);
         if (m.status) setStatus(m.status, false);
         renderAlerts();
         break;
@@ -141,6 +143,9 @@
         break;
       case 'status':
         setStatus(m.header, true);
+        break;
+      case 'history':
+        showHistory(m.failure);
         break;
       case 'alert':
         s.alerts.push({ header: m.header, recovered: m.recovered });
@@ -407,6 +412,13 @@
     return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
   }
 
+  // The alert list may be incomplete while the daemon's history cannot be read: say so, with why.
+  function showHistory(failure) {
+    s.history = failure ? `Alert history unavailable (${failure.code}): alerts from before now may be missing; retrying in ${Math.ceil(failure.retryInMs / 1000)} s` : null;
+    el.history.textContent = s.history ?? '';
+    el.history.hidden = !s.history;
+  }
+
   function renderAlerts() {
     const list = el.alerts;
     list.replaceChildren();
@@ -577,6 +589,7 @@
         beeps: s.beeps,
         frameId: s.overlay?.header.frameId ?? null,
         gate: s.gateText,
+        history: s.history ?? null,
         transitions: [...s.transitions],
       };
     },
