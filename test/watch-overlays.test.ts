@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LumenClient } from '../runtime/client/client.js';
 import { TOPICS, type OverlayHeader } from '../runtime/publish/protocol.js';
@@ -39,8 +39,9 @@ t.test('lumen watch --save-overlays draws geometry-only overlays into PNGs on th
       if (m.topic !== TOPICS.overlay) return false;
       if (m.payload) payloads++;
       if (m.header.box !== null && m.header.geometry.contours.length > 0) boxed.push(m.header);
-      // lumen watch writes its file a moment after the header reaches both subscribers.
-      const files = new Set(readdirSync(out));
+      // lumen watch writes its file a moment after the header reaches both subscribers (and makes
+      // the folder with its first file).
+      const files = new Set(existsSync(out) ? readdirSync(out) : []);
       saved = boxed.find((h) => files.has(name(h)));
       return saved !== undefined;
     },
