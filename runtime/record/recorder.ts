@@ -1,0 +1,331 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { ProcessedFrame } from '../daemon/frame-processor.js';
+import type { AlertEvent, DecisionOutput } from '../decision/decision.js';
+import { isLumenError, LumenError, messageOf } from '../errors.js';
+import type { Logger } from '../log.js';
+import { Catalogue, type RecordingInfo, type RecordingKind } from './catalogue.js';
+import { freeMB } from './disk.js';
+import { Encoder, type EncodedUnit } from './encoder.js';
+import { RecordPixels } from './frame-pixels.js';
+import { PreRoll } from './preroll.js';
+import { PROFILES } from './profiles.js';
+import { chooseDeletions, expiredTombstones } from './retention.js';
+import type { DecisionContext, FrameDecision } from './sidecar.js';
+import { PROJECT_ROOT } from '../config/paths.js';
+import { RecordingWriter } from './writer.js';
+import { RecentFrames, RecordingStats, type RecordingStatus } from './recorder-status.js';
+
+/** What an alert message says about its clip (docs/protocol.md). */
+export interface ClipRef {
+  id: string;
+  /** Relative to the recordings folder. */
+  path: string;
+  /** First frame the clip holds (null when not known yet: the encoder had not started). */
+  firstFrame: number | null;
+}
+
+interface ActiveClip {
+  writer: RecordingWriter;
+  onsetTs: number;
+  clearTs: number | null;
+  /** Frames after this capture time belong to the next clip, ms. */
+  endTs: number | null;
+  timer?: NodeJS.Timeout;
+}
+
+export interface RecorderHooks {
+  /** A recording was finished (complete or failed): published on lumen.clip. */
+  finished(info: RecordingInfo): void;
+  /** Models in use, for the sidecars. */
+  models(): readonly { id: string; version: string }[];
+}
+
+const PRODUCT_VERSION = `lumen-edge ${(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
+
+/** Frames pushed but not yet encoded before further frames are skipped (each is width × height × 4 bytes). */
+const MAX_IN_FLIGHT = 4;
+/** At most this many alert clips are written at once; a further raise ends the oldest. */
+const MAX_OPEN_CLIPS = 3;
+const HEALTH_EVERY_MS = 5000;
+const RETENTION_EVERY_MS = 60_000;
+
+/**
+ * Records the conditioned analysis stream (docs/recording.md): every frame the daemon handled,
+ * up to record.maxFps, goes once into a long-lived encoder; its encoded units fill the pre-roll
+ * and every open file — one per alert (pre-roll to post-roll) and, when enabled, continuous
+ * segments. A fault (full disk, unwritable folder, encoder) stops recording and says so in
+ * status; it never reaches the alerting path, and recording resumes by itself once it clears.
+ */
+export class Recorder {
+  readonly root: string;
+  private cat: Catalogue | null = null;
+  private encoder: Encoder<FrameDecision> | null = null;
+  private readonly preroll: PreRoll<FrameDecision>;
+  private readonly clips = new Map<number, ActiveClip>();
+  private segment: RecordingWriter | null = null;
+  private readonly finishing = new Set<Promise<unknown>>();
+  private readonly pixels: RecordPixels;
+  private readonly recent = new RecentFrames(1024);
+  readonly stats = new RecordingStats();
+  private nextDue = 0;
+  private closed = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly r: Readonly<Config['record']>;
+  private readonly decision: Readonly<Config['decision']>;
+
+  private constructor(
+    config: Readonly<Config>,
+    private readonly hooks: RecorderHooks,
+    private readonly log: Logger,
+  ) {
+    this.r = config.record;
+    this.decision = config.decision;
+    this.root = join(config.state.dir, 'recordings');
+    this.pixels = new RecordPixels(config.roi);
+    this.preroll = new PreRoll(this.r.clips.preRollS * 1000, this.r.preRollMaxMB * 2 ** 20);
+  }
+
+  /** Opens the recordings folder and its index; never throws (a fault is reported in status). */
+  static async open(config: Readonly<Config>, log: Logger, hooks: RecorderHooks): Promise<Recorder> {
+    const rec = new Recorder(config, hooks, log);
+    if (!rec.enabled) return rec;
+    await rec.health();
+    rec.timers.push(setInterval(() => void rec.health(), HEALTH_EVERY_MS), setInterval(() => void rec.sweep(), RETENTION_EVERY_MS));
+    await rec.sweep();
+    return rec;
+  }
+
+  private get enabled(): boolean {
+    return this.r.clips.enabled || this.r.segments.enabled;
+  }
+
+  /** Per handled frame (daemon hook): the conditioned pixels go to the encoder, at most maxFps. */
+  frame(p: ProcessedFrame, d: DecisionOutput): void {
+    const t = performance.now();
+    const f = p.frame;
+    this.recent.add(f.id, f.ts);
+    if (!this.enabled || this.closed || this.stats.fault || !this.cat) return;
+    if (!this.due(f.ts)) {
+      this.stats.skippedRate++;
+      return;
+    }
+    if (this.encoder && (this.encoder.size.width !== f.width || this.encoder.size.height !== f.height)) this.restart('size-change');
+    if (!this.encoder && !this.openEncoder(f)) return;
+    const data = this.pixels.of({ width: f.width, height: f.height, data: f.data, roi: p.roi, gated: p.gated });
+    const meta: FrameDecision = { score: p.score, smoothed: d.smoothed, alert: d.alert, gated: p.gated, box: p.box };
+    if (this.encoder!.push(data, f.id, f.ts, meta)) this.stats.recorded++;
+    else this.stats.skippedBusy++;
+    p.timings.record = performance.now() - t;
+  }
+
+  /** Every frame up to maxFps; above it, the frames that keep the recorded rate at maxFps. */
+  private due(ts: number): boolean {
+    const every = 1000 / this.r.maxFps;
+    if (ts < this.nextDue - 0.2 * every) return false;
+    this.nextDue = ts - this.nextDue > every ? ts + every : this.nextDue + every;
+    return true;
+  }
+
+  private openEncoder(f: { width: number; height: number }): boolean {
+    try {
+      this.encoder = Encoder.open<FrameDecision>(
+        { profile: PROFILES[this.r.encoder], size: { width: f.width, height: f.height }, fps: this.r.maxFps, gop: Math.max(1, Math.round(this.r.keyframeEveryS * this.r.maxFps)), kbps: this.r.bitrateKbps, maxInFlight: MAX_IN_FLIGHT },
+        (u) => this.onUnit(u),
+        (err) => this.stop(err),
+        this.log,
+      );
+      return true;
+    } catch (err) {
+      this.stop(isLumenError(err) ? err : new LumenError('RECORD_ENCODER', messageOf(err)));
+      return false;
+    }
+  }
+
+  /** An encoded unit: into the pre-roll, each open clip (until its post-roll ends) and the segment. */
+  private onUnit(u: EncodedUnit<FrameDecision>): void {
+    this.preroll.add(u);
+    for (const [episode, c] of this.clips) {
+      const start = c.writer.startTs ?? u.ts;
+      if (c.endTs !== null && u.ts > c.endTs) this.endClip(episode, 'post-roll');
+      else if (u.ts - start > this.r.clips.maxSeconds * 1000) this.endClip(episode, 'length');
+      else c.writer.push(u);
+    }
+    if (!this.r.segments.enabled || !this.cat) return;
+    const seg = this.segment;
+    if (seg && u.key && u.ts - (seg.startTs ?? u.ts) >= this.r.segments.seconds * 1000) {
+      this.finish(seg, 'segment');
+      this.segment = null;
+    }
+    if (!this.segment && u.key) this.segment = this.writer('segment', u.ts);
+    this.segment?.push(u);
+  }
+
+  /**
+   * Alert hook (before the alert is journalled): a raise opens its clip with the pre-roll from
+   * preRollS before the onset frame; a clear sets where the clip ends. Returns the clip the
+   * alert names, or nothing when no clip is being recorded (status says why).
+   */
+  alert(e: AlertEvent): { clip: ClipRef } | undefined {
+    if (!this.r.clips.enabled || this.closed) return undefined;
+    if (e.type === 'clear') {
+      const c = this.clips.get(e.episode);
+      if (!c) return undefined;
+      c.clearTs = e.ts;
+      c.endTs = e.ts + this.r.clips.postRollS * 1000;
+      if (c.writer.info.alert) c.writer.info.alert.clearFrame = e.frameId;
+      // Frames may stop coming (signal lost, source ended): the clip ends anyway.
+      c.timer = setTimeout(() => this.endClip(e.episode, 'no-frames'), this.r.clips.postRollS * 1000 + 3000);
+      return { clip: this.ref(c.writer) };
+    }
+    if (this.stats.fault || !this.cat || !this.encoder) return undefined;
+    if (this.clips.size >= MAX_OPEN_CLIPS) this.endClip(this.clips.keys().next().value!, 'overlap');
+    const onsetTs = this.recent.tsOf(e.onsetFrame) ?? e.ts;
+    const w = this.writer('clip', e.ts, { episode: e.episode, onsetFrame: e.onsetFrame, raiseFrame: e.frameId, clearFrame: null });
+    for (const u of this.preroll.from(onsetTs - this.r.clips.preRollS * 1000)) w.push(u);
+    this.clips.set(e.episode, { writer: w, onsetTs, clearTs: null, endTs: null });
+    return { clip: this.ref(w) };
+  }
+
+  private ref(w: RecordingWriter): ClipRef {
+    const first = w.frameCount > 0 ? w.firstFrameId : (this.encoder?.oldestPending ?? null);
+    return { id: w.id, path: w.info.path, firstFrame: first };
+  }
+
+  private writer(kind: RecordingKind, at: number, alert?: RecordingInfo['alert']): RecordingWriter {
+    const cat = this.cat!;
+    const id = cat.newId(kind, at, alert?.episode);
+    const size = this.encoder!.size;
+    const info: RecordingInfo = {
+      version: 1, id, kind, state: 'recording', ...cat.pathsFor(kind, id), codec: PROFILES[this.r.encoder].codec, width: size.width, height: size.height,
+      firstFrame: null, lastFrame: null, frames: 0, startTs: null, endTs: null, bytes: 0, createdAt: Date.now(), ...(alert ? { alert } : {}),
+    };
+    this.log.info({ id, kind }, 'recording started');
+    const ctx: DecisionContext = { models: this.hooks.models().map((m) => ({ id: m.id, version: m.version })), decision: { ...this.decision }, product: PRODUCT_VERSION };
+    return new RecordingWriter(cat, info, PROFILES[this.r.encoder], ctx, (_w, err) => this.stop(err), this.log);
+  }
+
+  private endClip(episode: number, reason: string): void {
+    const c = this.clips.get(episode);
+    if (!c) return;
+    this.clips.delete(episode);
+    clearTimeout(c.timer);
+    const start = c.writer.startTs;
+    const last = c.writer.lastTs;
+    const extra = {
+      preRollS: start === null ? 0 : Math.round(Math.max(0, c.onsetTs - start)) / 1000,
+      ...(c.clearTs !== null && last !== null ? { postRollS: Math.round(Math.max(0, last - c.clearTs)) / 1000 } : {}),
+    };
+    this.finish(c.writer, reason, extra);
+  }
+
+  private finish(w: RecordingWriter, reason: string, extra: Partial<RecordingInfo> = {}): void {
+    const p = w.finish(reason, extra).then((info) => {
+      this.stats.finished(info);
+      this.hooks.finished(info);
+      return this.sweep();
+    });
+    this.finishing.add(p);
+    void p.finally(() => this.finishing.delete(p));
+  }
+
+  /** Ends every open file and the encoder (new size, a fault, stop). */
+  private restart(reason: string): void {
+    for (const episode of [...this.clips.keys()]) this.endClip(episode, reason);
+    if (this.segment) this.finish(this.segment, reason);
+    this.segment = null;
+    const enc = this.encoder;
+    this.encoder = null;
+    this.preroll.clear();
+    if (enc) this.finishing.add(enc.close(300));
+  }
+
+  /** Stops recording with a fault (status and metrics say which); alerting is not affected. */
+  private stop(err: LumenError): void {
+    if (this.stats.fault || this.closed) return;
+    this.stats.fault = { code: err.code, message: err.message, since: Date.now() };
+    this.log.error({ code: err.code, err: err.message }, 'recording stopped; alerting goes on');
+    this.restart(err.code === 'RECORD_DISK_FULL' ? 'disk-full' : err.code === 'RECORD_ENCODER' ? 'encoder' : 'fault');
+  }
+
+  /** Every few seconds: free space, and a stopped recorder's way back once its fault cleared. */
+  private async health(): Promise<void> {
+    if (this.closed) return;
+    if (!this.cat) {
+      try {
+        this.cat = await Catalogue.open(this.root, this.log);
+        this.stats.count(this.cat.list());
+      } catch (err) {
+        this.stop(isLumenError(err) ? err : new LumenError('RECORD_FOLDER', `${this.root}: ${messageOf(err)}`));
+        return;
+      }
+    }
+    await this.checkWriters();
+    const free = await freeMB(this.root);
+    this.stats.freeMB = free;
+    const min = this.r.retention.minFreeMB;
+    const f = this.stats.fault;
+    if (!f && free !== null && free < min) {
+      this.stop(new LumenError('RECORD_DISK_FULL', `${this.root}: ${free.toFixed(0)} MB free, below record.retention.minFreeMB ${min}`));
+    } else if (f && (f.code !== 'RECORD_DISK_FULL' || (free !== null && free >= min * 1.25 + 16)) && (f.code !== 'RECORD_ENCODER' || Date.now() - f.since > 30_000)) {
+      this.log.info({ code: f.code }, 'recording resumes');
+      this.stats.fault = null;
+      this.cat = null; // read again: the folder may have been replaced
+      await this.health();
+    }
+  }
+
+  /** A file that stopped growing is finished: its error (a full disk…) comes out as it ends. */
+  private async checkWriters(): Promise<void> {
+    for (const [episode, c] of [...this.clips]) if (!(await c.writer.progress())) this.endClip(episode, 'stalled');
+    const seg = this.segment;
+    if (seg && !(await seg.progress()) && this.segment === seg) {
+      this.finish(seg, 'stalled');
+      this.segment = null;
+    }
+  }
+
+  /** Applies retention (age, quota); deletions are logged. */
+  private async sweep(): Promise<void> {
+    const cat = this.cat;
+    if (!cat || this.closed) return;
+    const busy = new Set([...this.clips.values()].map((c) => c.writer.id).concat(this.segment ? [this.segment.id] : []));
+    const now = Date.now();
+    for (const { record, reason } of chooseDeletions(cat.list(), now, this.r.retention, busy)) {
+      await cat.remove(record, reason).then(
+        () => this.log.info({ id: record.id, kind: record.kind, reason, bytes: record.bytes }, 'recording deleted by retention'),
+        (err: unknown) => this.log.warn({ id: record.id, err: messageOf(err) }, 'retention could not delete a recording'),
+      );
+    }
+    for (const t of expiredTombstones(cat.list(), now)) await cat.forget(t).catch(() => {});
+    this.stats.count(cat.list());
+  }
+
+  /** A recording's record, for the history socket's `clip` op: CLIP_UNKNOWN / CLIP_DELETED. */
+  describe(id: string): RecordingInfo {
+    if (!this.cat) throw new LumenError('CLIP_UNKNOWN', `no recording ${id.slice(0, 80)}: the recordings folder is not available (${this.stats.fault?.message ?? 'recording off'})`);
+    return this.cat.lookup(id);
+  }
+
+  /** lumen.status `recording`. */
+  statusFields(): { recording: RecordingStatus } {
+    const state = !this.enabled ? 'off' : this.stats.fault ? 'stopped' : this.clips.size || this.segment ? 'recording' : 'ready';
+    const active = [...this.clips.values()].map((c) => c.writer.id).concat(this.segment ? [this.segment.id] : []);
+    return { recording: this.stats.status(state, this.r, this.root, active, this.preroll, this.encoder?.inFlight ?? 0) };
+  }
+
+  /** Finishes the open files with what was encoded (within a second), then stops. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const t of this.timers) clearInterval(t);
+    const enc = this.encoder;
+    this.encoder = null;
+    await enc?.close(500);
+    this.closed = true;
+    for (const episode of [...this.clips.keys()]) this.endClip(episode, 'stop');
+    if (this.segment) this.finish(this.segment, 'stop');
+    this.segment = null;
+    await Promise.allSettled([...this.finishing]);
+  }
+}
