@@ -29,26 +29,14 @@ export class RecordingStats {
   skippedBusy = 0;
   freeMB: number | null = null;
   fault: RecordingStatus['error'] = null;
-  private usedBytes = 0;
-  private states: RecordingStatus['recordings'] = { recording: 0, complete: 0, incomplete: 0, failed: 0, deleted: 0 };
-
-  /** Tallies the index (after a sweep). */
-  count(list: readonly RecordingInfo[]): void {
-    this.states = { recording: 0, complete: 0, incomplete: 0, failed: 0, deleted: 0 };
-    this.usedBytes = 0;
-    for (const r of list) {
-      this.states[r.state]++;
-      this.usedBytes += r.bytes;
-    }
-  }
-
-  /** A recording was finished (the next sweep re-counts the index). */
-  finished(info: RecordingInfo): void {
-    this.usedBytes += info.bytes;
-  }
-
-  status(state: RecordingStatus['state'], r: Readonly<Config['record']>, _root: string, active: string[], pre: { seconds: number; bytes: number }, inFlight: number): RecordingStatus {
+  status(state: RecordingStatus['state'], r: Readonly<Config['record']>, active: string[], pre: { seconds: number; bytes: number }, inFlight: number, onDisk: readonly RecordingInfo[]): RecordingStatus {
     const mb = (b: number) => Math.round(b / 104857.6) / 10;
+    const states: RecordingStatus['recordings'] = { recording: 0, complete: 0, incomplete: 0, failed: 0, deleted: 0 };
+    let used = 0;
+    for (const rec of onDisk) {
+      states[rec.state]++;
+      used += rec.bytes;
+    }
     return {
       state,
       clips: r.clips.enabled,
@@ -58,8 +46,8 @@ export class RecordingStats {
       active,
       preRoll: { seconds: Math.round(pre.seconds * 100) / 100, bytes: pre.bytes, maxBytes: r.preRollMaxMB * 2 ** 20 },
       frames: { recorded: this.recorded, skippedRate: this.skippedRate, skippedBusy: this.skippedBusy, inFlight },
-      diskMB: { used: mb(this.usedBytes), quota: r.retention.quotaMB, free: this.freeMB === null ? null : Math.round(this.freeMB) },
-      recordings: { ...this.states },
+      diskMB: { used: mb(used), quota: r.retention.quotaMB, free: this.freeMB === null ? null : Math.round(this.freeMB) },
+      recordings: states,
     };
   }
 }

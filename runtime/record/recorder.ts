@@ -1,21 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { ProcessedFrame } from '../daemon/frame-processor.js';
 import type { AlertEvent, DecisionOutput } from '../decision/decision.js';
 import { isLumenError, LumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Catalogue, type RecordingInfo, type RecordingKind } from './catalogue.js';
+import type { RecordingInfo } from './catalogue.js';
 import { freeMB } from './disk.js';
 import { Encoder, type EncodedUnit } from './encoder.js';
 import { RecordPixels } from './frame-pixels.js';
 import { PreRoll } from './preroll.js';
 import { PROFILES } from './profiles.js';
-import { chooseDeletions, expiredTombstones } from './retention.js';
-import type { DecisionContext, FrameDecision } from './sidecar.js';
-import { PROJECT_ROOT } from '../config/paths.js';
-import { RecordingWriter } from './writer.js';
 import { RecentFrames, RecordingStats, type RecordingStatus } from './recorder-status.js';
+import type { FrameDecision } from './sidecar.js';
+import { RecordingStore } from './store.js';
+import type { RecordingWriter } from './writer.js';
 
 /** What an alert message says about its clip (docs/protocol.md). */
 export interface ClipRef {
@@ -30,7 +28,7 @@ interface ActiveClip {
   writer: RecordingWriter;
   onsetTs: number;
   clearTs: number | null;
-  /** Frames after this capture time belong to the next clip, ms. */
+  /** Frames after this capture time are past the post-roll, ms. */
   endTs: number | null;
   timer?: NodeJS.Timeout;
 }
@@ -41,8 +39,6 @@ export interface RecorderHooks {
   /** Models in use, for the sidecars. */
   models(): readonly { id: string; version: string }[];
 }
-
-const PRODUCT_VERSION = `lumen-edge ${(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}`;
 
 /** Frames pushed but not yet encoded before further frames are skipped (each is width × height × 4 bytes). */
 const MAX_IN_FLIGHT = 4;
@@ -59,30 +55,23 @@ const RETENTION_EVERY_MS = 60_000;
  * status; it never reaches the alerting path, and recording resumes by itself once it clears.
  */
 export class Recorder {
-  readonly root: string;
-  private cat: Catalogue | null = null;
+  private readonly store: RecordingStore;
   private encoder: Encoder<FrameDecision> | null = null;
   private readonly preroll: PreRoll<FrameDecision>;
   private readonly clips = new Map<number, ActiveClip>();
   private segment: RecordingWriter | null = null;
-  private readonly finishing = new Set<Promise<unknown>>();
   private readonly pixels: RecordPixels;
   private readonly recent = new RecentFrames(1024);
-  readonly stats = new RecordingStats();
+  private readonly stats = new RecordingStats();
   private nextDue = 0;
+  private lastLogged: { code: string; at: number } | null = null;
   private closed = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly r: Readonly<Config['record']>;
-  private readonly decision: Readonly<Config['decision']>;
 
-  private constructor(
-    config: Readonly<Config>,
-    private readonly hooks: RecorderHooks,
-    private readonly log: Logger,
-  ) {
+  private constructor(config: Readonly<Config>, hooks: RecorderHooks, private readonly log: Logger) {
     this.r = config.record;
-    this.decision = config.decision;
-    this.root = join(config.state.dir, 'recordings');
+    this.store = new RecordingStore(join(config.state.dir, 'recordings'), config, { ...hooks, fault: (err) => this.stop(err) }, log);
     this.pixels = new RecordPixels(config.roi);
     this.preroll = new PreRoll(this.r.clips.preRollS * 1000, this.r.preRollMaxMB * 2 ** 20);
   }
@@ -92,8 +81,8 @@ export class Recorder {
     const rec = new Recorder(config, hooks, log);
     if (!rec.enabled) return rec;
     await rec.health();
-    rec.timers.push(setInterval(() => void rec.health(), HEALTH_EVERY_MS), setInterval(() => void rec.sweep(), RETENTION_EVERY_MS));
-    await rec.sweep();
+    await rec.store.sweep(rec.busy());
+    rec.timers.push(setInterval(() => void rec.health(), HEALTH_EVERY_MS), setInterval(() => void rec.store.sweep(rec.busy()), RETENTION_EVERY_MS));
     return rec;
   }
 
@@ -106,17 +95,18 @@ export class Recorder {
     const t = performance.now();
     const f = p.frame;
     this.recent.add(f.id, f.ts);
-    if (!this.enabled || this.closed || this.stats.fault || !this.cat) return;
-    if (!this.due(f.ts)) {
-      this.stats.skippedRate++;
-      return;
+    if (this.enabled && !this.closed && !this.stats.fault && this.store.open) {
+      if (!this.due(f.ts)) this.stats.skippedRate++;
+      else {
+        if (this.encoder && (this.encoder.size.width !== f.width || this.encoder.size.height !== f.height)) this.restart('size-change');
+        if (this.encoder || this.openEncoder(f)) {
+          const data = this.pixels.of({ width: f.width, height: f.height, data: f.data, roi: p.roi, gated: p.gated });
+          const meta: FrameDecision = { score: p.score, smoothed: d.smoothed, alert: d.alert, gated: p.gated, box: p.box };
+          if (this.encoder!.push(data, f.id, f.ts, meta)) this.stats.recorded++;
+          else this.stats.skippedBusy++;
+        }
+      }
     }
-    if (this.encoder && (this.encoder.size.width !== f.width || this.encoder.size.height !== f.height)) this.restart('size-change');
-    if (!this.encoder && !this.openEncoder(f)) return;
-    const data = this.pixels.of({ width: f.width, height: f.height, data: f.data, roi: p.roi, gated: p.gated });
-    const meta: FrameDecision = { score: p.score, smoothed: d.smoothed, alert: d.alert, gated: p.gated, box: p.box };
-    if (this.encoder!.push(data, f.id, f.ts, meta)) this.stats.recorded++;
-    else this.stats.skippedBusy++;
     p.timings.record = performance.now() - t;
   }
 
@@ -130,12 +120,9 @@ export class Recorder {
 
   private openEncoder(f: { width: number; height: number }): boolean {
     try {
-      this.encoder = Encoder.open<FrameDecision>(
-        { profile: PROFILES[this.r.encoder], size: { width: f.width, height: f.height }, fps: this.r.maxFps, gop: Math.max(1, Math.round(this.r.keyframeEveryS * this.r.maxFps)), kbps: this.r.bitrateKbps, maxInFlight: MAX_IN_FLIGHT },
-        (u) => this.onUnit(u),
-        (err) => this.stop(err),
-        this.log,
-      );
+      const gop = Math.max(1, Math.round(this.r.keyframeEveryS * this.r.maxFps));
+      const opts = { profile: PROFILES[this.r.encoder], size: { width: f.width, height: f.height }, fps: this.r.maxFps, gop, kbps: this.r.bitrateKbps, maxInFlight: MAX_IN_FLIGHT };
+      this.encoder = Encoder.open<FrameDecision>(opts, (u) => this.onUnit(u), (err) => this.stop(err), this.log);
       return true;
     } catch (err) {
       this.stop(isLumenError(err) ? err : new LumenError('RECORD_ENCODER', messageOf(err)));
@@ -152,13 +139,13 @@ export class Recorder {
       else if (u.ts - start > this.r.clips.maxSeconds * 1000) this.endClip(episode, 'length');
       else c.writer.push(u);
     }
-    if (!this.r.segments.enabled || !this.cat) return;
+    if (!this.r.segments.enabled || !this.store.open || !this.encoder) return;
     const seg = this.segment;
     if (seg && u.key && u.ts - (seg.startTs ?? u.ts) >= this.r.segments.seconds * 1000) {
-      this.finish(seg, 'segment');
+      this.store.finish(seg, 'segment', () => this.busy());
       this.segment = null;
     }
-    if (!this.segment && u.key) this.segment = this.writer('segment', u.ts);
+    if (!this.segment && u.key) this.segment = this.store.writer('segment', u.ts, this.encoder.size);
     this.segment?.push(u);
   }
 
@@ -179,10 +166,10 @@ export class Recorder {
       c.timer = setTimeout(() => this.endClip(e.episode, 'no-frames'), this.r.clips.postRollS * 1000 + 3000);
       return { clip: this.ref(c.writer) };
     }
-    if (this.stats.fault || !this.cat || !this.encoder) return undefined;
+    if (this.stats.fault || !this.store.open || !this.encoder) return undefined;
     if (this.clips.size >= MAX_OPEN_CLIPS) this.endClip(this.clips.keys().next().value!, 'overlap');
     const onsetTs = this.recent.tsOf(e.onsetFrame) ?? e.ts;
-    const w = this.writer('clip', e.ts, { episode: e.episode, onsetFrame: e.onsetFrame, raiseFrame: e.frameId, clearFrame: null });
+    const w = this.store.writer('clip', e.ts, this.encoder.size, { episode: e.episode, onsetFrame: e.onsetFrame, raiseFrame: e.frameId, clearFrame: null });
     for (const u of this.preroll.from(onsetTs - this.r.clips.preRollS * 1000)) w.push(u);
     this.clips.set(e.episode, { writer: w, onsetTs, clearTs: null, endTs: null });
     return { clip: this.ref(w) };
@@ -191,19 +178,6 @@ export class Recorder {
   private ref(w: RecordingWriter): ClipRef {
     const first = w.frameCount > 0 ? w.firstFrameId : (this.encoder?.oldestPending ?? null);
     return { id: w.id, path: w.info.path, firstFrame: first };
-  }
-
-  private writer(kind: RecordingKind, at: number, alert?: RecordingInfo['alert']): RecordingWriter {
-    const cat = this.cat!;
-    const id = cat.newId(kind, at, alert?.episode);
-    const size = this.encoder!.size;
-    const info: RecordingInfo = {
-      version: 1, id, kind, state: 'recording', ...cat.pathsFor(kind, id), codec: PROFILES[this.r.encoder].codec, width: size.width, height: size.height,
-      firstFrame: null, lastFrame: null, frames: 0, startTs: null, endTs: null, bytes: 0, createdAt: Date.now(), ...(alert ? { alert } : {}),
-    };
-    this.log.info({ id, kind }, 'recording started');
-    const ctx: DecisionContext = { models: this.hooks.models().map((m) => ({ id: m.id, version: m.version })), decision: { ...this.decision }, product: PRODUCT_VERSION };
-    return new RecordingWriter(cat, info, PROFILES[this.r.encoder], ctx, (_w, err) => this.stop(err), this.log);
   }
 
   private endClip(episode: number, reason: string): void {
@@ -217,105 +191,76 @@ export class Recorder {
       preRollS: start === null ? 0 : Math.round(Math.max(0, c.onsetTs - start)) / 1000,
       ...(c.clearTs !== null && last !== null ? { postRollS: Math.round(Math.max(0, last - c.clearTs)) / 1000 } : {}),
     };
-    this.finish(c.writer, reason, extra);
+    this.store.finish(c.writer, reason, () => this.busy(), extra);
   }
 
-  private finish(w: RecordingWriter, reason: string, extra: Partial<RecordingInfo> = {}): void {
-    const p = w.finish(reason, extra).then((info) => {
-      this.stats.finished(info);
-      this.hooks.finished(info);
-      return this.sweep();
-    });
-    this.finishing.add(p);
-    void p.finally(() => this.finishing.delete(p));
+  /** Ids of the files being written: retention leaves them alone. */
+  private busy(): ReadonlySet<string> {
+    return new Set([...this.clips.values()].map((c) => c.writer.id).concat(this.segment ? [this.segment.id] : []));
   }
 
-  /** Ends every open file and the encoder (new size, a fault, stop). */
+  /** Ends every open file and the encoder (a new picture size, a fault). */
   private restart(reason: string): void {
     for (const episode of [...this.clips.keys()]) this.endClip(episode, reason);
-    if (this.segment) this.finish(this.segment, reason);
+    if (this.segment) this.store.finish(this.segment, reason, () => this.busy());
     this.segment = null;
     const enc = this.encoder;
     this.encoder = null;
     this.preroll.clear();
-    if (enc) this.finishing.add(enc.close(300));
+    void enc?.close(300);
   }
 
   /** Stops recording with a fault (status and metrics say which); alerting is not affected. */
   private stop(err: LumenError): void {
     if (this.stats.fault || this.closed) return;
     this.stats.fault = { code: err.code, message: err.message, since: Date.now() };
-    this.log.error({ code: err.code, err: err.message }, 'recording stopped; alerting goes on');
+    // A fault that persists is found again at every health check: logged once, then every 10 min.
+    const again = this.lastLogged?.code === err.code && Date.now() - this.lastLogged.at < 600_000;
+    if (!again) this.lastLogged = { code: err.code, at: Date.now() };
+    this.log[again ? 'debug' : 'error']({ code: err.code, err: err.message }, 'recording stopped; alerting goes on');
     this.restart(err.code === 'RECORD_DISK_FULL' ? 'disk-full' : err.code === 'RECORD_ENCODER' ? 'encoder' : 'fault');
   }
 
-  /** Every few seconds: free space, and a stopped recorder's way back once its fault cleared. */
+  /** Every few seconds: files that stopped growing, free space, and the way back once a fault cleared. */
   private async health(): Promise<void> {
     if (this.closed) return;
-    if (!this.cat) {
-      try {
-        this.cat = await Catalogue.open(this.root, this.log);
-        this.stats.count(this.cat.list());
-      } catch (err) {
-        this.stop(isLumenError(err) ? err : new LumenError('RECORD_FOLDER', `${this.root}: ${messageOf(err)}`));
-        return;
-      }
-    }
-    await this.checkWriters();
-    const free = await freeMB(this.root);
-    this.stats.freeMB = free;
-    const min = this.r.retention.minFreeMB;
-    const f = this.stats.fault;
-    if (!f && free !== null && free < min) {
-      this.stop(new LumenError('RECORD_DISK_FULL', `${this.root}: ${free.toFixed(0)} MB free, below record.retention.minFreeMB ${min}`));
-    } else if (f && (f.code !== 'RECORD_DISK_FULL' || (free !== null && free >= min * 1.25 + 16)) && (f.code !== 'RECORD_ENCODER' || Date.now() - f.since > 30_000)) {
-      this.log.info({ code: f.code }, 'recording resumes');
-      this.stats.fault = null;
-      this.cat = null; // read again: the folder may have been replaced
-      await this.health();
-    }
-  }
-
-  /** A file that stopped growing is finished: its error (a full disk…) comes out as it ends. */
-  private async checkWriters(): Promise<void> {
     for (const [episode, c] of [...this.clips]) if (!(await c.writer.progress())) this.endClip(episode, 'stalled');
     const seg = this.segment;
     if (seg && !(await seg.progress()) && this.segment === seg) {
-      this.finish(seg, 'stalled');
+      this.store.finish(seg, 'stalled', () => this.busy());
       this.segment = null;
     }
-  }
-
-  /** Applies retention (age, quota); deletions are logged. */
-  private async sweep(): Promise<void> {
-    const cat = this.cat;
-    if (!cat || this.closed) return;
-    const busy = new Set([...this.clips.values()].map((c) => c.writer.id).concat(this.segment ? [this.segment.id] : []));
-    const now = Date.now();
-    for (const { record, reason } of chooseDeletions(cat.list(), now, this.r.retention, busy)) {
-      await cat.remove(record, reason).then(
-        () => this.log.info({ id: record.id, kind: record.kind, reason, bytes: record.bytes }, 'recording deleted by retention'),
-        (err: unknown) => this.log.warn({ id: record.id, err: messageOf(err) }, 'retention could not delete a recording'),
-      );
+    const f = this.stats.fault;
+    if (!f && !(await this.store.ensureOpen())) return;
+    const free = await freeMB(this.store.root);
+    this.stats.freeMB = free;
+    const min = this.r.retention.minFreeMB;
+    if (!f && free !== null && free < min) {
+      this.stop(new LumenError('RECORD_DISK_FULL', `${this.store.root}: ${free.toFixed(0)} MB free, below record.retention.minFreeMB ${min}`));
+      return;
     }
-    for (const t of expiredTombstones(cat.list(), now)) await cat.forget(t).catch(() => {});
-    this.stats.count(cat.list());
+    const spaceBack = f?.code !== 'RECORD_DISK_FULL' || (free !== null && free >= min * 1.25 + 16);
+    // An encoder that failed is tried again after a while; a missing element stays missing.
+    const encoderBack = f?.code !== 'RECORD_ENCODER' || Date.now() - f.since > 60_000;
+    if (f && spaceBack && encoderBack) {
+      this.stats.fault = null;
+      this.store.reset();
+      if (await this.store.ensureOpen()) this.log.info({ code: f.code }, 'recording resumes');
+    }
   }
 
   /** A recording's record, for the history socket's `clip` op: CLIP_UNKNOWN / CLIP_DELETED. */
   describe(id: string): RecordingInfo {
-    if (!this.cat) throw new LumenError('CLIP_UNKNOWN', `no recording ${id.slice(0, 80)}: the recordings folder is not available (${this.stats.fault?.message ?? 'recording off'})`);
-    return this.cat.lookup(id);
+    return this.store.describe(id, this.stats.fault?.message ?? (this.enabled ? 'not open yet' : 'recording is off'));
   }
 
   /** lumen.status `recording`. */
   statusFields(): { recording: RecordingStatus } {
     const state = !this.enabled ? 'off' : this.stats.fault ? 'stopped' : this.clips.size || this.segment ? 'recording' : 'ready';
-    const active = [...this.clips.values()].map((c) => c.writer.id).concat(this.segment ? [this.segment.id] : []);
-    return { recording: this.stats.status(state, this.r, this.root, active, this.preroll, this.encoder?.inFlight ?? 0) };
+    return { recording: this.stats.status(state, this.r, [...this.busy()], this.preroll, this.encoder?.inFlight ?? 0, this.store.tally) };
   }
 
-  /** Finishes the open files with what was encoded (within a second), then stops. Safe to call twice. */
+  /** Finishes the open files with what was encoded (within half a second), then stops. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
@@ -324,8 +269,8 @@ export class Recorder {
     await enc?.close(500);
     this.closed = true;
     for (const episode of [...this.clips.keys()]) this.endClip(episode, 'stop');
-    if (this.segment) this.finish(this.segment, 'stop');
+    if (this.segment) this.store.finish(this.segment, 'stop', () => this.busy());
     this.segment = null;
-    await Promise.allSettled([...this.finishing]);
+    await this.store.drain();
   }
 }
