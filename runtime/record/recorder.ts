@@ -45,6 +45,8 @@ const MAX_IN_FLIGHT = 4;
 /** At most this many alert clips are written at once; a further raise ends the oldest. */
 const MAX_OPEN_CLIPS = 3;
 const HEALTH_EVERY_MS = 5000;
+/** Frames the rate cap lets through back to back (see due()). */
+const BURST = 3;
 const RETENTION_EVERY_MS = 60_000;
 
 /**
@@ -63,7 +65,8 @@ export class Recorder {
   private readonly pixels: RecordPixels;
   private readonly recent = new RecentFrames(1024);
   private readonly stats = new RecordingStats();
-  private nextDue = 0;
+  private tokens = BURST;
+  private lastTs = 0;
   private lastLogged: { code: string; at: number } | null = null;
   private closed = false;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -73,7 +76,10 @@ export class Recorder {
     this.r = config.record;
     this.store = new RecordingStore(join(config.state.dir, 'recordings'), config, { ...hooks, fault: (err) => this.stop(err) }, log);
     this.pixels = new RecordPixels(config.roi);
-    this.preroll = new PreRoll(this.r.clips.preRollS * 1000, this.r.preRollMaxMB * 2 ** 20);
+    // A clip starts preRollS before the onset frame, which the raise comes raiseFrames after:
+    // the ring holds that much more (at 5 processed frames/s or more; at least 1 s).
+    const raiseS = Math.max(1, config.decision.raiseFrames / 5);
+    this.preroll = new PreRoll((this.r.clips.preRollS + raiseS) * 1000, this.r.preRollMaxMB * 2 ** 20);
   }
 
   /** Opens the recordings folder and its index; never throws (a fault is reported in status). */
@@ -110,11 +116,16 @@ export class Recorder {
     p.timings.record = performance.now() - t;
   }
 
-  /** Every frame up to maxFps; above it, the frames that keep the recorded rate at maxFps. */
+  /**
+   * Every frame up to maxFps on average; above it, as many as keep the rate at maxFps. A token
+   * bucket rather than a minimum spacing: frames that left GStreamer close together after a
+   * stall (their capture times are when they left it) are real frames, not a higher rate.
+   */
   private due(ts: number): boolean {
-    const every = 1000 / this.r.maxFps;
-    if (ts < this.nextDue - 0.2 * every) return false;
-    this.nextDue = ts - this.nextDue > every ? ts + every : this.nextDue + every;
+    this.tokens = Math.min(BURST, this.tokens + (Math.max(0, ts - this.lastTs) * this.r.maxFps) / 1000);
+    this.lastTs = ts;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
     return true;
   }
 
