@@ -11,6 +11,7 @@ import type { AlertSpan, FrameRecord } from '../runtime/qa/metrics.js';
 import { Catalogue, type RecordingInfo } from '../runtime/record/catalogue.js';
 import type { EncodedUnit } from '../runtime/record/encoder.js';
 import { exportRecording } from '../runtime/record/export.js';
+import { RecordPixels } from '../runtime/record/frame-pixels.js';
 import { PreRoll } from '../runtime/record/preroll.js';
 import { h264Keyframe, vp8Keyframe } from '../runtime/record/profiles.js';
 import { chooseDeletions } from '../runtime/record/retention.js';
@@ -147,4 +148,25 @@ t.test('agreement with the appliance: reproduced, lost and new alerts, frame agr
   };
   await t.rejects(loadAnnotations(ann({ labelled: false, frames: [{ index: 0, label: 'egc' }] })), { code: 'FEED_INVALID', message: /labelled is false/ }, 'truth in a file that says it has none is refused');
   await t.rejects(loadAnnotations(ann({ appliance: { models: [], decision: {}, frames: [{ ...decisions[0], index: 3 }] } })), { code: 'FEED_INVALID', message: /appliance\.frames\.0 \(frame 3\): index beyond frameCount 3/ }, 'a decision beyond the video is refused, named');
+});
+
+t.test('a recording holds no pixel the models did not see: no active area found → black; roi.blackOutside off → black outside the ROI', async (t) => {
+  const w = 8;
+  const h = 6;
+  const data = new Uint8Array(w * h * 4).fill(200);
+  const roi = { x: 2, y: 1, width: 4, height: 3 };
+  const on = new RecordPixels({ enabled: true, blackOutside: true });
+  t.equal(on.of({ width: w, height: h, data, roi, gated: null }), data, 'the conditioned frame as it is (conditioning blacked the outside): no copy');
+  t.ok(on.of({ width: w, height: h, data, roi, gated: 'no-picture' }).every((v) => v === 0), 'no active area yet: the border text may be there, the frame goes black');
+  const off = new RecordPixels({ enabled: true, blackOutside: false }).of({ width: w, height: h, data, roi, gated: null });
+  const inside = (i: number) => {
+    const p = i >> 2;
+    const x = p % w;
+    const y = Math.floor(p / w);
+    return x >= roi.x && x < roi.x + roi.width && y >= roi.y && y < roi.y + roi.height;
+  };
+  t.ok(off.every((v, i) => v === (inside(i) ? 200 : 0)), 'outside the ROI black, inside as the models saw it');
+  t.equal(data[0], 200, 'the frame itself is left alone');
+  const noRoi = new RecordPixels({ enabled: false, blackOutside: true });
+  t.equal(noRoi.of({ width: w, height: h, data, roi, gated: null }), data, 'ROI extraction off: the models saw the whole (masked) frame, and so does the recording');
 });
