@@ -224,7 +224,7 @@ export class Daemon {
     const d = this.decision.update({ frameId: frame.id, ts: frame.ts, score: p.score, box: box ?? undefined, areaPx: p.areaPx ?? undefined });
     if (d.event) {
       const { type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx } = d.event;
-      const clip = this.recorder?.alert(d.event); // record: the clip opens first, so the journalled alert names it
+      const clip = await this.recorder?.alert(d.event); // record: the clip (and its record on disk) first, so the journalled alert names it
       const stored = await this.publisher.alert({ type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx, frameId: frame.id, ts: frame.ts, ...clip });
       this.log.info({ seq: stored.seq, type, episode, frameId: frame.id, score: Math.round(score * 1000) / 1000 }, `alert ${type}`);
     }

@@ -45,6 +45,8 @@ const MAX_IN_FLIGHT = 4;
 /** At most this many alert clips are written at once; a further raise ends the oldest. */
 const MAX_OPEN_CLIPS = 3;
 const HEALTH_EVERY_MS = 5000;
+/** How long a raise waits for its clip's record to reach the disk before it is journalled anyway, ms. */
+const RECORD_WAIT_MS = 250;
 /** Frames the rate cap lets through back to back (see due()). */
 const BURST = 3;
 const RETENTION_EVERY_MS = 60_000;
@@ -163,9 +165,11 @@ export class Recorder {
   /**
    * Alert hook (before the alert is journalled): a raise opens its clip with the pre-roll from
    * preRollS before the onset frame; a clear sets where the clip ends. Returns the clip the
-   * alert names, or nothing when no clip is being recorded (status says why).
+   * alert names, or nothing when no clip is being recorded (status says why). A raise waits for
+   * the clip's record to be on disk (at most RECORD_WAIT_MS), so that a journalled alert never
+   * names a clip a crash would leave without a record.
    */
-  alert(e: AlertEvent): { clip: ClipRef } | undefined {
+  async alert(e: AlertEvent): Promise<{ clip: ClipRef } | undefined> {
     if (!this.r.clips.enabled || this.closed) return undefined;
     if (e.type === 'clear') {
       const c = this.clips.get(e.episode);
@@ -183,7 +187,9 @@ export class Recorder {
     const w = this.store.writer('clip', e.ts, this.encoder.size, { episode: e.episode, onsetFrame: e.onsetFrame, raiseFrame: e.frameId, clearFrame: null });
     for (const u of this.preroll.from(onsetTs - this.r.clips.preRollS * 1000)) w.push(u);
     this.clips.set(e.episode, { writer: w, onsetTs, clearTs: null, endTs: null });
-    return { clip: this.ref(w) };
+    const ref = this.ref(w);
+    await Promise.race([w.saved.catch(() => {}), new Promise((r) => setTimeout(r, RECORD_WAIT_MS))]);
+    return w.failed ? undefined : { clip: ref };
   }
 
   private ref(w: RecordingWriter): ClipRef {

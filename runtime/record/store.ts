@@ -72,7 +72,9 @@ export class RecordingStore {
     };
     const ctx: DecisionContext = { models: this.hooks.models().map((m) => ({ id: m.id, version: m.version })), decision: { ...this.config.decision }, product: PRODUCT };
     this.log.info({ id, kind }, 'recording started');
-    return new RecordingWriter(cat, info, PROFILES[r.encoder], ctx, (_w, err) => this.hooks.fault(err), this.log);
+    const w = new RecordingWriter(cat, info, PROFILES[r.encoder], ctx, (_w, err) => this.hooks.fault(err), this.log);
+    w.stuckBytes = Math.max(2 ** 20, 3 * r.bitrateKbps * 125);
+    return w;
   }
 
   /** Finishes a file in the background; then publishes its record and applies retention. */

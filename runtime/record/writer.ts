@@ -9,8 +9,6 @@ import type { EncodedUnit } from './encoder.js';
 import type { EncoderProfile } from './profiles.js';
 import { sidecarJson, type ApplianceFrame, type DecisionContext, type FrameDecision } from './sidecar.js';
 
-/** Pushed but not in the file, beyond what the muxer and filesink buffer, bytes (≈ 20 s at 1.5 Mbit/s). */
-const STUCK_BYTES = 4 * 2 ** 20;
 /** How long the muxer may take to finish the file after end of stream, ms. */
 const FINISH_TIMEOUT_MS = 5000;
 
@@ -31,6 +29,13 @@ export class RecordingWriter {
   private lastPts = -1n;
   private bytesIn = 0;
   private lastSize = -1;
+  /**
+   * Pushed but not in the file beyond this, and not growing: stuck (see progress()). The muxer
+   * holds about a cluster (≈ 1 s) and filesink 64 KiB; set from the bitrate (3 s of video, ≥ 1 MiB).
+   */
+  stuckBytes = 2 ** 20;
+  /** The record is on disk as `recording` (so a crash from here on is found at the next start). */
+  readonly saved: Promise<void>;
   readonly ready: Promise<void>;
 
   constructor(
@@ -41,7 +46,8 @@ export class RecordingWriter {
     private readonly onFault: (w: RecordingWriter, err: LumenError) => void,
     private readonly log: Logger,
   ) {
-    this.ready = this.open().catch((err: unknown) => this.failWith(err));
+    this.saved = this.saveRecord();
+    this.ready = this.saved.then(() => this.open()).catch((err: unknown) => this.failWith(err));
   }
 
   get id(): string {
@@ -71,11 +77,13 @@ export class RecordingWriter {
     return this.fault;
   }
 
+  private async saveRecord(): Promise<void> {
+    await ensureFolder(dirname(this.cat.abs(this.info.path)));
+    await this.cat.save(this.info);
+  }
+
   private async open(): Promise<void> {
     const file = this.cat.abs(this.info.path);
-    await ensureFolder(dirname(file));
-    // The record says "recording" before the file exists: a crash from here on is found at start.
-    await this.cat.save(this.info);
     // Made here with mode 0600; filesink truncates it and keeps the mode.
     await (await open(file, 'wx', FILE_MODE)).close();
     const p = new GstPipeline(`appsrc name=src format=time block=false max-buffers=0 max-bytes=0 caps=${this.profile.caps(this.info)} ! ${this.profile.reparse} ! matroskamux ! filesink name=out sync=false`);
@@ -109,7 +117,7 @@ export class RecordingWriter {
   }
 
   /**
-   * Whether the file still grows with what is pushed: false once more than STUCK_BYTES were
+   * Whether the file still grows with what is pushed: false once more than stuckBytes were
    * pushed than reached the file and it did not grow since the last look (a write error, e.g.
    * a full disk, waiting on the unpolled bus). Called every few seconds.
    */
@@ -118,7 +126,7 @@ export class RecordingWriter {
     const size = await stat(this.cat.abs(this.info.path)).then((s) => s.size, () => -1);
     const grew = size !== this.lastSize;
     this.lastSize = size;
-    return grew || this.bytesIn - size < STUCK_BYTES;
+    return grew || this.bytesIn - size < this.stuckBytes;
   }
 
   private failWith(err: unknown): void {
