@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, chmod, mkdir, stat, statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { LumenError, messageOf } from '../errors.js';
 
 /** Owner only: recordings hold patient video. */
@@ -18,9 +19,19 @@ export async function ensureFolder(dir: string): Promise<void> {
     if ((s.mode & 0o777) !== DIR_MODE) await chmod(dir, DIR_MODE);
     await access(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    // Recursive mkdir reports some failures as ENOENT: ask the nearest folder that exists.
+    const code = (await nearestProblem(dir)) ?? (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC') throw new LumenError('RECORD_DISK_FULL', `${dir}: no space left to make the recordings folder`, { path: dir }, { cause: err });
     throw new LumenError('RECORD_FOLDER', `${dir}: ${folderProblem(code) ?? messageOf(err)}`, { path: dir, errno: code }, { cause: err });
+  }
+}
+
+/** Why the nearest existing folder at or above `dir` cannot be written (EROFS, EACCES, ENOTDIR), or null. */
+async function nearestProblem(dir: string): Promise<string | null> {
+  for (let at = dir; ; at = dirname(at)) {
+    const s = await stat(at).catch(() => null);
+    if (s) return s.isDirectory() ? await access(at, constants.W_OK | constants.X_OK).then(() => null, (e: NodeJS.ErrnoException) => e.code ?? null) : 'ENOTDIR';
+    if (dirname(at) === at) return null;
   }
 }
 
