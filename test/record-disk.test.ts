@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type AlertHeader, type ClipInfo, type StatusHeader } from '../runtime/publish/protocol.js';
 import type { RecordingStatus } from '../runtime/record/recorder-status.js';
-import { CLI, endpoints, freePort, logOnFailure, stop, tempDir, waitFor, writeConfig, type Child } from './helpers/daemon.js';
+import { CLI, endpoints, freePort, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig, type Child } from './helpers/daemon.js';
 import { shortDemoFeed } from './helpers/feeds.js';
 
 type TeardownTest = { teardown(fn: () => unknown): void; passing(): boolean; comment(...m: unknown[]): void };
@@ -108,4 +108,26 @@ t.test('the recordings folder is on a read-only filesystem: RECORD_FOLDER in sta
   t.ok(r.error!.message.includes(rec), 'and names the folder');
   t.ok(alerts.length >= 2 && alerts.every((a) => a.clip === undefined), 'alerts are raised and cleared, naming no clip');
   await t.rejects(client.clip('clip-20250101T000000Z-e1'), { code: 'CLIP_UNKNOWN', message: /read-only/ }, 'the history op says no recording can be had, and why');
+});
+
+t.test('the recordings folder is deleted while the daemon runs: it is made again (0700) and the next clip is written', async (t) => {
+  const { ep, config, rec } = await setup({ metrics: { enabled: false }, record: { clips: { preRollS: 1, postRollS: 1 } } });
+  const daemon = lumen(['run', '--config', config]);
+  const client = new LumenClient({ ...ep, topics: [TOPICS.clip] });
+  t.teardown(async () => {
+    client.close();
+    logOnFailure(t, daemon);
+    await stop(daemon);
+  });
+  const first = await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.clip && m.header.clip.state === 'complete', 90_000, 'a first clip');
+  const gone = (first.header as { clip: ClipInfo }).clip;
+  rmSync(rec, { recursive: true });
+  const next = await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.clip, 90_000, 'the next clip');
+  const c = (next.header as { clip: ClipInfo }).clip;
+  t.equal(c.state, 'complete', `the next clip is complete (${c.error?.message ?? ''})`);
+  t.ok(existsSync(join(rec, c.path)), 'its video is in the folder made again');
+  t.equal(statSync(rec).mode & 0o777, 0o700, 'which is 0700 again');
+  t.equal(statSync(join(rec, 'clips')).mode & 0o777, 0o700, 'and its clips folder too');
+  t.equal(statSync(join(rec, c.path)).mode & 0o777, 0o600, 'the video 0600');
+  await t.rejects(client.clip(gone.id), { code: 'CLIP_UNKNOWN' }, 'the clip deleted with the folder is unknown now (the index follows the disk)');
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LumenError } from '../errors.js';
@@ -89,7 +90,12 @@ export class Catalogue {
   /** Looks a recording up for a reader: CLIP_UNKNOWN or CLIP_DELETED when it cannot be had. */
   lookup(id: string): RecordingInfo {
     if (!RECORDING_ID.test(id)) throw new LumenError('CLIP_UNKNOWN', `"${id.slice(0, 80)}" is not a recording id`, { id: id.slice(0, 80) });
-    const r = this.byId.get(id);
+    let r = this.byId.get(id);
+    // The index is a cache of the records on disk: one deleted by hand (or with its folder) is gone.
+    if (r && !existsSync(this.recordFile(r))) {
+      this.byId.delete(id);
+      r = undefined;
+    }
     if (!r) throw new LumenError('CLIP_UNKNOWN', `no recording ${id} on this appliance`, { id });
     if (r.state === 'deleted') throw new LumenError('CLIP_DELETED', `recording ${id} was deleted by retention (${r.deleteReason ?? 'retention'}) at ${new Date(r.deletedAt ?? 0).toISOString()}`, { id });
     return r;
@@ -99,9 +105,18 @@ export class Catalogue {
     return join(this.root, rel);
   }
 
+  private recordFile(r: RecordingInfo): string {
+    return join(this.root, FOLDER[r.kind], `${r.id}.json`);
+  }
+
+  /** Forgets the records whose file is gone (deleted by hand, or with the folder); `busy` ones stay. */
+  prune(busy: ReadonlySet<string>): void {
+    for (const r of [...this.byId.values()]) if (!busy.has(r.id) && !existsSync(this.recordFile(r))) this.byId.delete(r.id);
+  }
+
   /** Writes the record atomically and durably. */
   async save(r: RecordingInfo): Promise<void> {
-    const file = join(this.root, FOLDER[r.kind], `${r.id}.json`);
+    const file = this.recordFile(r);
     await writeDurably(file, JSON.stringify(r, null, 2) + '\n');
     this.byId.set(r.id, r);
   }

@@ -28,6 +28,12 @@ export interface EncoderOptions {
   maxInFlight: number;
 }
 
+/**
+ * The encoder's appsrc. Its streaming thread, where conversion and encoding run (no queue,
+ * threads=1), is named after it ("lumen_rec_src:s" in /proc): the encoder's CPU can be read there.
+ */
+const SRC = 'lumen_rec_src';
+
 /** No access unit for this long while frames wait: the encoder is taken for failed, ms. */
 const STALL_MS = 3000;
 
@@ -67,7 +73,7 @@ export class Encoder<M> {
     const { width, height } = opts.size;
     const fps = Math.max(1, Math.round(opts.fps));
     // Queue limits are ours (maxInFlight), so appsrc never blocks the main thread nor drops.
-    const launch = `appsrc name=src format=time is-live=true block=false max-buffers=0 max-bytes=0 caps=video/x-raw,format=RGBA,width=${width},height=${height},framerate=${fps}/1 ! ${opts.profile.encode({ gop: opts.gop, kbps: opts.kbps })} ! appsink name=au sync=false`;
+    const launch = `appsrc name=${SRC} format=time is-live=true block=false max-buffers=0 max-bytes=0 caps=video/x-raw,format=RGBA,width=${width},height=${height},framerate=${fps}/1 ! ${opts.profile.encode({ gop: opts.gop, kbps: opts.kbps })} ! appsink name=au sync=false`;
     let pipeline: GstPipeline;
     try {
       checkElements(launch);
@@ -75,7 +81,7 @@ export class Encoder<M> {
     } catch (err) {
       throw new LumenError('RECORD_ENCODER', `record.encoder ${opts.profile.name}: ${messageOf(err)}`, { encoder: opts.profile.name }, { cause: err });
     }
-    const enc = new Encoder<M>(pipeline, pipeline.appsrc('src'), pipeline.appsink('au'), opts, onUnit, onFailure, log);
+    const enc = new Encoder<M>(pipeline, pipeline.appsrc(SRC), pipeline.appsink('au'), opts, onUnit, onFailure, log);
     pipeline.play();
     log.info({ encoder: opts.profile.name, width, height, gop: opts.gop, kbps: opts.kbps }, 'recording encoder started');
     return enc;

@@ -97,6 +97,7 @@ export class RecordingStore {
     const cat = this.cat;
     if (!cat) return;
     const now = Date.now();
+    cat.prune(busy);
     for (const { record, reason } of chooseDeletions(cat.list(), now, this.config.record.retention, busy)) {
       await cat.remove(record, reason).then(
         () => this.log.info({ id: record.id, kind: record.kind, reason, bytes: record.bytes }, 'recording deleted by retention'),
