@@ -52,13 +52,12 @@ function folderProblem(code: string | undefined): string | null {
   }
 }
 
-/** Free space where `dir` lives, MB (null when it cannot be read). */
+/** Free space where `dir` lives (or would, if it is not made yet), MB; null when it cannot be read. */
 export async function freeMB(dir: string): Promise<number | null> {
-  try {
-    const s = await statfs(dir);
-    return (s.bavail * s.bsize) / 2 ** 20;
-  } catch {
-    return null;
+  for (let at = dir; ; at = dirname(at)) {
+    const s = await statfs(at).catch(() => null);
+    if (s) return (s.bavail * s.bsize) / 2 ** 20;
+    if (dirname(at) === at) return null;
   }
 }
 

@@ -134,7 +134,12 @@ export class Encoder<M> {
       }
       const frame = this.pending.shift();
       if (!frame) break;
-      this.onUnit({ data: s.buf, key: this.opts.profile.isKeyframe(s.buf), ...frame });
+      try {
+        this.onUnit({ data: s.buf, key: this.opts.profile.isKeyframe(s.buf), ...frame });
+      } catch (err) {
+        // Nothing of the recorder's may end in an unhandled rejection (it would end the daemon).
+        this.fail(`could not take an access unit: ${messageOf(err)}`);
+      }
     }
     this.pumping = null;
   }

@@ -4,6 +4,7 @@ import type { ProcessedFrame } from '../daemon/frame-processor.js';
 import type { AlertEvent, DecisionOutput } from '../decision/decision.js';
 import { isLumenError, LumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { AlertHeader } from '../publish/protocol.js';
 import type { RecordingInfo } from './catalogue.js';
 import { freeMB } from './disk.js';
 import { Encoder, type EncodedUnit } from './encoder.js';
@@ -12,17 +13,11 @@ import { PreRoll } from './preroll.js';
 import { PROFILES } from './profiles.js';
 import { RecentFrames, RecordingStats, type RecordingStatus } from './recorder-status.js';
 import type { FrameDecision } from './sidecar.js';
-import { RecordingStore } from './store.js';
+import { RecordingStore, type StoreHooks } from './store.js';
 import type { RecordingWriter } from './writer.js';
 
 /** What an alert message says about its clip (docs/protocol.md). */
-export interface ClipRef {
-  id: string;
-  /** Relative to the recordings folder. */
-  path: string;
-  /** First frame the clip holds (null when not known yet: the encoder had not started). */
-  firstFrame: number | null;
-}
+export type ClipRef = NonNullable<AlertHeader['clip']>;
 
 interface ActiveClip {
   writer: RecordingWriter;
@@ -33,12 +28,8 @@ interface ActiveClip {
   timer?: NodeJS.Timeout;
 }
 
-export interface RecorderHooks {
-  /** A recording was finished (complete or failed): published on lumen.clip. */
-  finished(info: RecordingInfo): void;
-  /** Models in use, for the sidecars. */
-  models(): readonly { id: string; version: string }[];
-}
+/** A recording was finished (published on lumen.clip); the models in use (for the sidecars). */
+export type RecorderHooks = Omit<StoreHooks, 'fault'>;
 
 /** Frames pushed but not yet encoded before further frames are skipped (each is width × height × 4 bytes). */
 const MAX_IN_FLIGHT = 4;
@@ -101,6 +92,16 @@ export class Recorder {
   /** Per handled frame (daemon hook): the conditioned pixels go to the encoder, at most maxFps. */
   frame(p: ProcessedFrame, d: DecisionOutput): void {
     const t = performance.now();
+    try {
+      this.take(p, d);
+    } catch (err) {
+      // A recording fault never fails the frame: the overlay and the alert go out regardless.
+      this.stop(isLumenError(err) ? err : new LumenError('RECORD_ENCODER', `recording a frame failed: ${messageOf(err)}`));
+    }
+    p.timings.record = performance.now() - t;
+  }
+
+  private take(p: ProcessedFrame, d: DecisionOutput): void {
     const f = p.frame;
     this.recent.add(f.id, f.ts);
     if (this.enabled && !this.closed && !this.stats.fault && this.store.open) {
@@ -115,7 +116,6 @@ export class Recorder {
         }
       }
     }
-    p.timings.record = performance.now() - t;
   }
 
   /**
@@ -170,6 +170,16 @@ export class Recorder {
    * names a clip a crash would leave without a record.
    */
   async alert(e: AlertEvent): Promise<{ clip: ClipRef } | undefined> {
+    try {
+      return await this.clipFor(e);
+    } catch (err) {
+      // The alert is journalled and published whatever happens here; it just names no clip.
+      this.stop(isLumenError(err) ? err : new LumenError('RECORD_WRITE', `opening the clip of alert ${e.episode} failed: ${messageOf(err)}`));
+      return undefined;
+    }
+  }
+
+  private async clipFor(e: AlertEvent): Promise<{ clip: ClipRef } | undefined> {
     if (!this.r.clips.enabled || this.closed) return undefined;
     if (e.type === 'clear') {
       const c = this.clips.get(e.episode);
