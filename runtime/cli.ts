@@ -14,6 +14,7 @@ import { registerView } from './view/register-view.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerCalibrate } from './commands/calibrate.js';
 import { registerCommission } from './commands/commission.js';
+import { registerClips } from './commands/clips.js';
 
 const program = new Command('lumen').description('Lumen Edge: endoscopy AI appliance runtime').showHelpAfterError();
 registerRun(program);
@@ -28,6 +29,7 @@ registerView(program);
 registerDoctor(program);
 registerCalibrate(program);
 registerCommission(program);
+registerClips(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isLumenError(err)) {

@@ -40,6 +40,13 @@ export const ERROR_CODES = {
   MASK_SIZE: 'A lesion mask differs in size from its image: export the mask at the image size.',
   FOLDER_EMPTY: 'The folder holds no images: point at a folder of frames (or one with images/ and masks/).',
   COMMISSION_REFUSED: 'The proposed privacy masks would cover too much of the picture: check the frames, or raise --max-mask-share.',
+  RECORD_DISK_FULL: 'The recordings filesystem is full (or below record.retention.minFreeMB): recording stopped and resumes by itself once space is free; alerting goes on. Lower record.retention.quotaMB or free space on the state disk.',
+  RECORD_FOLDER: 'The recordings folder (<state.dir>/recordings) cannot be made or written (missing parent, read-only filesystem, wrong owner): fix it for the service user; recording resumes by itself, alerting goes on.',
+  RECORD_WRITE: 'Writing a recording failed for another reason (I/O error): check the state disk (dmesg, SMART); the clip is marked failed, alerting goes on.',
+  RECORD_ENCODER: 'The recording encoder failed or is not installed (record.encoder): install its GStreamer plugin or choose another encoder; alerting goes on without recording.',
+  CLIP_UNKNOWN: 'No recording with that id exists on this appliance: see lumen clips list (ids look like clip-20250101T101502Z-e12).',
+  CLIP_DELETED: 'Retention already deleted that recording (record.retention); raise clipMaxAgeDays or quotaMB to keep clips longer.',
+  CLIP_INCOMPLETE: 'That recording was cut short (the daemon was killed or lost power while writing it) and is not offered as complete: export it with --incomplete to get what was written.',
   USAGE: 'The command line is incomplete or inconsistent: see --help.',
   PACKAGE_UNBUILT: 'npm run package was run on a tree that is not built: run npm start (or scripts/setup.sh) first; the message lists what is missing.',
 } as const;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { encodeHeader, HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader } from '../runtime/publish/protocol.js';
 
 t.test('topics and version are the documented ones (docs/protocol.md)', async (t) => {
-  t.same(TOPICS, { status: 'lumen.status', alert: 'lumen.alert', overlay: 'lumen.overlay', frame: 'lumen.frame' });
+  t.same(TOPICS, { status: 'lumen.status', alert: 'lumen.alert', overlay: 'lumen.overlay', frame: 'lumen.frame', clip: 'lumen.clip' });
   t.equal(PROTOCOL_VERSION, 1);
   t.equal(HISTORY_MAX_LIMIT, 500);
   // Subscribers filter by prefix: no topic may be a prefix of another.

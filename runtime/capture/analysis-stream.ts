@@ -50,8 +50,11 @@ export function analysisLaunch(rendered: string, size: Size | null, template: st
   // appsink drops on the live path, and a file source must stay paced by the sink's clock (a
   // leaky queue here would let it race ahead and starve the sink).
   const analysis = `queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 ! videoscale ! ${box} ! videoconvert ! video/x-raw,format=RGBA ! appsink name=${FRAME_SINK} ${sinkProps}`;
-  // The probe never holds the stream back: its queue leaks and its sink drops.
-  const probe = `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! valve name=${SIZE_PROBE_VALVE} drop=false ! videoconvert ! rtpvrawpay mtu=60000 ! appsink name=${SIZE_PROBE_SINK} max-buffers=1 drop=true sync=false async=false`;
+  // The probe never holds the stream back: its queue leaks and its sink drops. Its sink does not
+  // wait at end of stream for its sample to be pulled (wait-on-eos=false): the valve drops every
+  // event while closed, flushes included, so a looping seek's flush would never reach a sink
+  // waiting there, and the seek (on the main thread) would wait for that branch forever.
+  const probe = `queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream ! valve name=${SIZE_PROBE_VALVE} drop=false ! videoconvert ! rtpvrawpay mtu=60000 ! appsink name=${SIZE_PROBE_SINK} max-buffers=1 drop=true sync=false async=false wait-on-eos=false`;
   return { launch: `${head} ! tee name=lumen_tee ! ${analysis} lumen_tee. ! ${probe}`, probe: true };
 }
 

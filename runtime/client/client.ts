@@ -6,8 +6,8 @@
  * answer, the client says so (a `client.history-failed` message, never "nothing missed"), holds
  * the newer alerts back and asks again with back-off; status and overlays keep flowing meanwhile.
  */
-import { LumenError, messageOf, type ErrorCode } from '../errors.js';
-import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type FrameHeader, type HistoryReply, type OverlayHeader, type StatusHeader } from '../publish/protocol.js';
+import { ERROR_CODES, LumenError, messageOf, type ErrorCode } from '../errors.js';
+import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type ClipHeader, type ClipInfo, type FrameHeader, type HistoryReply, type OverlayHeader, type StatusHeader } from '../publish/protocol.js';
 import { connectRequest, connectSubscriber, type CurveClient, type Request, type Subscriber } from '../publish/zmq.js';
 
 /** Messages the client itself makes (not from the wire): how alert history is doing. */
@@ -44,6 +44,8 @@ export type LumenMessage =
   /** payload: the rendered PNG when header.format is 'png', else null (draw header.geometry). */
   | { topic: typeof TOPICS.overlay; header: OverlayHeader; payload: Buffer | null }
   | { topic: typeof TOPICS.frame; header: FrameHeader; payload: Buffer }
+  /** A recording was finished (complete or failed); subscribe to TOPICS.clip to receive it. */
+  | { topic: typeof TOPICS.clip; header: ClipHeader }
   | { topic: typeof TOPICS.alert; header: AlertHeader; /** Fetched from history, not received live. */ recovered: boolean }
   | { topic: typeof CLIENT_EVENTS.historyFailed; header: HistoryFailure }
   | { topic: typeof CLIENT_EVENTS.historyRecovered; header: HistoryRecovery };
@@ -107,36 +109,56 @@ export class LumenClient {
   }
 
   private async fetch(after: number): Promise<{ events: AlertHeader[]; lastSeq: number }> {
-    if (!this.opts.historyEndpoint) throw new LumenError('USAGE', 'no history endpoint configured');
-    const timeoutMs = this.opts.historyTimeoutMs ?? 3000;
     const out: AlertHeader[] = [];
     let cursor = after;
     for (;;) {
-      const req = connectRequest(this.opts.historyEndpoint, timeoutMs, this.opts.curve);
-      this.requests.add(req);
+      const reply = await this.request({ v: PROTOCOL_VERSION, op: 'since', after: cursor, limit: HISTORY_MAX_LIMIT });
+      if (!('events' in reply)) throw new LumenError('PROTOCOL', `history reply from ${this.opts.historyEndpoint} has no events`);
+      out.push(...reply.events);
+      if (!reply.more || reply.events.length === 0) return { events: out, lastSeq: reply.lastSeq };
+      cursor = reply.events[reply.events.length - 1].seq;
+    }
+  }
+
+  /**
+   * The record of a recording (an alert's `clip.id`, or a segment) from the history endpoint:
+   * state, frames, size. Throws CLIP_UNKNOWN or CLIP_DELETED as the daemon answers.
+   */
+  async clip(id: string): Promise<ClipInfo> {
+    const reply = await this.request({ v: PROTOCOL_VERSION, op: 'clip', id });
+    if (!('clip' in reply)) throw new LumenError('PROTOCOL', `history reply from ${this.opts.historyEndpoint} has no clip`);
+    return reply.clip;
+  }
+
+  /** One request and its successful reply; an error reply throws with the daemon's code. */
+  private async request(body: object): Promise<Extract<HistoryReply, { ok: true }>> {
+    if (!this.opts.historyEndpoint) throw new LumenError('USAGE', 'no history endpoint configured');
+    const timeoutMs = this.opts.historyTimeoutMs ?? 3000;
+    const req = connectRequest(this.opts.historyEndpoint, timeoutMs, this.opts.curve);
+    this.requests.add(req);
+    try {
+      await req.send(JSON.stringify(body));
+      const [raw] = await req.receive();
+      let reply: HistoryReply;
       try {
-        await req.send(JSON.stringify({ v: PROTOCOL_VERSION, op: 'since', after: cursor, limit: HISTORY_MAX_LIMIT }));
-        const [raw] = await req.receive();
-        let reply: HistoryReply;
-        try {
-          reply = JSON.parse(raw.toString('utf8')) as HistoryReply;
-        } catch {
-          throw new LumenError('PROTOCOL', `history reply from ${this.opts.historyEndpoint} is not JSON`);
-        }
-        if (!reply.ok) throw new LumenError('PROTOCOL', `history request refused: ${reply.error.message}`);
-        out.push(...reply.events);
-        if (!reply.more || reply.events.length === 0) return { events: out, lastSeq: reply.lastSeq };
-        cursor = reply.events[reply.events.length - 1].seq;
-      } catch (err) {
-        if (err instanceof LumenError) throw err;
-        // A timed-out receive is EAGAIN: say what it means here.
-        const code = (err as { code?: string }).code;
-        const what = code === 'EAGAIN' ? `no answer within ${timeoutMs} ms` : messageOf(err);
-        throw new LumenError('HISTORY_UNAVAILABLE', `history endpoint ${this.opts.historyEndpoint}: ${what}`, {}, { cause: err });
-      } finally {
-        this.requests.delete(req);
-        req.close();
+        reply = JSON.parse(raw.toString('utf8')) as HistoryReply;
+      } catch {
+        throw new LumenError('PROTOCOL', `history reply from ${this.opts.historyEndpoint} is not JSON`);
       }
+      if (!reply.ok) {
+        const code = reply.error.code in ERROR_CODES ? (reply.error.code as ErrorCode) : 'PROTOCOL';
+        throw new LumenError(code, code === 'PROTOCOL' ? `history request refused: ${reply.error.message}` : reply.error.message);
+      }
+      return reply;
+    } catch (err) {
+      if (err instanceof LumenError) throw err;
+      // A timed-out receive is EAGAIN: say what it means here.
+      const code = (err as { code?: string }).code;
+      const what = code === 'EAGAIN' ? `no answer within ${timeoutMs} ms` : messageOf(err);
+      throw new LumenError('HISTORY_UNAVAILABLE', `history endpoint ${this.opts.historyEndpoint}: ${what}`, {}, { cause: err });
+    } finally {
+      this.requests.delete(req);
+      req.close();
     }
   }
 
@@ -269,6 +291,10 @@ export class LumenClient {
         return { topic, header, payload: frames[2] };
       }
       if (topic === TOPICS.status || topic === TOPICS.alert) return { topic, header, recovered: false } as LumenMessage;
+      if (topic === TOPICS.clip) {
+        if (!header.clip || typeof header.clip.id !== 'string') throw new Error('clip without its record');
+        return { topic, header };
+      }
       throw new Error(`unknown topic ${topic}`);
     } catch {
       this.malformed++;

@@ -233,6 +233,55 @@ const Metrics = z.strictObject({
   address: z.string().refine((a) => parseListenAddress(a) !== null, { message: 'expected host:port, e.g. 127.0.0.1:9464' }).default('127.0.0.1:9464'),
 });
 
+/** Encoders the recorder can drive (runtime/record/profiles.ts). */
+export const RECORD_ENCODERS = ['vp8', 'x264', 'jetson-h264'] as const;
+
+/**
+ * Recording of the conditioned analysis stream (docs/recording.md): alert clips with pre-roll,
+ * optional continuous segments, retention. Files go to <state.dir>/recordings.
+ */
+const Recording = z
+  .strictObject({
+    /** One clip per alert, from preRollS before the onset frame to postRollS after the clear. */
+    clips: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        preRollS: z.number().min(0).max(60).default(5),
+        postRollS: z.number().min(0).max(60).default(5),
+        /** A longer alert's clip ends here (disk and memory stay bounded), s. */
+        maxSeconds: z.number().int().min(10).max(3600).default(600),
+      })
+      .prefault({}),
+    /** Continuous procedure recording in segments, each playable on its own (off by default). */
+    segments: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** A new segment starts at the first keyframe after this many seconds. */
+        seconds: z.number().int().min(10).max(3600).default(60),
+      })
+      .prefault({}),
+    /** vp8 (software, gstreamer1.0-plugins-good), x264 (needs plugins-ugly and -bad), jetson-h264 (the Jetson's hardware encoder). */
+    encoder: z.enum(RECORD_ENCODERS).default('vp8'),
+    /** Frames recorded per second at most: every frame up to this rate, then only as many as fit. */
+    maxFps: z.number().min(1).max(60).default(15),
+    bitrateKbps: z.number().int().min(100).max(50_000).default(1500),
+    /** A keyframe at least this often (at maxFps): the pre-roll is exact to within one such interval, s. */
+    keyframeEveryS: z.number().min(0.2).max(10).default(1),
+    /** Hard cap on the encoded pre-roll held in memory, MB. */
+    preRollMaxMB: z.number().min(1).max(1024).default(16),
+    retention: z
+      .strictObject({
+        /** Recordings (video and sidecars) may take this much disk; the oldest segments go first, then the oldest clips. */
+        quotaMB: z.number().int().min(16).max(10_000_000).default(8192),
+        segmentMaxAgeHours: z.number().min(1).max(8760).default(24),
+        clipMaxAgeDays: z.number().min(1).max(3650).default(30),
+        /** Recording stops while the disk has less than this free, so the alert journal never runs out, MB. */
+        minFreeMB: z.number().int().min(0).max(1_000_000).default(512),
+      })
+      .refine((r) => r.clipMaxAgeDays * 24 >= r.segmentMaxAgeHours, { message: 'clips are kept at least as long as segments: clipMaxAgeDays × 24 must be ≥ segmentMaxAgeHours', path: ['clipMaxAgeDays'] })
+      .prefault({}),
+  });
+
 /** The whole daemon config: one section per stage. Unknown keys are refused. */
 export const ConfigSchema = z.strictObject({
   capture: Capture.prefault({}),
@@ -245,6 +294,7 @@ export const ConfigSchema = z.strictObject({
   state: State.prefault({}),
   health: Health.prefault({}),
   metrics: Metrics.prefault({}),
+  record: Recording.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

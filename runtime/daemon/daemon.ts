@@ -26,6 +26,7 @@ import { SdNotifier, watchdogIntervalMs } from '../health/sd-notify.js';
 import { processUsage } from '../health/process-usage.js';
 import { runsOnFrame } from '../health/degrade-policy.js';
 import { MetricsServer } from '../metrics/metrics-server.js'; // metrics
+import { Recorder } from '../record/recorder.js'; // record
 
 const TRANSPARENT = [0, 0, 0, 0] as const;
 
@@ -59,6 +60,7 @@ export class Daemon {
   private frameStartedAt: number | null = null;
   private aliveTimer: NodeJS.Timeout | undefined;
   private metrics: MetricsServer | null = null; // metrics
+  private recorder: Recorder | null = null; // record
 
   private constructor(
     private readonly config: Readonly<Config>,
@@ -95,6 +97,8 @@ export class Daemon {
     const d = new Daemon(config, log, journal, publisher, makeProcessor(config, sessions), sessions);
     d.decision.continueFrom(episodes.lastEpisode);
     d.metrics = await MetricsServer.open(config.metrics, config.state.dir, log); // metrics: never throws on a busy address
+    d.recorder = await Recorder.open(config, log, { finished: (info) => void publisher.clip(info), models: () => d.sessions.map((s) => s.manifest) }); // record: never throws
+    publisher.clips = d.recorder; // record
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
       d.ops = await Operations.start(
@@ -220,10 +224,12 @@ export class Daemon {
     const d = this.decision.update({ frameId: frame.id, ts: frame.ts, score: p.score, box: box ?? undefined, areaPx: p.areaPx ?? undefined });
     if (d.event) {
       const { type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx } = d.event;
-      const stored = await this.publisher.alert({ type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx, frameId: frame.id, ts: frame.ts });
+      const clip = await this.recorder?.alert(d.event); // record: the clip (and its record on disk) first, so the journalled alert names it
+      const stored = await this.publisher.alert({ type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx, frameId: frame.id, ts: frame.ts, ...clip });
       this.log.info({ seq: stored.seq, type, episode, frameId: frame.id, score: Math.round(score * 1000) / 1000 }, `alert ${type}`);
     }
     p.timings.decision = performance.now() - t0;
+    this.recorder?.frame(p, d); // record: the conditioned frame, copied once into the encoder
     let t = performance.now();
     const ov = this.config.overlay;
     const geometry = buildGeometry({ roi: p.roi, scale, mask: p.mask, maskThreshold: ov.maskThreshold, attention: ov.heatmap ? p.attention : null });
@@ -323,6 +329,7 @@ export class Daemon {
       work: workShare(latency),
       analysis: this.processor.frameScale ? { width: this.processor.frameScale.analysis.width, height: this.processor.frameScale.analysis.height, source: { ...this.processor.frameScale.full } } : null,
       ...(this.ops?.statusFields() ?? {}),
+      ...(this.recorder?.statusFields() ?? {}), // record
       process: processUsage(),
       publisher: this.publisher.health(),
       uptimeS: Math.round((now - this.startedAt) / 1000),
@@ -345,6 +352,7 @@ export class Daemon {
     clearInterval(this.aliveTimer);
     this.capture?.close();
     await this.loopDone;
+    await this.recorder?.close(); // record: open files finish with what was encoded
     this.state = 'stopping';
     await this.ops?.stopping();
     this.ops?.close();

@@ -29,6 +29,8 @@ export function resumeEpisodes(last: AlertHeader | undefined, now: number): Epis
       peakScore: last.peakScore,
       box: last.box,
       areaPx: last.areaPx,
+      // The clip the raise named: its record says it was cut short (incomplete).
+      ...(last.clip ? { clip: last.clip } : {}),
       frameId: -1,
       ts: now,
     },

@@ -14,6 +14,7 @@ import { loadBundle } from '../models/bundle-load.js';
 import { listenProbe } from '../metrics/listen-probe.js';
 import { bindHistory, bindPublisher, curveSupported, zmqVersion } from '../publish/zmq.js';
 import { securityChecks } from './security-checks.js';
+import { recordChecks } from './record-checks.js';
 
 const run = promisify(execFile);
 
@@ -44,6 +45,7 @@ export async function runChecks(config: Readonly<Config> | null, configError: st
   checks.push(...(await securityChecks(config)));
   checks.push(await metricsCheck(config));
   checks.push(...diskChecks(config));
+  checks.push(...(await recordChecks(config)));
   checks.push(await clockCheck());
   checks.push(notifyCheck());
   return checks;

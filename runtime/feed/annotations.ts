@@ -24,6 +24,30 @@ const FrameAnnotationSchema = z.strictObject({
   mask: RleSchema.optional(),
 });
 
+const RectSchema = z.strictObject({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+
+/** The appliance's decision on one recorded frame (a recording's sidecar, docs/recording.md). */
+const ApplianceFrameSchema = z.strictObject({
+  index: z.number().int().nonnegative(),
+  /** The frame's id on the appliance and its capture time (ms since the epoch). */
+  frameId: z.number().int(),
+  ts: z.number(),
+  score: z.number().min(0).max(1).nullable(),
+  smoothed: z.number().min(0).max(1).nullable(),
+  alert: z.boolean(),
+  gated: z.string().nullable(),
+  /** Lesion box in the video's pixels. */
+  box: RectSchema.nullable(),
+});
+
+/** What the appliance decided while it recorded the video: `lumen replay` compares a new run with it. */
+const ApplianceSchema = z.strictObject({
+  models: z.array(z.strictObject({ id: z.string(), version: z.string() })),
+  decision: z.record(z.string(), z.number()),
+  alert: z.strictObject({ episode: z.number().int(), onsetFrame: z.number().int(), raiseFrame: z.number().int(), clearFrame: z.number().int().nullable() }).optional(),
+  frames: z.array(ApplianceFrameSchema),
+});
+
 /** Annotation file v1, `<feed>.annotations.json` beside the video (see docs/protocol.md). */
 export const AnnotationsSchema = z.strictObject({
   version: z.literal(1),
@@ -33,7 +57,7 @@ export const AnnotationsSchema = z.strictObject({
   fps: z.number().positive(),
   frameCount: z.number().int().positive(),
   /** The endoscope's active area, where known (synthetic feeds). */
-  activeArea: z.strictObject({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).optional(),
+  activeArea: RectSchema.optional(),
   /**
    * Lines of burned-in on-screen text (synthetic feeds), for ROI and privacy checks: no model
    * input or published frame should contain them. Masks and labels never include the text.
@@ -43,11 +67,19 @@ export const AnnotationsSchema = z.strictObject({
     .optional(),
   /** How the feed was made (generator seed and options), for the record. */
   source: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * false: nobody has labelled the video yet (an appliance recording): replay measures no truth
+   * metric and `frames` must be empty. Absent or true: `frames` is the truth (unlisted = normal).
+   */
+  labelled: z.boolean().optional(),
   frames: z.array(FrameAnnotationSchema),
+  /** The appliance's own decisions, on recordings it made (docs/recording.md). */
+  appliance: ApplianceSchema.optional(),
 });
 
 export type Annotations = z.infer<typeof AnnotationsSchema>;
 export type FrameAnnotation = z.infer<typeof FrameAnnotationSchema>;
+export type ApplianceDecision = z.infer<typeof ApplianceFrameSchema>;
 
 export function encodeRle(mask: Uint8Array, width: number, height: number): Rle {
   const counts: number[] = [];
@@ -92,6 +124,16 @@ export async function loadAnnotations(path: string): Promise<Annotations> {
     throw new LumenError('FEED_INVALID', `${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { path, entry: issue.path.join('.') });
   }
   const a = parsed.data;
+  if (a.labelled === false && a.frames.length > 0) {
+    throw new LumenError('FEED_INVALID', `${path}: frames: ${a.frames.length} frames carry truth but labelled is false: set "labelled": true once the labels are complete`, { path, entry: 'labelled' });
+  }
+  const decided = new Set<number>();
+  for (const [i, f] of (a.appliance?.frames ?? []).entries()) {
+    const where = `${path}: appliance.frames.${i} (frame ${f.index})`;
+    if (f.index >= a.frameCount) throw new LumenError('FEED_INVALID', `${where}: index beyond frameCount ${a.frameCount}`, { path, entry: `appliance.frames.${i}` });
+    if (decided.has(f.index)) throw new LumenError('FEED_INVALID', `${where}: frame listed twice`, { path, entry: `appliance.frames.${i}` });
+    decided.add(f.index);
+  }
   const seen = new Set<number>();
   for (const [i, f] of a.frames.entries()) {
     const where = `${path}: frames.${i} (frame ${f.index})`;

@@ -27,6 +27,15 @@ export interface StatusNumbers {
     diskFreeMB: Record<string, number>;
   } | null;
   degrade?: { level: number };
+  /** runtime/record/recorder-status.ts RecordingStatus (absent: an older daemon). */
+  recording?: {
+    state: string;
+    error: { code: string } | null;
+    preRoll: { bytes: number };
+    frames: { recorded: number; skippedRate: number; skippedBusy: number };
+    diskMB: { used: number; quota: number };
+    recordings: Record<string, number>;
+  };
 }
 
 /** One processed frame as the metrics see it. */
@@ -48,7 +57,7 @@ export class LumenMetrics {
   readonly registry = new Registry();
   /** The same metrics as OpenMetrics 1.0, for scrapers that ask for it (Prometheus does). */
   readonly openMetrics = new Registry<OpenMetricsContentType>();
-  private readonly last = { captured: 0, processed: 0, dropped: 0, shed: 0, gated: {} as Record<string, number>, reloadAt: 0 };
+  private readonly last = { captured: 0, processed: 0, dropped: 0, shed: 0, gated: {} as Record<string, number>, reloadAt: 0, recorded: 0, skippedRate: 0, skippedBusy: 0 };
 
   private readonly captured = this.counter('lumen_frames_captured_total', 'Frames delivered by the capture pipeline.');
   private readonly processed = this.counter('lumen_frames_processed_total', 'Frames that went through the models and were published.');
@@ -70,6 +79,14 @@ export class LumenMetrics {
   private readonly memUsed = this.gauge('lumen_memory_used_bytes', 'System memory in use.');
   private readonly diskFree = this.gauge('lumen_disk_free_bytes', 'Free space on the state and cache filesystems.', ['path']);
   private readonly journal = this.gauge('lumen_alert_journal_bytes', 'Size of the alert journal on disk (current and rotated file).');
+  private readonly recState = this.gauge('lumen_recording_state', 'Recorder state: 1 for the current one (off, ready, recording, stopped).', ['state']);
+  private readonly recFault = this.gauge('lumen_recording_fault', '1 while recording is stopped by a fault, with its error code (alerting goes on).', ['code']);
+  private readonly recFrames = this.counter('lumen_recording_frames_total', 'Frames encoded into the recording stream.');
+  private readonly recSkipped = this.counter('lumen_recording_frames_skipped_total', 'Frames not recorded: above record.maxFps (rate) or the encoder behind (busy).', ['reason']);
+  private readonly recBytes = this.gauge('lumen_recording_bytes', 'Recordings on disk (video and sidecars).');
+  private readonly recQuota = this.gauge('lumen_recording_quota_bytes', 'record.retention.quotaMB.');
+  private readonly recPreroll = this.gauge('lumen_recording_preroll_bytes', 'Encoded pre-roll held in memory.');
+  private readonly recCount = this.gauge('lumen_recordings', 'Recordings on disk per state (deleted: clip tombstones).', ['state']);
 
   constructor(
     private readonly journalDir: string,
@@ -134,6 +151,21 @@ export class LumenMetrics {
       for (const [path, mb] of Object.entries(r.diskFreeMB)) this.diskFree.set({ path }, mb * 2 ** 20);
     }
     this.journal.set(fileSize(join(this.journalDir, 'alerts.jsonl')) + fileSize(join(this.journalDir, 'alerts.1.jsonl')));
+    const rec = h.recording;
+    if (rec) {
+      this.recState.reset();
+      this.recState.set({ state: rec.state }, 1);
+      this.recFault.reset();
+      if (rec.error) this.recFault.set({ code: rec.error.code }, 1);
+      advance(this.recFrames, rec.frames.recorded, l.recorded);
+      advance(this.recSkipped, rec.frames.skippedRate, l.skippedRate, { reason: 'rate' });
+      advance(this.recSkipped, rec.frames.skippedBusy, l.skippedBusy, { reason: 'busy' });
+      Object.assign(l, { recorded: rec.frames.recorded, skippedRate: rec.frames.skippedRate, skippedBusy: rec.frames.skippedBusy });
+      this.recBytes.set(rec.diskMB.used * 2 ** 20);
+      this.recQuota.set(rec.diskMB.quota * 2 ** 20);
+      this.recPreroll.set(rec.preRoll.bytes);
+      for (const [state, n] of Object.entries(rec.recordings)) this.recCount.set({ state }, n);
+    }
   }
 }
 

@@ -10,6 +10,7 @@ export const TOPICS = {
   alert: 'lumen.alert',
   overlay: 'lumen.overlay',
   frame: 'lumen.frame',
+  clip: 'lumen.clip',
 } as const;
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
@@ -140,20 +141,67 @@ export interface AlertHeader extends BaseHeader {
   peakScore: number;
   box: Rect | null;
   areaPx: number | null;
+  /**
+   * The alert's clip, when one is being recorded (docs/recording.md): id, video path relative to
+   * the recordings folder, first frame. The `clip` history op and lumen.clip give the rest.
+   */
+  clip?: { id: string; path: string; firstFrame: number | null };
 }
 
-export type Header = StatusHeader | OverlayHeader | FrameHeader | AlertHeader | BaseHeader;
-
-/** History request (REQ → REP), JSON: everything after `after` (alert seq), up to `limit`. */
-export interface HistoryRequest {
-  v: number;
-  op: 'since';
-  after: number;
-  limit?: number;
+/**
+ * What the appliance knows about one recording (docs/recording.md): `<id>.json` beside its video,
+ * the `clip` history op's answer and lumen.clip's payload.
+ */
+export interface ClipInfo {
+  version: 1;
+  id: string;
+  kind: 'clip' | 'segment';
+  /** `recording`: being written; `incomplete`: cut short by a crash, found at the next start. */
+  state: 'recording' | 'complete' | 'incomplete' | 'failed' | 'deleted';
+  /** Video and annotation sidecar, relative to the recordings folder. */
+  path: string;
+  sidecar: string;
+  codec: string;
+  width: number;
+  height: number;
+  /** Ids of the first and last frame in the file (null before the first has been written). */
+  firstFrame: number | null;
+  lastFrame: number | null;
+  frames: number;
+  /** Capture time of the first and last frame, ms since the epoch. */
+  startTs: number | null;
+  endTs: number | null;
+  /** Video and sidecar on disk. */
+  bytes: number;
+  createdAt: number;
+  /** Clips: the alert episode and its frames (clearFrame null while it is on). */
+  alert?: { episode: number; onsetFrame: number; raiseFrame: number; clearFrame: number | null };
+  /** Clips: seconds recorded before the onset frame and after the clear. */
+  preRollS?: number;
+  postRollS?: number;
+  /** Why it ended: post-roll, length, stop, size-change, overlap, no-frames, disk-full, encoder, fault, segment, crash. */
+  endReason?: string;
+  error?: { code: string; message: string };
+  deletedAt?: number;
+  deleteReason?: string;
 }
+
+/** lumen.clip: a recording was finished (complete or failed); frameId is its last frame. */
+export interface ClipHeader extends BaseHeader {
+  clip: ClipInfo;
+}
+
+export type Header = StatusHeader | OverlayHeader | FrameHeader | AlertHeader | ClipHeader | BaseHeader;
+
+/**
+ * History request (REQ → REP), JSON: `since` — every alert after `after` (seq), up to `limit`;
+ * `clip` — the record of recording `id` (an alert's clip, or a segment).
+ */
+export type HistoryRequest = { v: number; op: 'since'; after: number; limit?: number } | { v: number; op: 'clip'; id: string };
 
 export type HistoryReply =
   | { v: number; ok: true; events: AlertHeader[]; more: boolean; lastSeq: number }
+  | { v: number; ok: true; clip: ClipInfo }
   | { v: number; ok: false; error: { code: string; message: string } };
 
 export const HISTORY_MAX_LIMIT = 500;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { LumenError, messageOf } from '../errors.js';
 import type { AlertJournal } from './journal.js';
-import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type FrameHeader, type HistoryReply, type HistoryRequest, type OverlayHeader, type StatusHeader } from './protocol.js';
+import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type ClipHeader, type ClipInfo, type FrameHeader, type HistoryReply, type OverlayHeader, type StatusHeader } from './protocol.js';
 import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
 import type { PublisherHealth } from './health.js';
@@ -30,6 +30,11 @@ export interface PublisherOptions {
   insecure?: boolean;
 }
 
+/** Where the `clip` history op finds recordings (runtime/record/recorder.ts); throws a LumenError naming why not. */
+export interface ClipDirectory {
+  describe(id: string): ClipInfo;
+}
+
 /** Overlays waiting for the socket beyond this are dropped (newest kept); alerts never are. */
 const MAX_PENDING_DROPPABLE = 4;
 
@@ -49,6 +54,8 @@ export class LumenPublisher {
   private served = 0;
   private refused = 0;
   private ignored = 0;
+  /** Recordings, for the `clip` history op; unset: every id is unknown. */
+  clips: ClipDirectory | null = null;
 
   private constructor(
     private readonly pub: SupervisedSocket<ZPub>,
@@ -177,6 +184,12 @@ export class LumenPublisher {
     return stored;
   }
 
+  /** A recording was finished: its record on lumen.clip (not journalled; the `clip` op has it too). */
+  clip(info: ClipInfo): Promise<void> {
+    const header: ClipHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.clip), bootId: this.bootId, frameId: info.lastFrame ?? -1, ts: Date.now(), clip: info };
+    return this.send([TOPICS.clip, JSON.stringify(header)], false);
+  }
+
   /**
    * Answers history requests until the socket closes or fails. A message without the REQ
    * envelope (bytes from something that is not a Lumen client) is dropped unanswered.
@@ -197,9 +210,9 @@ export class LumenPublisher {
 
   /** Any malformed request gets an error reply naming what is wrong; nothing throws. */
   answer(msg: Buffer[]): HistoryReply {
-    const fail = (message: string): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code: 'PROTOCOL', message } });
+    const fail = (message: string, code = 'PROTOCOL'): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });
     if (msg.length !== 1) return fail(`expected one frame, got ${msg.length}`);
-    let req: Partial<HistoryRequest>;
+    let req: Record<string, unknown>;
     try {
       req = JSON.parse(msg[0].toString('utf8'));
     } catch {
@@ -207,11 +220,20 @@ export class LumenPublisher {
     }
     if (!req || typeof req !== 'object' || Array.isArray(req)) return fail('request must be a JSON object');
     if (req.v !== PROTOCOL_VERSION) return fail(`field v: expected ${PROTOCOL_VERSION}`);
-    if (req.op !== 'since') return fail('field op: expected "since"');
+    if (req.op === 'clip') {
+      if (typeof req.id !== 'string' || req.id.length === 0 || req.id.length > 100) return fail('field id: expected a recording id (a string, e.g. clip-20250101T101502Z-e12)');
+      try {
+        if (!this.clips) throw new LumenError('CLIP_UNKNOWN', `no recording ${req.id}: this daemon keeps none`);
+        return { v: PROTOCOL_VERSION, ok: true, clip: this.clips.describe(req.id) };
+      } catch (err) {
+        return fail(messageOf(err), err instanceof LumenError ? err.code : 'CLIP_UNKNOWN');
+      }
+    }
+    if (req.op !== 'since') return fail('field op: expected "since" or "clip"');
     if (!Number.isInteger(req.after) || (req.after as number) < 0) return fail('field after: expected a non-negative integer');
     const limit = req.limit ?? HISTORY_MAX_LIMIT;
-    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_MAX_LIMIT) return fail(`field limit: expected 1…${HISTORY_MAX_LIMIT}`);
-    const { events, more } = this.journal.since(req.after as number, limit);
+    if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > HISTORY_MAX_LIMIT) return fail(`field limit: expected 1…${HISTORY_MAX_LIMIT}`);
+    const { events, more } = this.journal.since(req.after as number, limit as number);
     return { v: PROTOCOL_VERSION, ok: true, events, more, lastSeq: this.journal.seq };
   }
 

@@ -1,4 +1,5 @@
 import type { FrameLabel } from '../feed/scene.js';
+import { AGREEMENT_METRICS, NO_AGREEMENT } from './agreement.js';
 
 /**
  * QA metrics: what one replay measured, per frame and overall. Pure functions of the per-frame
@@ -107,6 +108,7 @@ export const METRICS = {
   gateSpecificity: ['gateTn / gradable frames', 'higher'],
   gateBleedingFrames: ['frames the truth calls ungradable for bleeding', 'none'],
   gateBleedingSensitivity: ['of those, the share the gate stopped for bleeding', 'higher'],
+  ...AGREEMENT_METRICS,
 } as const satisfies Record<string, readonly [string, 'higher' | 'lower' | 'none']>;
 
 export type MetricName = keyof typeof METRICS;
@@ -142,6 +144,14 @@ export function gateConfusion(records: readonly FrameRecord[]): GateRow[] {
     if (row.gatedForReason !== null && why.includes(truth)) row.gatedForReason++;
   }
   return [...rows.values()].sort((a, b) => (a.truth === 'gradable' ? 1 : b.truth === 'gradable' ? -1 : a.truth.localeCompare(b.truth)));
+}
+
+/** Metrics that need no truth: all an unlabelled recording gets, with the agreement ones. */
+const TRUTH_FREE = new Set<string>(['frames', 'scoredFrames', 'alerts', ...Object.keys(AGREEMENT_METRICS)]);
+
+/** The metrics of a video nobody labelled yet: every one that compares with truth is null. */
+export function withoutTruth(m: Metrics): Metrics {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, TRUTH_FREE.has(k) ? v : null])) as Metrics;
 }
 
 /** Rounds to 6 decimals, so that reports do not carry float noise; null stays null. */
@@ -309,6 +319,8 @@ export function computeMetrics(records: readonly FrameRecord[], spans: readonly 
     gateSpecificity: ratio(gateTn, gateTn + gateFp),
     gateBleedingFrames: bleeding.length,
     gateBleedingSensitivity: ratio(bleeding.filter((r) => r.gated?.split(',').includes('bleeding')).length, bleeding.length),
+    // Set by the replay of an appliance recording (agreement.ts).
+    ...NO_AGREEMENT,
   };
   for (const k of Object.keys(m) as MetricName[]) m[k] = round6(m[k]);
   return m;

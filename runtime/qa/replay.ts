@@ -1,7 +1,8 @@
 import { analysisOf, type Config } from '../config/schema.js';
 import type { DecisionSettings } from '../decision/decision.js';
 import type { Logger } from '../log.js';
-import { computeMetrics, gateConfusion, matchAlerts, rocCurve, round6, type AlertSpan, type EpisodeResult, type FrameRecord, type GateRow, type Metrics } from './metrics.js';
+import { agreement, type AgreementName } from './agreement.js';
+import { computeMetrics, gateConfusion, matchAlerts, rocCurve, round6, withoutTruth, type AlertSpan, type EpisodeResult, type FrameRecord, type GateRow, type Metrics } from './metrics.js';
 import { countPixels, maskToFrame, overlapScores, resampleMask } from './segmentation.js';
 import { openSource, type SourceInfo } from './source.js';
 import { openStages, type ReplayStages } from './stages.js';
@@ -142,8 +143,13 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
     await stages.close();
   }
   const wallS = (performance.now() - t0) / 1000;
-  const episodes = matchAlerts(records, spans, source.info.fps, matchWindowS);
-  const metrics = computeMetrics(records, spans, episodes, o.config.inference.segmentAbove, source.info.fps, matchWindowS);
+  // An unlabelled recording has no truth to match alerts with: only what needs none is measured.
+  const labelled = source.info.labelled;
+  const episodes = labelled ? matchAlerts(records, spans, source.info.fps, matchWindowS) : [];
+  let metrics = computeMetrics(records, spans, episodes, o.config.inference.segmentAbove, source.info.fps, matchWindowS);
+  if (!labelled) metrics = withoutTruth(metrics);
+  // An appliance recording: this run against the appliance's own decisions.
+  if (source.appliance) for (const [k, v] of Object.entries(agreement(records, spans, source.appliance, source.info.fps, matchWindowS))) metrics[k as AgreementName] = round6(v);
   const model = (s: ReplayStages['sessions']['classifier']) => ({ id: s.manifest.id, version: s.manifest.version, sha256: s.manifest.onnx.sha256 });
   return {
     source: source.info,
@@ -158,11 +164,11 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
       models: { classifier: model(stages.sessions.classifier), segmenter: model(stages.sessions.segmenter) },
     },
     metrics,
-    gate: gateConfusion(records),
+    gate: labelled ? gateConfusion(records) : [],
     frames: records,
     episodes,
     alerts: spans,
-    roc: rocCurve(records),
+    roc: labelled ? rocCurve(records) : [],
     worst: worst.list(),
     run: {
       startedAt,

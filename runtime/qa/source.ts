@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { LumenError } from '../errors.js';
+import type { ApplianceDecision } from '../feed/annotations.js';
 import type { FrameLabel } from '../feed/scene.js';
 import type { Frame } from '../frame.js';
 import type { Logger } from '../log.js';
@@ -38,11 +39,17 @@ export interface SourceInfo {
   /** Frame size; null when still images differ in size. */
   width: number | null;
   height: number | null;
+  /** false: an appliance recording nobody labelled yet (no truth metrics). */
+  labelled: boolean;
+  /** The annotations carry the appliance's own decisions (an appliance recording). */
+  appliance: boolean;
 }
 
 /** A recorded feed and its truth, frame after frame in order; nothing is dropped. */
 export interface ReplaySource extends AsyncIterable<TruthFrame> {
   readonly info: SourceInfo;
+  /** The appliance's decision per frame, for a recording it made (else absent). */
+  readonly appliance?: readonly ApplianceDecision[];
   /** Stops reading; safe to call twice. */
   close(): void;
 }

@@ -39,7 +39,7 @@ export class StillSource implements ReplaySource {
       if (!m) throw new LumenError('FEED_INVALID', `${join(masksDir, img)}: no mask for image ${join(imagesDir, img)}`, { path: join(imagesDir, img) });
       return m;
     });
-    const info: SourceInfo = { kind: 'stills', path: dir, truth: masksDir, frameCount: images.length, fps, width: null, height: null };
+    const info: SourceInfo = { kind: 'stills', path: dir, truth: masksDir, frameCount: images.length, fps, width: null, height: null, labelled: true, appliance: false };
     return new StillSource(info, images.map((f) => join(imagesDir, f)), masks.map((f) => join(masksDir, f)));
   }
 

@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { Capture } from '../capture/capture.js';
 import { PIPELINES_DIR } from '../config/paths.js';
 import { isLumenError, LumenError, messageOf } from '../errors.js';
-import { annotationsPathFor, decodeRle, loadAnnotations, type Annotations, type FrameAnnotation } from '../feed/annotations.js';
+import { annotationsPathFor, decodeRle, loadAnnotations, type Annotations, type ApplianceDecision, type FrameAnnotation } from '../feed/annotations.js';
 import type { Logger } from '../log.js';
 import type { FrameTruth, ReplaySource, SourceInfo, SourceOptions, TruthFrame } from './source.js';
 
@@ -13,6 +13,7 @@ import type { FrameTruth, ReplaySource, SourceInfo, SourceOptions, TruthFrame } 
 export class VideoSource implements ReplaySource {
   private closed = false;
   private readonly byIndex: Map<number, FrameAnnotation>;
+  readonly appliance?: readonly ApplianceDecision[];
 
   private constructor(
     readonly info: SourceInfo,
@@ -20,6 +21,7 @@ export class VideoSource implements ReplaySource {
     private readonly capture: Capture,
   ) {
     this.byIndex = new Map(annotations.frames.map((f) => [f.index, f]));
+    if (annotations.appliance) this.appliance = annotations.appliance.frames;
   }
 
   static async open(video: string, opts: SourceOptions, log: Logger): Promise<VideoSource> {
@@ -52,6 +54,8 @@ export class VideoSource implements ReplaySource {
       fps: annotations.fps,
       width: annotations.width,
       height: annotations.height,
+      labelled: annotations.labelled !== false,
+      appliance: annotations.appliance !== undefined,
     };
     return new VideoSource(info, annotations, capture);
   }

@@ -450,8 +450,19 @@
       }
       li.title = `alert #${h.seq}, episode ${h.episode}, frame ${h.frameId}`;
       li.append(kind, time, score);
+      if (h.clip) li.append(clipName(h.clip));
       list.append(li);
     }
+  }
+
+  // The alert's clip on the appliance: named (the page does not fetch video); an operator
+  // exports it with `lumen clips export ID --out FILE` (docs/recording.md).
+  function clipName(c) {
+    const span = document.createElement('span');
+    span.className = 'clip';
+    span.textContent = ` clip ${c.id}`;
+    span.title = `recordings/${c.path}, from frame ${c.firstFrame ?? '?'}: lumen clips export ${c.id} --out FILE`;
+    return span;
   }
 
   function fmt(n, digits) {

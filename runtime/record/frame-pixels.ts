@@ -1,0 +1,46 @@
+import type { Rect } from '../frame.js';
+
+/** What the recorder needs of a processed frame's conditioning. */
+export interface ConditionedFrame {
+  width: number;
+  height: number;
+  /** RGBA after conditioning: privacy masks black and, with roi.blackOutside, the outside of the area too. */
+  data: Uint8Array;
+  /** The ROI the models looked at (frame pixels). */
+  roi: Rect;
+  /** The gate's reason; `no-picture` means no active area was found, so nothing outside was blacked. */
+  gated: string | null;
+}
+
+/**
+ * The pixels a recording may hold: the conditioned frame the models saw, and never more. When
+ * conditioning did not black out the outside of the active area (no area found yet, or
+ * roi.blackOutside off), the burned-in text beside the picture is still in the frame, so the
+ * recorder blacks it out itself: a whole black frame when there is no area, the outside of the
+ * ROI's rectangle otherwise. The default path (blackOutside, an area found) costs nothing here.
+ */
+export class RecordPixels {
+  private black: Uint8Array | null = null;
+  private scratch: Uint8Array | null = null;
+
+  constructor(private readonly roi: { enabled: boolean; blackOutside: boolean }) {}
+
+  of(f: ConditionedFrame): Uint8Array {
+    const bytes = f.width * f.height * 4;
+    if (this.roi.enabled && f.gated === 'no-picture') {
+      if (this.black?.length !== bytes) this.black = new Uint8Array(bytes);
+      return this.black;
+    }
+    if (!this.roi.enabled || this.roi.blackOutside) return f.data;
+    if (this.scratch?.length !== bytes) this.scratch = new Uint8Array(bytes);
+    const out = this.scratch;
+    out.fill(0);
+    const { x, y, width, height } = f.roi;
+    const stride = f.width * 4;
+    for (let row = y; row < y + height; row++) {
+      const at = row * stride + x * 4;
+      out.set(f.data.subarray(at, at + width * 4), at);
+    }
+    return out;
+  }
+}
