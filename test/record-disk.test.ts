@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
-import { TOPICS, type AlertHeader, type ClipInfo, type StatusHeader } from '../runtime/publish/protocol.js';
+import { TOPICS, type AlertHeader, type ClipInfo } from '../runtime/publish/protocol.js';
 import type { RecordingStatus } from '../runtime/record/recorder-status.js';
 import { CLI, endpoints, freePort, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig, type Child } from './helpers/daemon.js';
 import { shortDemoFeed } from './helpers/feeds.js';
@@ -47,7 +47,7 @@ async function setup(extra: object) {
   return { ep, config, rec: join(state, 'recordings') };
 }
 
-const recording = (m: LumenMessage) => (m.topic === TOPICS.status ? ((m.header as StatusHeader).recording as RecordingStatus) : null);
+const recording = (m: LumenMessage) => (m.topic === TOPICS.status ? (m.header.recording as RecordingStatus) : null);
 
 t.test('the disk fills up mid-clip: the clip fails with RECORD_DISK_FULL, recording stops and says so, alerting goes on', async (t) => {
   const port = await freePort();
@@ -102,7 +102,7 @@ t.test('the recordings folder is on a read-only filesystem: RECORD_FOLDER in sta
     status = recording(m) ?? status;
     return alerts.filter((a) => a.type === 'clear').length >= 1 && status !== null;
   }, 120_000, 'an alert raised and cleared');
-  const r = status! as RecordingStatus;
+  const r = status!;
   t.match(r, { state: 'stopped', error: { code: 'RECORD_FOLDER' } }, 'status: recording stopped, RECORD_FOLDER');
   t.match(r.error!.message, /read-only/, `the message says what is wrong: ${r.error!.message}`);
   t.ok(r.error!.message.includes(rec), 'and names the folder');

@@ -95,7 +95,7 @@ t.test('catalogue: a record still "recording" at open is marked incomplete; tomb
   const r = cat.lookup(cut.id);
   t.equal(r.state, 'incomplete', 'the run that wrote it died: incomplete');
   t.equal(r.bytes, 1234, 'its size is what reached the disk');
-  t.equal(JSON.parse(readFileSync(join(root, 'clips', `${cut.id}.json`), 'utf8')).state, 'incomplete', 'and the record on disk says so');
+  t.equal((JSON.parse(readFileSync(join(root, 'clips', `${cut.id}.json`), 'utf8')) as { state: string }).state, 'incomplete', 'and the record on disk says so');
   t.equal(statSync(join(root, 'clips')).mode & 0o777, 0o700, 'folders are 0700');
   t.equal(statSync(join(root, 'clips', `${cut.id}.json`)).mode & 0o777, 0o600, 'records are 0600');
   await cat.remove(r, 'quota');
@@ -124,7 +124,7 @@ t.test('an export is one tar that tar(1) unpacks into the same bytes, mode 0600,
   const into = tempDir();
   t.equal(spawnSync('tar', ['xf', out, '-C', into]).status, 0, 'tar extracts it');
   t.ok(readFileSync(join(into, `${r.id}.mkv`)).equals(video), 'the video comes back byte for byte');
-  t.equal(JSON.parse(readFileSync(join(into, `${r.id}.json`), 'utf8')).id, r.id, 'with its record');
+  t.equal((JSON.parse(readFileSync(join(into, `${r.id}.json`), 'utf8')) as { id: string }).id, r.id, 'with its record');
   await t.rejects(exportRecording(cat, r, out), { code: 'USAGE', message: /exists/ }, 'an existing file is not overwritten');
 });
 

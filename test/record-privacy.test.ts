@@ -41,7 +41,7 @@ t.test('with the OSD feed and privacy masks, no frame of any clip or segment sho
     capture: { pipeline: 'file-replay', params: { location: feed.video }, loop: false },
     // As a site commissions it: masks over the lines that cross the picture; the border text
     // goes with everything outside the active area.
-    roi: { privacyMasks: text.filter((r) => !r.onBorder).map(({ onBorder: _, ...r }) => r) },
+    roi: { privacyMasks: text.filter((r) => !r.onBorder).map((r) => ({ x: r.x, y: r.y, width: r.width, height: r.height })) },
     publish: { ...ep, statusIntervalMs: 250 },
     metrics: { enabled: false },
     state: { dir: state },

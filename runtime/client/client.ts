@@ -39,6 +39,15 @@ export interface HistoryRecovery {
   downMs: number;
 }
 
+/** The fields of a received header the client checks before trusting its topic's type. */
+interface WireHeader {
+  v?: unknown;
+  seq?: unknown;
+  geometry?: unknown;
+  format?: unknown;
+  clip?: { id?: unknown } | null;
+}
+
 export type LumenMessage =
   | { topic: typeof TOPICS.status; header: StatusHeader }
   /** payload: the rendered PNG when header.format is 'png', else null (draw header.geometry). */
@@ -279,21 +288,23 @@ export class LumenClient {
   private parse(frames: Buffer[]): LumenMessage | null {
     try {
       const topic = frames[0].toString('utf8');
-      const header = JSON.parse(frames[1].toString('utf8'));
+      // Checked here for what the client relies on; the topic's type says the rest.
+      const header = JSON.parse(frames[1].toString('utf8')) as WireHeader;
       if (header.v !== PROTOCOL_VERSION || !Number.isInteger(header.seq)) throw new Error('bad header');
       if (topic === TOPICS.overlay) {
         if (!header.geometry || typeof header.geometry !== 'object') throw new Error('overlay without geometry');
         if (header.format === 'png' && !frames[2]) throw new Error('png overlay without payload');
-        return { topic, header, payload: header.format === 'png' ? frames[2] : null };
+        return { topic, header: header as OverlayHeader, payload: header.format === 'png' ? frames[2] : null };
       }
       if (topic === TOPICS.frame) {
         if (!frames[2]) throw new Error(`${topic} without payload`);
-        return { topic, header, payload: frames[2] };
+        return { topic, header: header as FrameHeader, payload: frames[2] };
       }
-      if (topic === TOPICS.status || topic === TOPICS.alert) return { topic, header, recovered: false } as LumenMessage;
+      if (topic === TOPICS.status) return { topic, header: header as StatusHeader };
+      if (topic === TOPICS.alert) return { topic, header: header as AlertHeader, recovered: false };
       if (topic === TOPICS.clip) {
         if (!header.clip || typeof header.clip.id !== 'string') throw new Error('clip without its record');
-        return { topic, header };
+        return { topic, header: header as ClipHeader };
       }
       throw new Error(`unknown topic ${topic}`);
     } catch {

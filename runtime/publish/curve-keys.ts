@@ -23,7 +23,7 @@ export async function generateKeyFiles(prefix: string): Promise<KeyPair> {
 export async function loadKeyPair(path: string): Promise<KeyPair> {
   let raw: Partial<KeyPair>;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = JSON.parse(await readFile(path, 'utf8')) as Partial<KeyPair>;
   } catch (err) {
     throw new LumenError('KEY_FILE', `${path}: not a readable key pair file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }

@@ -214,7 +214,7 @@ export class LumenPublisher {
     if (msg.length !== 1) return fail(`expected one frame, got ${msg.length}`);
     let req: Record<string, unknown>;
     try {
-      req = JSON.parse(msg[0].toString('utf8'));
+      req = JSON.parse(msg[0].toString('utf8')) as Record<string, unknown>;
     } catch {
       return fail('request is not JSON');
     }

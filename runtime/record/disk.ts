@@ -47,6 +47,7 @@ function folderProblem(code: string | undefined): string | null {
       return 'a file stands where the recordings folder should be';
     case 'ENOENT':
       return 'the folder is missing and cannot be made';
+    case undefined:
     default:
       return null;
   }

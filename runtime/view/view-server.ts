@@ -157,6 +157,9 @@ export class ViewServer {
         this.broadcastText({ type: 'alert', ...entry });
         break;
       }
+      // A finished recording: pages name clips from the alerts that carry them.
+      case TOPICS.clip:
+        break;
       // Pages say when alerts from before now may be missing, and when they are caught up again.
       case CLIENT_EVENTS.historyFailed:
         this.history = m.header;
