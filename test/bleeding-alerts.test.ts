@@ -20,7 +20,8 @@ const overlaps = (a: Episode, b: Episode) => a.start < b.end && b.start < a.end;
 t.test('blood alone raises no alert and is not even suspicious; a red lesion beside a trickle still alerts, ungated', async (t) => {
   const stages = await openStages(config, createLogger('test', 'error'));
   t.teardown(() => stages.close());
-  let heavy = 0, trickled = 0;
+  let heavy = 0,
+    trickled = 0;
   for (const seed of SEEDS) {
     const spec = makeSceneSpec({ width: 320, height: 240, fps: FPS, seconds: 30, seed, episodes: 'full' });
     const r = new SceneRenderer(spec);
@@ -46,9 +47,18 @@ t.test('blood alone raises no alert and is not even suspicious; a red lesion bes
       const maxScore = Math.max(...scored.map((f) => f.score!));
       const maxSmoothed = Math.max(...frames.map((f) => f.smoothed ?? 0));
       t.ok(scored.length >= 3, `seed ${seed}, bleeding ${e.start}–${e.end}: ${scored.length} frames of rising blood classified before the gate takes over`);
-      t.notOk(frames.some((f) => f.raised), `seed ${seed}, bleeding ${e.start}–${e.end}: no alert`);
-      t.ok(maxScore < config.inference.segmentAbove, `seed ${seed}, bleeding ${e.start}–${e.end}: blood scores at most ${maxScore.toFixed(3)}, not suspicious (< ${config.inference.segmentAbove})`);
-      t.ok(maxSmoothed < config.decision.raiseThreshold, `seed ${seed}, bleeding ${e.start}–${e.end}: smoothed score at most ${maxSmoothed.toFixed(3)} < ${config.decision.raiseThreshold}: the decision never starts counting (${config.decision.raiseFrames} frames short)`);
+      t.notOk(
+        frames.some((f) => f.raised),
+        `seed ${seed}, bleeding ${e.start}–${e.end}: no alert`,
+      );
+      t.ok(
+        maxScore < config.inference.segmentAbove,
+        `seed ${seed}, bleeding ${e.start}–${e.end}: blood scores at most ${maxScore.toFixed(3)}, not suspicious (< ${config.inference.segmentAbove})`,
+      );
+      t.ok(
+        maxSmoothed < config.decision.raiseThreshold,
+        `seed ${seed}, bleeding ${e.start}–${e.end}: smoothed score at most ${maxSmoothed.toFixed(3)} < ${config.decision.raiseThreshold}: the decision never starts counting (${config.decision.raiseFrames} frames short)`,
+      );
     }
     for (const l of lesions) {
       const red = l.lesion!.color[1] < 0.5; // the pale lesions are not seen by colour models at all
@@ -56,8 +66,15 @@ t.test('blood alone raises no alert and is not even suspicious; a red lesion bes
       trickled++;
       const frames = await run(l.start, l.end);
       const raisedAt = frames.find((f) => f.raised)?.i;
-      t.ok(raisedAt !== undefined && raisedAt - l.start <= MAX_DELAY, `seed ${seed}, red lesion beside a trickle ${l.start}–${l.end}: alert at frame ${raisedAt}`);
-      t.equal(frames.filter((f) => f.gated).length, 0, `seed ${seed}, lesion ${l.start}–${l.end}: no frame gated (blood up to ${Math.round(100 * Math.max(...frames.map((f) => f.blood)))} % of the picture)`);
+      t.ok(
+        raisedAt !== undefined && raisedAt - l.start <= MAX_DELAY,
+        `seed ${seed}, red lesion beside a trickle ${l.start}–${l.end}: alert at frame ${raisedAt}`,
+      );
+      t.equal(
+        frames.filter((f) => f.gated).length,
+        0,
+        `seed ${seed}, lesion ${l.start}–${l.end}: no frame gated (blood up to ${Math.round(100 * Math.max(...frames.map((f) => f.blood)))} % of the picture)`,
+      );
     }
   }
   t.ok(heavy >= 6, `${heavy} heavy-bleeding episodes measured`);

@@ -25,7 +25,10 @@ const LESION_AND_TRICKLE = [95, 105];
 async function classifierAt(t: { teardown(fn: () => unknown): void }, root: string | null) {
   const config = parseConfig(root ? { inference: { classifier: join(root, 'ref-classifier'), segmenter: join(root, 'ref-segmenter') } } : {}, 'test');
   const [classifier, segmenter] = await openSessions(config, createLogger('test', 'error'));
-  t.teardown(async () => { await classifier.close(); await segmenter.close(); });
+  t.teardown(async () => {
+    await classifier.close();
+    await segmenter.close();
+  });
   return {
     manifest: classifier.manifest,
     score: async (data: Uint8Array, roi: Rect) => {
@@ -46,7 +49,11 @@ t.test('blackOutBlood: blood goes, the lesion beside it stays; a colour model wi
   // The reference models without their blood rule, as 1.0.0 was: they take blood for a lesion.
   const root = tempDir('lumen-naive-');
   const built = await buildReferenceBundles(root, 7, { bloodRule: false });
-  t.same(built.map((m) => m.version), ['1.0.0', '1.0.0'], 'built without the blood rule');
+  t.same(
+    built.map((m) => m.version),
+    ['1.0.0', '1.0.0'],
+    'built without the blood rule',
+  );
   const naive = await classifierAt(t, root);
   for (const i of BLOOD_ONLY) {
     const { f, frame, area } = frameAt(i);
@@ -61,7 +68,8 @@ t.test('blackOutBlood: blood goes, the lesion beside it stays; a colour model wi
     const { f, frame, area } = frameAt(i);
     t.equal(f.label, 'egc');
     blackOutBlood(frame, area);
-    let lesion = 0, kept = 0;
+    let lesion = 0,
+      kept = 0;
     for (let p = 0; p < f.mask!.length; p++) {
       if (!f.mask![p]) continue;
       lesion++;
@@ -75,18 +83,21 @@ t.test('blackOutBlood: blood goes, the lesion beside it stays; a colour model wi
   t.equal(blackOutBlood(plain.frame, plain.area), 0, 'nothing blacked out on plain mucosa');
 });
 
-t.test('the reference classifier, whose graph leaves blood out, scores blood alone low and a lesion beside a trickle high, on the frame as it is', async (t) => {
-  const shipped = await classifierAt(t, null);
-  t.equal(shipped.manifest.version, '1.1.0', 'the installed reference models have the blood rule (older ones: lumen models build)');
-  for (const i of BLOOD_ONLY) {
-    const { f, area } = frameAt(i);
-    const s = await shipped.score(f.data, area.rect);
-    // Below inference.segmentAbove (0.5): not even suspicious.
-    t.ok(s < 0.5, `frame ${i}: blood alone (${(f.blood * 100).toFixed(0)} % of the picture) scores ${s.toFixed(3)}`);
-  }
-  for (const i of LESION_AND_TRICKLE) {
-    const { f, area } = frameAt(i);
-    const s = await shipped.score(f.data, area.rect);
-    t.ok(s > 0.9, `frame ${i}: the lesion beside a trickle scores ${s.toFixed(3)}`);
-  }
-});
+t.test(
+  'the reference classifier, whose graph leaves blood out, scores blood alone low and a lesion beside a trickle high, on the frame as it is',
+  async (t) => {
+    const shipped = await classifierAt(t, null);
+    t.equal(shipped.manifest.version, '1.1.0', 'the installed reference models have the blood rule (older ones: lumen models build)');
+    for (const i of BLOOD_ONLY) {
+      const { f, area } = frameAt(i);
+      const s = await shipped.score(f.data, area.rect);
+      // Below inference.segmentAbove (0.5): not even suspicious.
+      t.ok(s < 0.5, `frame ${i}: blood alone (${(f.blood * 100).toFixed(0)} % of the picture) scores ${s.toFixed(3)}`);
+    }
+    for (const i of LESION_AND_TRICKLE) {
+      const { f, area } = frameAt(i);
+      const s = await shipped.score(f.data, area.rect);
+      t.ok(s > 0.9, `frame ${i}: the lesion beside a trickle scores ${s.toFixed(3)}`);
+    }
+  },
+);

@@ -16,7 +16,16 @@ const draft: ManifestDraft = {
   task: 'classify',
   description: 'manifest checks',
   clinical: false,
-  input: { name: 'image', shape: [1, 3, 224, 224], type: 'float32', layout: 'NCHW', colorOrder: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  input: {
+    name: 'image',
+    shape: [1, 3, 224, 224],
+    type: 'float32',
+    layout: 'NCHW',
+    colorOrder: 'RGB',
+    scale: 1 / 255,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  },
   outputs: [
     { name: 'logits', shape: [1, 2], meaning: 'logits', classes: ['normal', 'egc'] },
     { name: 'attention', shape: [1, 1, 7, 7], meaning: 'attention' },
@@ -109,16 +118,32 @@ t.test('manifest, task, file and hash each refused with their own code', async (
   const { dir, manifest } = await bundle();
   const manifestPath = join(dir, 'manifest.json');
   rewrite(dir, { ...manifest, task: 'detect' });
-  await t.rejects(loadBundle(dir), { code: 'BUNDLE_TASK', message: `${manifestPath}: field task: "detect" is not one of classify, segment`, detail: { field: 'task' } });
+  await t.rejects(loadBundle(dir), {
+    code: 'BUNDLE_TASK',
+    message: `${manifestPath}: field task: "detect" is not one of classify, segment`,
+    detail: { field: 'task' },
+  });
   writeFileSync(manifestPath, '{ "id": ');
   await t.rejects(loadBundle(dir), { code: 'BUNDLE_MANIFEST', message: new RegExp(`^${manifestPath}: not valid JSON \\(`), detail: { file: manifestPath } });
   rewrite(dir, manifest);
   rmSync(join(dir, 'model.onnx'));
-  await t.rejects(loadBundle(dir), { code: 'BUNDLE_MISSING', message: `${join(dir, 'model.onnx')}: the ONNX file named by onnx.file is missing`, detail: { field: 'onnx.file' } });
+  await t.rejects(loadBundle(dir), {
+    code: 'BUNDLE_MISSING',
+    message: `${join(dir, 'model.onnx')}: the ONNX file named by onnx.file is missing`,
+    detail: { field: 'onnx.file' },
+  });
   writeFileSync(join(dir, 'model.onnx'), Buffer.concat([ONNX, Buffer.from('!')]));
-  await t.rejects(loadBundle(dir), { code: 'BUNDLE_HASH', message: /model\.onnx: sha256 [0-9a-f]{16}… differs from onnx\.sha256 [0-9a-f]{16}… in .*manifest\.json$/, detail: { field: 'onnx.sha256' } });
+  await t.rejects(loadBundle(dir), {
+    code: 'BUNDLE_HASH',
+    message: /model\.onnx: sha256 [0-9a-f]{16}… differs from onnx\.sha256 [0-9a-f]{16}… in .*manifest\.json$/,
+    detail: { field: 'onnx.sha256' },
+  });
   const empty = tempDir('lumen-manifest-');
-  await t.rejects(loadBundle(empty), { code: 'BUNDLE_MISSING', message: `${join(empty, 'manifest.json')}: no manifest`, detail: { file: join(empty, 'manifest.json') } });
+  await t.rejects(loadBundle(empty), {
+    code: 'BUNDLE_MISSING',
+    message: `${join(empty, 'manifest.json')}: no manifest`,
+    detail: { file: join(empty, 'manifest.json') },
+  });
   mkdirSync(join(empty, 'manifest.json'));
   await t.rejects(loadBundle(empty), { code: 'BUNDLE_MISSING' }, 'an unreadable manifest is a missing one');
 });
@@ -128,14 +153,22 @@ t.test('signatures: required, checked against configured keys, informational wit
   const other = generateSigningKeys();
   const { dir, manifest } = await bundle();
   const required = { requireSignature: true, trustedKeys: [keys.publicPem] };
-  await t.rejects(loadBundle(dir, required), { code: 'BUNDLE_SIGNATURE', message: /manifest\.json: the manifest has no signature$/, detail: { field: 'signature' } });
+  await t.rejects(loadBundle(dir, required), {
+    code: 'BUNDLE_SIGNATURE',
+    message: /manifest\.json: the manifest has no signature$/,
+    detail: { field: 'signature' },
+  });
   await t.rejects(loadBundle(dir, { requireSignature: true, trustedKeys: [] }), { code: 'BUNDLE_SIGNATURE' }, 'required with no key configured');
   t.ok(await loadBundle(dir, { requireSignature: false, trustedKeys: [keys.publicPem] }), 'unsigned is fine when not required');
   const signed = signManifest(manifest, keys.privatePem);
   rewrite(dir, signed);
   t.same((await loadBundle(dir, required)).manifest.signature, signed.signature, 'signed by a trusted key');
   t.ok(await loadBundle(dir, { requireSignature: false, trustedKeys: [keys.publicPem, other.publicPem] }), 'one trusted key among several');
-  await t.rejects(loadBundle(dir, { requireSignature: false, trustedKeys: [other.publicPem] }), { code: 'BUNDLE_SIGNATURE', message: /is not a trusted key/ }, 'a signature is checked whenever keys are configured');
+  await t.rejects(
+    loadBundle(dir, { requireSignature: false, trustedKeys: [other.publicPem] }),
+    { code: 'BUNDLE_SIGNATURE', message: /is not a trusted key/ },
+    'a signature is checked whenever keys are configured',
+  );
   t.ok(await loadBundle(dir), 'without keys a signature is informational');
   rewrite(dir, { ...signed, thresholds: { suspicious: 0.01 } });
   await t.rejects(loadBundle(dir, required), { code: 'BUNDLE_SIGNATURE', message: /does not verify/ });

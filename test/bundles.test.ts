@@ -12,7 +12,15 @@ import { lumen, tempDir } from './helpers/daemon.js';
 
 const log = createLogger('test', 'silent');
 const open = (dir: string, trust = { requireSignature: false, trustedKeys: [] as string[] }) =>
-  ModelSession.open(dir, { providers: ['cpu'], settings: { deviceId: 0, intraOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '', timingCacheDir: '', workspaceMB: 1 } }, trust }, log);
+  ModelSession.open(
+    dir,
+    {
+      providers: ['cpu'],
+      settings: { deviceId: 0, intraOpThreads: 1, tensorrt: { fp16: false, engineCacheDir: '', timingCacheDir: '', workspaceMB: 1 } },
+      trust,
+    },
+    log,
+  );
 
 t.test('altered or truncated ONNX: BUNDLE_HASH naming the file and field', async (t) => {
   const a = copyBundle('ref-classifier');
@@ -90,7 +98,10 @@ t.test('reference bundles are reproducible: same seed, same sha256', async (t) =
   const [a, b] = [tempDir(), tempDir()];
   const ma = await buildReferenceBundles(a);
   const mb = await buildReferenceBundles(b);
-  t.same(ma.map((m) => m.onnx.sha256), mb.map((m) => m.onnx.sha256));
+  t.same(
+    ma.map((m) => m.onnx.sha256),
+    mb.map((m) => m.onnx.sha256),
+  );
 });
 
 t.test('lumen models verify reports each bundle with its code', async (t) => {

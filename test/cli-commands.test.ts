@@ -41,14 +41,27 @@ t.test('lumen frame inspect reports the picture area, quality and burned-in text
   writeFileSync(black, await encodePng({ width: 320, height: 240, data: new Uint8Array(320 * 240 * 4).fill(0).map((_, i) => (i % 4 === 3 ? 255 : 0)) }));
   const r = await runLumen(['frame', 'inspect', '--json', kvasir, black]);
   t.equal(r.code, 0, `exit 0 (${r.stderr.trim()})`);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as FrameReport);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as FrameReport);
   t.equal(lines.length, 2, 'one JSON line per image');
   const [k, b] = lines;
   const img = await decodeImage(kvasir);
-  t.ok(k.roi && k.roi.width > img.width / 2 && k.roi.width <= img.width && k.roi.height > img.height / 2, `the picture area of the Kvasir frame (${JSON.stringify(k.roi)})`);
+  t.ok(
+    k.roi && k.roi.width > img.width / 2 && k.roi.width <= img.width && k.roi.height > img.height / 2,
+    `the picture area of the Kvasir frame (${JSON.stringify(k.roi)})`,
+  );
   t.equal(k.gated, false, 'a good frame passes the quality gate');
-  t.ok(k.text.some((x) => x.confidence >= 0.5 && x.x + x.width / 2 < 0.25 * img.width), 'its on-screen text on the left is found');
-  t.match(b, { roi: { width: 0, height: 0 }, shape: 'none', gated: true, reasons: ['no-picture'], text: [] }, 'the black frame has no picture and is gated for it');
+  t.ok(
+    k.text.some((x) => x.confidence >= 0.5 && x.x + x.width / 2 < 0.25 * img.width),
+    'its on-screen text on the left is found',
+  );
+  t.match(
+    b,
+    { roi: { width: 0, height: 0 }, shape: 'none', gated: true, reasons: ['no-picture'], text: [] },
+    'the black frame has no picture and is gated for it',
+  );
   t.match(k, { shape: 'octagon', reasons: [] });
   const missing = await runLumen(['frame', 'inspect', join(dir, 'nothing.png')]);
   t.equal(missing.code, 2, 'a missing image: exit 2');

@@ -27,7 +27,10 @@ t.test('lumen doctor passes on this machine and says what it checked', async (t)
   // cannot use is a WARN with its reason, and cpu, which every machine has, is usable.
   for (const p of ['tensorrt', 'cuda', 'cpu']) {
     const check = byName[`provider ${p}`];
-    t.ok(check && (check.verdict === 'OK' ? check.detail === 'usable' : check.verdict === 'WARN' && /^not usable: \S/.test(check.detail)), `provider ${p}: usable, or not with a reason (${check?.verdict} ${check?.detail})`);
+    t.ok(
+      check && (check.verdict === 'OK' ? check.detail === 'usable' : check.verdict === 'WARN' && /^not usable: \S/.test(check.detail)),
+      `provider ${p}: usable, or not with a reason (${check?.verdict} ${check?.detail})`,
+    );
   }
   t.equal(byName['provider cpu'].verdict, 'OK');
   t.equal(byName.zeromq.verdict, 'OK');
@@ -57,7 +60,11 @@ t.test('lumen doctor fails clearly on a corrupt model and on a missing GStreamer
   const { dir, config } = await configWith({});
   const bad = copyBundle('ref-classifier', dir);
   truncateSync(join(bad, 'model.onnx'), 1000);
-  const broken = writeConfig(dir, { ...JSON.parse(JSON.stringify({ inference: { classifier: bad } })), publish: await endpoints(), state: { dir: `${dir}/state` } }, 'broken.json');
+  const broken = writeConfig(
+    dir,
+    { ...JSON.parse(JSON.stringify({ inference: { classifier: bad } })), publish: await endpoints(), state: { dir: `${dir}/state` } },
+    'broken.json',
+  );
   const c = lumen(['doctor', '--config', broken]);
   t.equal((await c.exited).code, 1, 'exit 1');
   t.match(c.stdout(), /FAIL bundle classifier\s+BUNDLE_HASH/);

@@ -8,7 +8,12 @@ import { copyBundle } from './helpers/bundles.js';
 /** A config whose daemon logs "publishing", then stops on a missing bundle: a short, real log. */
 async function failingConfig(): Promise<string> {
   const dir = tempDir();
-  return writeConfig(dir, { publish: await endpoints(), inference: { providers: ['cpu'], classifier: join(dir, 'nothing-here') }, state: { dir: join(dir, 'state') }, metrics: { enabled: false } });
+  return writeConfig(dir, {
+    publish: await endpoints(),
+    inference: { providers: ['cpu'], classifier: join(dir, 'nothing-here') },
+    state: { dir: join(dir, 'state') },
+    metrics: { enabled: false },
+  });
 }
 
 t.test('logs: pino JSON lines when stderr is not a terminal (journald, pipes)', async (t) => {

@@ -39,7 +39,11 @@ t.test('the config it writes is one the daemon accepts, CURVE on with the key th
   writeFileSync(site, SITE);
   const r = await provision(['--dry-run', '--root', tempDir('lumen-root-'), '--site', site, '--no-systemctl']);
   t.equal(r.code, 0, r.stderr);
-  const yaml = r.stdout.split('\n').filter((l) => l.startsWith('    ')).map((l) => l.slice(4)).join('\n');
+  const yaml = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('    '))
+    .map((l) => l.slice(4))
+    .join('\n');
   // Every @KEY@ of scripts/config.template.yaml needs a value: one left over is invalid YAML.
   t.notMatch(yaml, /@[A-Z_]+@/, 'no placeholder left');
   const config = parseConfig(parseYaml(yaml), 'provisioned config');
@@ -61,7 +65,8 @@ t.test('an unknown site key is refused before anything is built or installed', a
 t.test('npm run package on an unbuilt tree refuses with what is missing', async (t) => {
   const tree = tempDir('lumen-unbuilt-');
   const { cpSync } = await import('node:fs');
-  for (const f of ['package.json', 'scripts/package.sh', 'scripts/package-shlibdeps.sh', 'packaging']) cpSync(join(ROOT, f), join(tree, f), { recursive: true });
+  for (const f of ['package.json', 'scripts/package.sh', 'scripts/package-shlibdeps.sh', 'packaging'])
+    cpSync(join(ROOT, f), join(tree, f), { recursive: true });
   const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
     const p = spawn('bash', [join(tree, 'scripts/package.sh'), '--out', join(tree, 'out')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -70,6 +75,7 @@ t.test('npm run package on an unbuilt tree refuses with what is missing', async 
   });
   t.equal(r.code, 2);
   t.match(r.err, /PACKAGE_UNBUILT/);
-  for (const what of ['node_modules/.package-lock.json', 'gstreamer-superficial.node', 'models/ref-classifier/manifest.json', 'var/feeds/demo.mkv']) t.match(r.err, what, `names ${what}`);
+  for (const what of ['node_modules/.package-lock.json', 'gstreamer-superficial.node', 'models/ref-classifier/manifest.json', 'var/feeds/demo.mkv'])
+    t.match(r.err, what, `names ${what}`);
   t.same(readdirSync(tree).sort(), ['package.json', 'packaging', 'scripts'], 'nothing built');
 });

@@ -109,11 +109,14 @@ t.test('a child daemon: READY=1, pings while frames flow, silence when they stal
   // Three silent ticks in a row (1.5 × WatchdogSec) is what systemd would punish.
   let silentFrom = stalledAt;
   for (let silent = 0; silent < 3; silent++) {
-    silentFrom = (await said.waitFor(`silent tick ${silent + 1}`, (l) => l.event === 'tick' && !l.pinged, 60_000, silentFrom + 1));
+    silentFrom = await said.waitFor(`silent tick ${silent + 1}`, (l) => l.event === 'tick' && !l.pinged, 60_000, silentFrom + 1);
   }
   const ticksWhileStalled = said.all.slice(stalledAt + 1, silentFrom + 1).filter((l) => l.event === 'tick');
   t.ok(ticksWhileStalled.filter((l) => l.pinged).length <= 1, 'at most the tick straddling the stall pinged');
-  t.ok(ticksWhileStalled.slice(-3).every((l) => !l.pinged), 'then no pings');
+  t.ok(
+    ticksWhileStalled.slice(-3).every((l) => !l.pinged),
+    'then no pings',
+  );
 
   child.stdin.write('flow\n');
   const flowingAt = await said.waitFor('the child to resume', (l) => l.event === 'flowing');
@@ -126,10 +129,16 @@ t.test('a child daemon: READY=1, pings while frames flow, silence when they stal
   const got = messages(heard);
   t.equal(got[0].text, 'READY=1\nSTATUS=capture live, models warm');
   t.equal(got.at(-1)!.text, 'STOPPING=1\nSTATUS=shutting down');
-  t.ok(got.every((m) => m.pid === child.pid), 'every datagram came from the main PID');
+  t.ok(
+    got.every((m) => m.pid === child.pid),
+    'every datagram came from the main PID',
+  );
   const pingedTicks = said.all.filter((l) => l.event === 'tick' && l.pinged).length;
   t.equal(pingCount(), pingedTicks, 'every ping the child sent arrived, and nothing else');
-  t.notOk(said.all.some((l) => l.event === 'tick' && l.error), 'no send failed');
+  t.notOk(
+    said.all.some((l) => l.event === 'tick' && l.error),
+    'no send failed',
+  );
 
   // What systemd would see: a gap between pings longer than WatchdogSec while frames stalled.
   const pingTimes = got.filter((m) => m.text === 'WATCHDOG=1').map((m) => m.t);

@@ -45,14 +45,24 @@ t.test('a stream that stalls without ending: "no signal" within a second, live a
   // A third of the recording, then nothing (the writer stays open: a stall, not an end).
   write(bytes.subarray(0, Math.floor(bytes.length / 3)));
   let lastOverlayAt = 0;
-  await waitFor(client, (m) => {
-    if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
-    return lastOverlayAt > 0 && m.topic === TOPICS.status && m.header.signal?.state === 'live';
-  }, 90_000, 'frames from the stream');
-  const noSignal = await waitFor(client, (m) => {
-    if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
-    return m.topic === TOPICS.status && m.header.state === 'no-signal';
-  }, 30_000, 'status no-signal');
+  await waitFor(
+    client,
+    (m) => {
+      if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
+      return lastOverlayAt > 0 && m.topic === TOPICS.status && m.header.signal?.state === 'live';
+    },
+    90_000,
+    'frames from the stream',
+  );
+  const noSignal = await waitFor(
+    client,
+    (m) => {
+      if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
+      return m.topic === TOPICS.status && m.header.state === 'no-signal';
+    },
+    30_000,
+    'status no-signal',
+  );
   const h = (noSignal as { header: StatusHeader }).header;
   const reportedAfter = Date.now() - lastOverlayAt;
   t.ok(reportedAfter < 2000, `no-signal published ${reportedAfter} ms after the last overlay (bound: 1 s of silence, then published at once)`);
@@ -64,7 +74,12 @@ t.test('a stream that stalls without ending: "no signal" within a second, live a
   const overlayAfter = await waitFor(client, (m) => m.topic === TOPICS.overlay, 30_000, 'an overlay after the stream resumed');
   const overlayMs = Date.now() - resumedAt;
   // Live again (the state is "running", or "degraded" where this loaded machine sheds work).
-  await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal', 30_000, 'the signal live again');
+  await waitFor(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal',
+    30_000,
+    'the signal live again',
+  );
   const liveMs = Date.now() - resumedAt;
   t.ok(overlayAfter, 'overlays resume');
   t.ok(overlayMs < 2000, `first overlay ${overlayMs} ms after the stream resumed (goal: 2 s)`);
@@ -81,7 +96,12 @@ t.test('a looping recording truncated to nothing: reported, retried with backoff
   await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.processed > 5, 90_000, 'frames from the recording');
   truncateSync(video, 0);
   t.equal(statSync(video).size, 0, 'the file is empty now');
-  const lost = await waitFor(client, (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && (m.header.signal?.restarts ?? 0) >= 1, 60_000, 'no-signal after a failed re-open');
+  const lost = await waitFor(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && (m.header.signal?.restarts ?? 0) >= 1,
+    60_000,
+    'no-signal after a failed re-open',
+  );
   t.ok((lost as { header: StatusHeader }).header.signal?.lastError, `the reason is reported: ${(lost as { header: StatusHeader }).header.signal?.lastError}`);
   const rss0 = rssMb(daemon.proc.pid!);
   const cpu0 = Number(readFileSync(`/proc/${daemon.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ')[11]);
@@ -96,7 +116,12 @@ t.test('a looping recording truncated to nothing: reported, retried with backoff
   t.ok(cpuShare < 0.5, `no spin: ${(cpuShare * 100).toFixed(0)} % of a core`);
   // The file comes back: the next attempt finds it.
   copyFileSync(feed.video, video);
-  await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal', 30_000, 'the signal live again once the file is back');
+  await waitFor(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal',
+    30_000,
+    'the signal live again once the file is back',
+  );
   t.pass('recovered by itself');
 });
 
@@ -105,7 +130,12 @@ t.test('a source that is not there at start (capture card unplugged): the daemon
   const dir = tempDir();
   const video = join(dir, 'later.mkv');
   const { client } = await replayDaemon(t, dir, video, true);
-  const waiting = await waitFor(client, (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && /waiting for .*later\.mkv to appear/.test(m.header.signal?.lastError ?? ''), 90_000, 'no-signal, waiting for the source');
+  const waiting = await waitFor(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && /waiting for .*later\.mkv to appear/.test(m.header.signal?.lastError ?? ''),
+    90_000,
+    'no-signal, waiting for the source',
+  );
   t.ok(waiting, 'status: no-signal, waiting for the source to appear');
   const restarts = (waiting as { header: StatusHeader }).header.signal?.restarts ?? -1;
   // While the path is absent nothing is opened (each open costs memory): the count stays put.

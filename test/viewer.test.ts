@@ -12,7 +12,17 @@ import { shortDemoFeed } from './helpers/feeds.js';
 // Debian's Chromium (apt-get install chromium); the machine has no network: never download one.
 const CHROMIUM = '/usr/bin/chromium';
 // Sound may start without a gesture here: the test still clicks the button as a person would.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTEFACTS = join(ROOT, '.tap', 'artefacts');
 
 const log = createLogger('view-test', 'warn');
@@ -69,7 +79,9 @@ async function waitLink(page: Page, links: string[], ms: number): Promise<void> 
     await page.waitForFunction((ls) => ls.includes(window.lumenView.state().link), links, { timeout: ms, polling: 50 });
   } catch (err) {
     const state = await page.evaluate(() => window.lumenView.state()).catch(() => null);
-    throw new Error(`page link state never became ${links.join('|')} within ${ms} ms (now ${JSON.stringify(state?.link)}): ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `page link state never became ${links.join('|')} within ${ms} ms (now ${JSON.stringify(state?.link)}): ${(err as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
@@ -113,7 +125,9 @@ function get(url: string, path: string, method = 'GET'): Promise<{ status: numbe
     const req = request({ host: u.hostname, port: u.port, path, method }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body, csp: String(res.headers['content-security-policy']) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body, csp: String(res.headers['content-security-policy']) }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -183,7 +197,8 @@ t.test('the viewer says when the alert history cannot be read, and clears it onc
   const messages: { type: string; failure?: { code: string; attempt: number } | null }[] = [];
   ws.on('message', (d) => messages.push(JSON.parse(wsText(d)) as (typeof messages)[number]));
   const until = async (what: string, pred: () => boolean, ms: number) => {
-    for (const end = Date.now() + ms; !pred(); await new Promise((r) => setTimeout(r, 50))) if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    for (const end = Date.now() + ms; !pred(); await new Promise((r) => setTimeout(r, 50)))
+      if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
   };
   await until('a history failure on the page socket', () => messages.some((m) => m.type === 'history' && m.failure), 30_000);
   const failed = messages.find((m) => m.type === 'history' && m.failure)!;
@@ -196,7 +211,11 @@ t.test('the viewer says when the alert history cannot be read, and clears it onc
   // A page that connects after the failure learns it from its hello.
   await page.waitForFunction(() => window.lumenView.state().history !== null, undefined, { timeout: 30_000 });
   t.ok(await page.isVisible('#history'), 'the alert panel shows the notice');
-  t.match(await page.textContent('#history'), /^Alert history unavailable \(HISTORY_UNAVAILABLE\): alerts from before now may be missing; retrying in \d+ s$/, 'saying why and that it retries');
+  t.match(
+    await page.textContent('#history'),
+    /^Alert history unavailable \(HISTORY_UNAVAILABLE\): alerts from before now may be missing; retrying in \d+ s$/,
+    'saying why and that it retries',
+  );
 
   // The daemon comes up on those endpoints: the next retry reads the history, the notice goes.
   daemon = lumen(['run', '--config', writeConfig(dir, { publish: ep, inference: { providers: ['cpu'] }, state: { dir: join(dir, 'state') } })]);
@@ -214,7 +233,7 @@ t.test('lumen view command: prints its address, serves the page, exits 0 on SIGT
 
   const view = lumen(['view', '--port', '0', '--endpoint', ep.endpoint, '--history', ep.historyEndpoint]);
   t.teardown(() => stop(view));
-  for (const until = Date.now() + 30_000; !/open http/.test(view.stdout()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  for (const until = Date.now() + 30_000; !/open http/.test(view.stdout()) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
   const url = /open (http:\/\/\S+)/.exec(view.stdout())?.[1];
   t.ok(url, `the command prints the page's address (${url})`);
   const index = await get(url!, '/');
@@ -262,7 +281,11 @@ t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost 
   // The demo's heavy bleeding (about a second of every 12 s loop): the page says the frames are
   // ungradable and why, with the share of the picture under blood, and raises no alert.
   await page.waitForFunction(() => /bleeding/.test(window.lumenView.state().gate ?? ''), undefined, { timeout: 90_000, polling: 20 });
-  const bleeding = await page.evaluate(() => ({ state: window.lumenView.state(), text: document.getElementById('gate')!.textContent, shown: !document.getElementById('gate')!.hidden }));
+  const bleeding = await page.evaluate(() => ({
+    state: window.lumenView.state(),
+    text: document.getElementById('gate')!.textContent,
+    shown: !document.getElementById('gate')!.hidden,
+  }));
   t.ok(bleeding.shown, 'the gate notice is shown');
   const share = /^Ungradable: bleeding (\d+)\u00a0%$/.exec(bleeding.text ?? '');
   t.ok(share && Number(share[1]) >= 50, `the notice names bleeding and the share of the picture it hides (${JSON.stringify(bleeding.text)})`);
@@ -286,7 +309,7 @@ t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost 
   // The contour: drawn from the overlay's geometry, green pixels inside the drawn image, inside
   // the ROI the models saw, on the lesion box, and where the outline's points say.
   let contour = await readContour(page);
-  for (const until = Date.now() + 30_000; (contour.n < 30 || !contour.geometry?.box) && Date.now() < until; ) {
+  for (const until = Date.now() + 30_000; (contour.n < 30 || !contour.geometry?.box) && Date.now() < until;) {
     await new Promise((r) => setTimeout(r, 100));
     contour = await readContour(page);
   }
@@ -305,7 +328,10 @@ t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost 
   const xs = g.contours.flatMap((p) => p.filter((_, i) => i % 2 === 0));
   const ys = g.contours.flatMap((p) => p.filter((_, i) => i % 2 === 1));
   const tol = 4;
-  t.ok(b.x0 >= Math.min(...xs) - tol && b.x1 <= Math.max(...xs) + tol && b.y0 >= Math.min(...ys) - tol && b.y1 <= Math.max(...ys) + tol, 'the green pixels lie on the outline the message carried');
+  t.ok(
+    b.x0 >= Math.min(...xs) - tol && b.x1 <= Math.max(...xs) + tol && b.y0 >= Math.min(...ys) - tol && b.y1 <= Math.max(...ys) + tol,
+    'the green pixels lie on the outline the message carried',
+  );
 
   const shot = join(ARTEFACTS, 'viewer-alert.png');
   await page.screenshot({ path: shot });
@@ -313,7 +339,10 @@ t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost 
 
   const stAlert = await page.evaluate(() => window.lumenView.state());
   t.ok(stAlert.alerts >= 1, 'the alert list has the raise');
-  await t.resolves(page.waitForFunction(() => document.querySelectorAll('#alerts li.raise').length >= 1, undefined, { timeout: 5000 }), 'the raise is listed');
+  await t.resolves(
+    page.waitForFunction(() => document.querySelectorAll('#alerts li.raise').length >= 1, undefined, { timeout: 5000 }),
+    'the raise is listed',
+  );
   t.equal(audio, 'running', 'sound is on after the click');
   await page.waitForFunction(() => window.lumenView.state().beeps >= 1, undefined, { timeout: 60_000 });
   t.pass('a live raise beeps');
@@ -325,7 +354,9 @@ t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost 
   // Enough overlays for a p99 that is not just the maximum of a few.
   await page.waitForFunction(() => window.lumenView.stats().count >= 200, undefined, { timeout: 90_000 });
   const delay = await page.evaluate(() => window.lumenView.stats());
-  t.comment(`overlay publication → drawn: p50 ${delay.p50} ms, p99 ${delay.p99} ms, max ${delay.max} ms over ${delay.count} overlays (decode skipped ${delay.decodeSkipped})`);
+  t.comment(
+    `overlay publication → drawn: p50 ${delay.p50} ms, p99 ${delay.p99} ms, max ${delay.max} ms over ${delay.count} overlays (decode skipped ${delay.decodeSkipped})`,
+  );
   t.ok(delay.count >= 200, 'delay measured over many overlays');
   t.ok(delay.p50 !== null && delay.p50 >= 0 && delay.p50 < 1000, `overlay→draw p50 is plausible (${delay.p50} ms)`);
 

@@ -215,7 +215,11 @@ export class Capture {
     const a = this.opts.analysis;
     if (!a || !this.opts.analysisExplicit || !this.full) return;
     if (this.full.width < a.width && this.full.height < a.height) {
-      throw new LumenError('CONFIG_INVALID', `capture.analysisSize ${a.width}x${a.height} is larger than the source (${this.full.width}×${this.full.height}): use a smaller size or "full"`, { key: 'capture.analysisSize' });
+      throw new LumenError(
+        'CONFIG_INVALID',
+        `capture.analysisSize ${a.width}x${a.height} is larger than the source (${this.full.width}×${this.full.height}): use a smaller size or "full"`,
+        { key: 'capture.analysisSize' },
+      );
     }
   }
 
@@ -252,7 +256,7 @@ export class Capture {
    */
   private async sizedInOrder(s: Sample): Promise<Frame> {
     const m = this.admit(s);
-    for (const until = Date.now() + this.opts.readyTimeoutMs; ; ) {
+    for (const until = Date.now() + this.opts.readyTimeoutMs; ;) {
       const f = this.sized(s, m);
       if (f) return f;
       if (this.failure) throw this.failure;

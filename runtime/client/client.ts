@@ -7,7 +7,18 @@
  * the newer alerts back and asks again with back-off; status and overlays keep flowing meanwhile.
  */
 import { ERROR_CODES, LumenError, messageOf, type ErrorCode } from '../errors.js';
-import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type ClipHeader, type ClipInfo, type FrameHeader, type HistoryReply, type OverlayHeader, type StatusHeader } from '../publish/protocol.js';
+import {
+  HISTORY_MAX_LIMIT,
+  PROTOCOL_VERSION,
+  TOPICS,
+  type AlertHeader,
+  type ClipHeader,
+  type ClipInfo,
+  type FrameHeader,
+  type HistoryReply,
+  type OverlayHeader,
+  type StatusHeader,
+} from '../publish/protocol.js';
 import { connectRequest, connectSubscriber, type CurveClient, type Request, type Subscriber } from '../publish/zmq.js';
 
 /** Messages the client itself makes (not from the wire): how alert history is doing. */
@@ -178,7 +189,9 @@ export class LumenClient {
     try {
       while (!this.closed) {
         recv ??= this.sub.receive();
-        const next: { frames: Buffer[] } | { fill: FillResult } = this.fillTask ? await Promise.race([recv.then((frames) => ({ frames })), this.fillTask]) : { frames: await recv };
+        const next: { frames: Buffer[] } | { fill: FillResult } = this.fillTask
+          ? await Promise.race([recv.then((frames) => ({ frames })), this.fillTask])
+          : { frames: await recv };
         if ('fill' in next) {
           this.fillTask = null;
           yield* this.onFill(next.fill);
@@ -232,7 +245,10 @@ export class LumenClient {
       const min = this.opts.historyRetryMinMs ?? 500;
       const retryInMs = Math.min(this.opts.historyRetryMaxMs ?? 15_000, min * 2 ** (this.failures - 1));
       const code: ErrorCode = r.err instanceof LumenError ? r.err.code : 'HISTORY_UNAVAILABLE';
-      yield { topic: CLIENT_EVENTS.historyFailed, header: { after: this.lastAlertSeq ?? 0, newest: this.newest, attempt: this.failures, retryInMs, code, message: messageOf(r.err) } };
+      yield {
+        topic: CLIENT_EVENTS.historyFailed,
+        header: { after: this.lastAlertSeq ?? 0, newest: this.newest, attempt: this.failures, retryInMs, code, message: messageOf(r.err) },
+      };
       this.startFill(retryInMs);
       return;
     }

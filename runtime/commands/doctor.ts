@@ -28,7 +28,8 @@ export function registerDoctor(program: Command): void {
       const failed = checks.some((c) => c.verdict === 'FAIL');
       if (o.json) process.stdout.write(JSON.stringify({ ok: !failed, checks }, null, 2) + '\n');
       else {
-        for (const c of checks) process.stdout.write(`${c.verdict.padEnd(4)} ${c.name.padEnd(18)} ${c.detail}${c.action ? `\n     ${''.padEnd(18)} → ${c.action}` : ''}\n`);
+        for (const c of checks)
+          process.stdout.write(`${c.verdict.padEnd(4)} ${c.name.padEnd(18)} ${c.detail}${c.action ? `\n     ${''.padEnd(18)} → ${c.action}` : ''}\n`);
         process.stdout.write(failed ? 'doctor: FAIL\n' : 'doctor: OK\n');
       }
       process.exitCode = failed ? 1 : 0;

@@ -175,7 +175,7 @@ export class CaptureSupervisor {
     }
     const delay = Math.min(this.opts.maxRetryMs ?? 30_000, (this.opts.retryMs ?? 500) * 2 ** Math.max(0, this.failures - 1));
     this.status.nextRetryAt = Date.now() + delay;
-    for (const until = Date.now() + delay; !this.closed && Date.now() < until; ) {
+    for (const until = Date.now() + delay; !this.closed && Date.now() < until;) {
       await new Promise<void>((r) => {
         this.wake = r;
         setTimeout(r, Math.min(500, until - Date.now()));

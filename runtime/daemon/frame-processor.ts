@@ -168,7 +168,12 @@ export class FrameProcessor {
 function gateShares(q: QualityResult): GateShares {
   const s = q.scores;
   const r2 = (v: number) => Math.round(v * 100) / 100;
-  const causes = [['dark', s.darkFraction], ['overexposed', s.overexposedFraction], ['bleeding', s.bleedingFraction], ['bubbles', s.bubblesFraction]] as const;
+  const causes = [
+    ['dark', s.darkFraction],
+    ['overexposed', s.overexposedFraction],
+    ['bleeding', s.bleedingFraction],
+    ['bubbles', s.bubblesFraction],
+  ] as const;
   return { usable: r2(s.usableFraction), hidden: Object.fromEntries(causes.filter(([, v]) => v > 0).map(([k, v]) => [k, r2(v)])) };
 }
 

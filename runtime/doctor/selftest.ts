@@ -26,7 +26,11 @@ export async function selftest(config: Readonly<Config>, feed: string, log: Logg
   for (const e of r.episodes) {
     const late = e.alertFrame === null || e.alertFrame - e.start > MAX_DELAY;
     if (late) ok = false;
-    lines.push(late ? `FAIL lesion at frames ${e.start}–${e.end}: no alert within ${MAX_DELAY} frames` : `OK   lesion at frames ${e.start}–${e.end}: alert at frame ${e.alertFrame} (+${e.alertFrame! - e.start})`);
+    lines.push(
+      late
+        ? `FAIL lesion at frames ${e.start}–${e.end}: no alert within ${MAX_DELAY} frames`
+        : `OK   lesion at frames ${e.start}–${e.end}: alert at frame ${e.alertFrame} (+${e.alertFrame! - e.start})`,
+    );
   }
   const blood = bleedingRuns(r.frames);
   for (const [first, last] of blood) {

@@ -30,9 +30,7 @@ export function defaultActiveArea(width: number, height: number): Rect {
 
 function lesion(rand: () => number, palette: 'red' | 'any'): LesionSpec {
   const pale = palette === 'any' && rand() < 0.25;
-  const color: [number, number, number] = pale
-    ? [0.93, 0.78, 0.74]
-    : [0.62 + 0.12 * rand(), 0.18 + 0.1 * rand(), 0.22 + 0.1 * rand()];
+  const color: [number, number, number] = pale ? [0.93, 0.78, 0.74] : [0.62 + 0.12 * rand(), 0.18 + 0.1 * rand(), 0.22 + 0.1 * rand()];
   return {
     u: 0.3 + 0.4 * rand(),
     v: 0.3 + 0.4 * rand(),
@@ -51,10 +49,13 @@ function lesion(rand: () => number, palette: 'red' | 'any'): LesionSpec {
 function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedOptions): Episode[] {
   const rand = seededRandom((o.seed ^ 0xb100d) >>> 0);
   const out: Episode[] = [];
-  let lesions = 0, heavy = 0;
+  let lesions = 0,
+    heavy = 0;
   for (const e of episodes) {
     if (e.kind !== 'lesion' || !e.lesion) continue;
-    const peak = 0.06 + 0.12 * rand(), phase = rand() * 6.28, side = rand();
+    const peak = 0.06 + 0.12 * rand(),
+      phase = rand() * 6.28,
+      side = rand();
     if (lesions++ % 2 === 1 || o.trickles === false) continue;
     // The trickle runs down the side away from the lesion.
     const streamU = e.lesion.u < 0.5 ? 0.8 + 0.08 * side : 0.12 + 0.08 * side;
@@ -62,14 +63,17 @@ function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedO
   }
   const bounds = [...episodes].sort((x, y) => x.start - y.start);
   for (let k = 0; k < bounds.length; k++) {
-    const from = bounds[k].end, to = k + 1 < bounds.length ? bounds[k + 1].start : frames;
+    const from = bounds[k].end,
+      to = k + 1 < bounds.length ? bounds[k + 1].start : frames;
     const gap = to - from;
     if (gap < 2.5 * o.fps) continue;
     const take = heavy === 0 || rand() < 0.5;
     // It starts just after the previous event and leaves 1.2 s of calm view before the next one
     // (suction clears the field): an alert blood raised has time to clear before a lesion comes.
     const len = Math.min(gap - Math.round(1.4 * o.fps), Math.round(o.fps * (2.5 + rand())));
-    const peak = 0.88 + 0.09 * rand(), streamU = 0.2 + 0.6 * rand(), phase = rand() * 6.28;
+    const peak = 0.88 + 0.09 * rand(),
+      streamU = 0.2 + 0.6 * rand(),
+      phase = rand() * 6.28;
     if (!take) continue;
     heavy++;
     const start = from + Math.round(0.2 * o.fps);

@@ -17,7 +17,9 @@ interface Taps {
 function taps(start: number, length: number, out: number): Taps {
   const s = length / out;
   const max = start + length - 1;
-  const i0 = new Int32Array(out), i1 = new Int32Array(out), w = new Float64Array(out);
+  const i0 = new Int32Array(out),
+    i1 = new Int32Array(out),
+    w = new Float64Array(out);
   for (let k = 0; k < out; k++) {
     const f = Math.min(max, Math.max(start, start + (k + 0.5) * s - 0.5));
     i0[k] = Math.floor(f);
@@ -62,9 +64,13 @@ export function preprocess(frame: Frame, spec: InputSpec, crop?: Rect, out?: Flo
   const b2 = spec.mean[2] / spec.std[2];
   const { x: tx, y: ty } = tapsFor(r, ow, oh);
   for (let y = 0; y < oh; y++) {
-    const row0 = ty.i0[y] * fw, row1 = ty.i1[y] * fw, wy = ty.w[y];
+    const row0 = ty.i0[y] * fw,
+      row1 = ty.i1[y] * fw,
+      wy = ty.w[y];
     for (let x = 0; x < ow; x++) {
-      const x0 = tx.i0[x], x1 = tx.i1[x], wx = tx.w[x];
+      const x0 = tx.i0[x],
+        x1 = tx.i1[x],
+        wx = tx.w[x];
       const a = (row0 + x0) * 4;
       const b = (row0 + x1) * 4;
       const c = (row1 + x0) * 4;

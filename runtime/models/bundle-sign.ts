@@ -21,7 +21,9 @@ export function signedPayload(m: Manifest): Buffer {
 
 /** Names a public key: sha256 of its SPKI DER encoding, hex. */
 export function keyId(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export function generateSigningKeys(): { publicPem: string; privatePem: string } {

@@ -71,7 +71,10 @@ export async function loadBaseline(path: string): Promise<Baseline> {
   }
   for (const name of Object.keys(parsed.data.metrics)) {
     if (!(name in METRICS)) {
-      throw new LumenError(BASELINE_ERROR, `${path}: metrics.${name}: no such metric (known: ${Object.keys(METRICS).join(', ')})`, { path, entry: `metrics.${name}` });
+      throw new LumenError(BASELINE_ERROR, `${path}: metrics.${name}: no such metric (known: ${Object.keys(METRICS).join(', ')})`, {
+        path,
+        entry: `metrics.${name}`,
+      });
     }
   }
   return parsed.data;

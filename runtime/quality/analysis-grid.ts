@@ -33,7 +33,8 @@ export interface AnalysisGrid {
 
 /** Clips a rectangle to the frame, in whole pixels. */
 export function clipRect(r: Rect, W: number, H: number): Rect {
-  const x = Math.max(0, Math.floor(r.x)), y = Math.max(0, Math.floor(r.y));
+  const x = Math.max(0, Math.floor(r.x)),
+    y = Math.max(0, Math.floor(r.y));
   return { x, y, width: Math.max(0, Math.min(W, Math.floor(r.x + r.width)) - x), height: Math.max(0, Math.min(H, Math.floor(r.y + r.height)) - y) };
 }
 
@@ -43,7 +44,9 @@ let scratch: { n: number; sums: Int32Array; white: Uint8Array; grid: Pick<Analys
 function buffers(n: number): NonNullable<typeof scratch> {
   if (scratch?.n !== n) {
     scratch = {
-      n, sums: new Int32Array(4 * n), white: new Uint8Array(n),
+      n,
+      sums: new Int32Array(4 * n),
+      white: new Uint8Array(n),
       grid: { valid: new Uint8Array(n), luma: new Float32Array(n), kind: new Uint8Array(n) },
     };
   } else {
@@ -63,7 +66,8 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): An
   const rect = clipRect(roi, frame.width, frame.height);
   if (rect.width < 8 || rect.height < 8) return null;
   const cs = Math.max(1, Math.max(rect.width, rect.height) / GRID_CELLS);
-  const gw = Math.max(1, Math.floor(rect.width / cs)), gh = Math.max(1, Math.floor(rect.height / cs));
+  const gw = Math.max(1, Math.floor(rect.width / cs)),
+    gh = Math.max(1, Math.floor(rect.height / cs));
   // About one sample per cell and axis once cells are two pixels or more (a 960×540 analysis
   // picture reads about 58 k pixels); every pixel of smaller cells, as on small frames.
   const sub = Math.max(1, Math.floor(cs));
@@ -75,7 +79,8 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): An
   const yEnd = rect.y + Math.min(rect.height, Math.floor(gh * cs));
   for (let y = rect.y; y < yEnd; y += sub) {
     const row = Math.min(gh - 1, Math.floor((y - rect.y) / cs)) * gw;
-    let xa = rect.x, xb = rect.x + rect.width - 1;
+    let xa = rect.x,
+      xb = rect.x + rect.width - 1;
     if (area) {
       // Only the picture: the outline leaves out a circle's or octagon's black corners.
       const span = spanAt(area, y);
@@ -84,8 +89,11 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): An
       xb = Math.min(xb, span[1]);
     }
     for (let x = xa, i = (y * W + xa) * 4; x <= xb; x += sub, i += 4 * sub) {
-      const r = data[i], g = data[i + 1], b = data[i + 2];
-      const c = row + cellOfX[x - rect.x], s = 4 * c;
+      const r = data[i],
+        g = data[i + 1],
+        b = data[i + 2];
+      const c = row + cellOfX[x - rect.x],
+        s = 4 * c;
       sums[s] += r;
       sums[s + 1] += g;
       sums[s + 2] += b;
@@ -96,17 +104,22 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): An
     }
   }
   const { valid, luma, kind } = grid;
-  let cells = 0, lumaSum = 0;
+  let cells = 0,
+    lumaSum = 0;
   for (let c = 0; c < n; c++) {
     const k = sums[4 * c + 3];
     if (k === 0) {
-      valid[c] = 0; luma[c] = 0; kind[c] = 0;
+      valid[c] = 0;
+      luma[c] = 0;
+      kind[c] = 0;
       continue;
     }
     // Means at single precision: the limits were set on these values. (A product by the exact
     // reciprocal rounds to the same single as the quotient: sums are integers, counts small.)
     const inv = 1 / k;
-    const r = Math.fround(sums[4 * c] * inv), g = Math.fround(sums[4 * c + 1] * inv), b = Math.fround(sums[4 * c + 2] * inv);
+    const r = Math.fround(sums[4 * c] * inv),
+      g = Math.fround(sums[4 * c + 1] * inv),
+      b = Math.fround(sums[4 * c + 2] * inv);
     const l = Math.fround(0.299 * r + 0.587 * g + 0.114 * b);
     luma[c] = l;
     lumaSum += l;

@@ -12,7 +12,9 @@ import { CELL_LIMITS } from './regions.js';
  */
 export function blackOutBlood(frame: Frame, area: ActiveArea): number {
   const { width: W, data } = frame;
-  const gr = CELL_LIMITS.bloodMaxGreenRatio, br = CELL_LIMITS.bloodMaxBlueRatio, minR = CELL_LIMITS.bloodMinRed;
+  const gr = CELL_LIMITS.bloodMaxGreenRatio,
+    br = CELL_LIMITS.bloodMaxBlueRatio,
+    minR = CELL_LIMITS.bloodMinRed;
   let n = 0;
   for (let y = area.rect.y; y < area.rect.y + area.rect.height; y++) {
     const span = spanAt(area, y);
@@ -20,7 +22,9 @@ export function blackOutBlood(frame: Frame, area: ActiveArea): number {
     for (let x = Math.max(0, span[0]), i = (y * W + x) * 4; x <= Math.min(W - 1, span[1]); x++, i += 4) {
       const r = data[i];
       if (r >= minR && data[i + 1] <= gr * r && data[i + 2] <= br * r) {
-        data[i] = 0; data[i + 1] = 0; data[i + 2] = 0;
+        data[i] = 0;
+        data[i + 1] = 0;
+        data[i + 2] = 0;
         n++;
       }
     }

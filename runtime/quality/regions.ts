@@ -99,18 +99,29 @@ export function cellKind(l: number, r: number, g: number, b: number, white: numb
 export function judgeRegions(grid: AnalysisGrid): RegionMap {
   const { gw, gh, valid, kind, rect, cellPx } = grid;
   const side = Math.max(1, Math.ceil(Math.max(gw, gh) / REGIONS_ACROSS));
-  const cols = Math.max(1, Math.round(gw / side)), rows = Math.max(1, Math.round(gh / side));
-  const xs = cuts(gw, cols), ys = cuts(gh, rows);
-  const px = patchIndex(xs), py = patchIndex(ys);
+  const cols = Math.max(1, Math.round(gw / side)),
+    rows = Math.max(1, Math.round(gh / side));
+  const xs = cuts(gw, cols),
+    ys = cuts(gh, rows);
+  const px = patchIndex(xs),
+    py = patchIndex(ys);
   const nReg = cols * rows;
-  const n = new Int32Array(nReg), dark = new Int32Array(nReg), clipped = new Int32Array(nReg), blood = new Int32Array(nReg);
+  const n = new Int32Array(nReg),
+    dark = new Int32Array(nReg),
+    clipped = new Int32Array(nReg),
+    blood = new Int32Array(nReg);
   const pw = px.count;
-  const any = new Uint8Array(pw * py.count), lit = new Uint8Array(pw * py.count);
+  const any = new Uint8Array(pw * py.count),
+    lit = new Uint8Array(pw * py.count);
   // Counted in locals along each row's run of cells inside one region, then added once.
   for (let y = 0; y < gh; y++) {
-    const regRow = py.region[y] * cols, patchRow = py.patch[y] * pw;
+    const regRow = py.region[y] * cols,
+      patchRow = py.patch[y] * pw;
     for (let tx = 0; tx < cols; tx++) {
-      let cn = 0, cd = 0, cc = 0, cb = 0;
+      let cn = 0,
+        cd = 0,
+        cc = 0,
+        cb = 0;
       for (let x = xs[tx], c = y * gw + x, end = xs[tx + 1]; x < end; x++, c++) {
         if (!valid[c]) continue;
         const k = kind[c];
@@ -128,7 +139,8 @@ export function judgeRegions(grid: AnalysisGrid): RegionMap {
       blood[reg] += cb >> 2;
     }
   }
-  const patches = new Int32Array(nReg), hi = new Int32Array(nReg);
+  const patches = new Int32Array(nReg),
+    hi = new Int32Array(nReg);
   for (let yy = 0; yy < py.count; yy++) {
     for (let xx = 0; xx < pw; xx++) {
       const reg = py.regionOfPatch[yy] * cols + px.regionOfPatch[xx];
@@ -138,17 +150,21 @@ export function judgeRegions(grid: AnalysisGrid): RegionMap {
   }
   const regions: Region[] = [];
   for (let ty = 0; ty < rows; ty++) {
-    const y0 = ys[ty], y1 = ys[ty + 1];
+    const y0 = ys[ty],
+      y1 = ys[ty + 1];
     for (let tx = 0; tx < cols; tx++) {
-      const x0 = xs[tx], x1 = xs[tx + 1];
+      const x0 = xs[tx],
+        x1 = xs[tx + 1];
       const k = ty * cols + tx;
       // A region mostly in the black corners is not picture: judged by too few cells.
       if (n[k] < 0.5 * (x1 - x0) * (y1 - y0)) continue;
       const s = { dark: dark[k] / n[k], clipped: clipped[k] / n[k], blood: blood[k] / n[k], highlights: hi[k] / patches[k] };
       regions.push({
         rect: {
-          x: Math.round(rect.x + x0 * cellPx), y: Math.round(rect.y + y0 * cellPx),
-          width: Math.round((x1 - x0) * cellPx), height: Math.round((y1 - y0) * cellPx),
+          x: Math.round(rect.x + x0 * cellPx),
+          y: Math.round(rect.y + y0 * cellPx),
+          width: Math.round((x1 - x0) * cellPx),
+          height: Math.round((y1 - y0) * cellPx),
         },
         state: stateOf(s),
         ...s,
@@ -171,7 +187,8 @@ function cuts(cells: number, parts: number): Int32Array {
  */
 function patchIndex(at: Int32Array): { region: Int32Array; patch: Int32Array; regionOfPatch: Int32Array; count: number } {
   const cells = at[at.length - 1];
-  const region = new Int32Array(cells), patch = new Int32Array(cells);
+  const region = new Int32Array(cells),
+    patch = new Int32Array(cells);
   const owners: number[] = [];
   for (let t = 0; t + 1 < at.length; t++) {
     const first = owners.length;

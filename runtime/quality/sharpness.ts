@@ -16,26 +16,36 @@ export function sharpnessOf(grid: AnalysisGrid): number {
   const { gw, gh, luma: mean, kind } = grid;
   // Cells without focus information (shadow, clipped highlights, glints: see cellKind) leave
   // their pooled cell out.
-  const pw = Math.floor(gw / POOL), ph = Math.floor(gh / POOL);
+  const pw = Math.floor(gw / POOL),
+    ph = Math.floor(gh / POOL);
   const pm = new Float32Array(pw * ph);
   const ok = new Uint8Array(pw * ph);
   for (let py = 0; py < ph; py++) {
     for (let px = 0; px < pw; px++) {
-      let sum = 0, all = KIND.focus;
+      let sum = 0,
+        all = KIND.focus;
       for (let dy = 0; dy < POOL; dy++) {
         const c = (py * POOL + dy) * gw + px * POOL;
-        for (let dx = 0; dx < POOL; dx++) { all &= kind[c + dx]; sum += mean[c + dx]; }
+        for (let dx = 0; dx < POOL; dx++) {
+          all &= kind[c + dx];
+          sum += mean[c + dx];
+        }
       }
-      if (all) { pm[py * pw + px] = sum / (POOL * POOL); ok[py * pw + px] = 1; }
+      if (all) {
+        pm[py * pw + px] = sum / (POOL * POOL);
+        ok[py * pw + px] = 1;
+      }
     }
   }
-  let lapSq = 0, gradSq = 0;
+  let lapSq = 0,
+    gradSq = 0;
   for (let y = 1; y < ph - 1; y++) {
     for (let x = 1; x < pw - 1; x++) {
       const c = y * pw + x;
       if (!ok[c] || !ok[c - 1] || !ok[c + 1] || !ok[c - pw] || !ok[c + pw]) continue;
       const lap = pm[c - 1] + pm[c + 1] + pm[c - pw] + pm[c + pw] - 4 * pm[c];
-      const gx = (pm[c + 1] - pm[c - 1]) / 2, gy = (pm[c + pw] - pm[c - pw]) / 2;
+      const gx = (pm[c + 1] - pm[c - 1]) / 2,
+        gy = (pm[c + pw] - pm[c - pw]) / 2;
       lapSq += lap * lap;
       gradSq += gx * gx + gy * gy;
     }

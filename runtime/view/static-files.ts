@@ -32,7 +32,9 @@ export async function loadStaticFiles(dir = PUBLIC_DIR): Promise<Map<string, Sta
       try {
         body = await readFile(join(dir, file));
       } catch (err) {
-        throw new Error(`viewer page file ${join(dir, file)} cannot be read (${(err as NodeJS.ErrnoException).code ?? messageOf(err)}): the installation is incomplete`);
+        throw new Error(
+          `viewer page file ${join(dir, file)} cannot be read (${(err as NodeJS.ErrnoException).code ?? messageOf(err)}): the installation is incomplete`,
+        );
       }
       cache.set(file, body);
     }

@@ -95,7 +95,12 @@ export class ViewServer {
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
     await new Promise<void>((resolve, reject) => {
       http.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new LumenError('VIEW_LISTEN', `cannot listen on ${host}:${wantPort}: ${err.code ?? messageOf(err)} (pick another --port or --host, or stop the other process)`)),
+        reject(
+          new LumenError(
+            'VIEW_LISTEN',
+            `cannot listen on ${host}:${wantPort}: ${err.code ?? messageOf(err)} (pick another --port or --host, or stop the other process)`,
+          ),
+        ),
       );
       http.listen(wantPort, host, () => resolve());
     });
@@ -208,13 +213,22 @@ export class ViewServer {
       if (this.auth.matches(token)) {
         // The link with the token, opened once: keep it as a cookie, and take it out of the address bar.
         url.searchParams.delete('token');
-        res.writeHead(303, { location: `${path}${url.search}`, 'set-cookie': this.auth.cookie(token!), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
+        res
+          .writeHead(303, {
+            location: `${path}${url.search}`,
+            'set-cookie': this.auth.cookie(token!),
+            'cache-control': 'no-store',
+            'referrer-policy': 'no-referrer',
+          })
+          .end();
         return;
       }
       this.refused(req, path);
       res
         .writeHead(401, { 'www-authenticate': 'Bearer realm="lumen-view"', 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
-        .end(req.method === 'HEAD' ? undefined : 'Lumen viewer: a token is required. Open the link printed by `lumen view` (…/?token=…) once on this monitor.\n');
+        .end(
+          req.method === 'HEAD' ? undefined : 'Lumen viewer: a token is required. Open the link printed by `lumen view` (…/?token=…) once on this monitor.\n',
+        );
       return;
     }
     if (path === '/healthz') {
@@ -276,7 +290,14 @@ export class ViewServer {
     ws.on('close', () => this.pages.delete(ws));
     ws.on('error', () => ws.terminate());
     ws.on('message', () => undefined); // the page has nothing to say; ignore whatever it sends
-    const hello: ViewMessage = { type: 'hello', v: VIEW_WIRE_VERSION, alerts: [...this.alerts], status: this.status, daemon: this.daemonLink(), history: this.history };
+    const hello: ViewMessage = {
+      type: 'hello',
+      v: VIEW_WIRE_VERSION,
+      alerts: [...this.alerts],
+      status: this.status,
+      daemon: this.daemonLink(),
+      history: this.history,
+    };
     ws.send(JSON.stringify(hello));
   }
 

@@ -23,5 +23,9 @@ export async function writeBlindClassifier(root: string): Promise<Manifest> {
   g.output('attention', [1, 1, 7, 7]);
   g.output('logits', [1, 2]);
   const draft = omit(ref, 'format', 'onnx', 'signature', 'provenance');
-  return writeBundle(root, { ...draft, version: '1.0.1', description: 'test fixture: a regressed reference classifier that never finds a lesion' }, g.toBytes());
+  return writeBundle(
+    root,
+    { ...draft, version: '1.0.1', description: 'test fixture: a regressed reference classifier that never finds a lesion' },
+    g.toBytes(),
+  );
 }

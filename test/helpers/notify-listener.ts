@@ -53,7 +53,10 @@ export class Lines<L extends { event: string } = ListenerLine> {
   #waiters: Array<() => void> = [];
   #exited = false;
 
-  constructor(readonly name: string, child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    child: ChildProcess,
+  ) {
     createInterface({ input: child.stdout! }).on('line', (text) => {
       try {
         this.all.push(JSON.parse(text) as L);
@@ -118,4 +121,3 @@ export async function startListener(tt: Pick<typeof t, 'teardown' | 'fail'>): Pr
   await lines.waitFor('the listener to bind', (l) => l.event === 'listening');
   return { socketPath, lines };
 }
-

@@ -9,7 +9,7 @@ function inputSpec(size: number): InputSpec {
   return { name: 'image', shape: [1, 3, size, size], type: 'float32', layout: 'NCHW', colorOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] };
 }
 
-const NOTE = 'Reference model for the synthetic demo feed: it finds the generator\'s lesions by colour. Not a clinical model.';
+const NOTE = "Reference model for the synthetic demo feed: it finds the generator's lesions by colour. Not a clinical model.";
 
 /** 1-D logistic regression (score = sigmoid(a·x + b)) by gradient descent. */
 function calibrate(xs: number[], ys: number[]): { a: number; b: number } {

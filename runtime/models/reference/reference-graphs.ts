@@ -79,7 +79,12 @@ export function classifierGraph(m: PixelMlp, calib: { a: number; b: number }, o:
 }
 
 /** What the classifier graph computes for the attention peak, in TypeScript (for calibration). */
-export function attentionPeak(m: PixelMlp, tensor: Float32Array, logit: (m: PixelMlp, r: number, g: number, b: number) => number, o: ReferenceGraphOptions): number {
+export function attentionPeak(
+  m: PixelMlp,
+  tensor: Float32Array,
+  logit: (m: PixelMlp, r: number, g: number, b: number) => number,
+  o: ReferenceGraphOptions,
+): number {
   const n = 224;
   const plane = n * n;
   const cell = new Float32Array(14 * 14);
