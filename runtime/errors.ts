@@ -25,28 +25,35 @@ export const ERROR_CODES = {
   PROVIDER_UNAVAILABLE: 'No execution provider in the configured list could run the model.',
   PUBLISH_BIND: 'The ZeroMQ endpoint cannot be bound: pick a free port or stop the other process.',
   PROTOCOL: 'A message does not follow the Lumen wire protocol: update the client or daemon.',
-  HISTORY_UNAVAILABLE: 'The daemon\'s history endpoint did not answer: alerts after the last one shown are held back until it does; check that the daemon runs and its history port is reachable.',
+  HISTORY_UNAVAILABLE:
+    "The daemon's history endpoint did not answer: alerts after the last one shown are held back until it does; check that the daemon runs and its history port is reachable.",
   NOTIFY: 'The systemd notify socket refused a message: check NOTIFY_SOCKET and NotifyAccess= in the unit.',
   GPU_READ: 'The GPU monitoring tool (nvidia-smi or tegrastats) failed: check the driver and the tool.',
   VIEW_LISTEN: 'The viewer cannot listen on that address: pick another --port or --host, or stop the other process.',
   VIEW_TOKEN: 'The viewer token is too short or malformed: use at least 32 characters from A-Z a-z 0-9 - _ (or let lumen view make one).',
-  PUBLISH_INSECURE: 'A socket is reachable from the network without CURVE: enable publish.curve and enrol monitors (lumen monitors add), or set publish.insecure: true on purpose.',
-  MONITOR_KEY: 'The monitor key is not a CURVE public key: give the 40-character Z85 key from the monitor\'s .pub file.',
+  PUBLISH_INSECURE:
+    'A socket is reachable from the network without CURVE: enable publish.curve and enrol monitors (lumen monitors add), or set publish.insecure: true on purpose.',
+  MONITOR_KEY: "The monitor key is not a CURVE public key: give the 40-character Z85 key from the monitor's .pub file.",
   ALLOWLIST_INVALID: 'The monitor allow-list has a malformed or duplicate line: fix the named line (one "NAME KEY" per line); the running list stays in place.',
   MONITOR_UNKNOWN: 'No monitor of that name is enrolled: see lumen monitors list.',
-  KEY_FILE: 'The CURVE key pair file is unreadable or damaged: restore it from backup, or move it away and run lumen keys ensure (monitors must then get the new public key).',
+  KEY_FILE:
+    'The CURVE key pair file is unreadable or damaged: restore it from backup, or move it away and run lumen keys ensure (monitors must then get the new public key).',
   IMAGE_INVALID: 'The image file cannot be read or decoded: check the file (PNG, JPEG, …) and its permissions.',
   IMAGE_SIZE: 'The image is too small or too large to be a video frame (32 to 8192 pixels a side): check the file.',
   MASK_SIZE: 'A lesion mask differs in size from its image: export the mask at the image size.',
   FOLDER_EMPTY: 'The folder holds no images: point at a folder of frames (or one with images/ and masks/).',
   COMMISSION_REFUSED: 'The proposed privacy masks would cover too much of the picture: check the frames, or raise --max-mask-share.',
-  RECORD_DISK_FULL: 'The recordings filesystem is full (or below record.retention.minFreeMB): recording stopped and resumes by itself once space is free; alerting goes on. Lower record.retention.quotaMB or free space on the state disk.',
-  RECORD_FOLDER: 'The recordings folder (<state.dir>/recordings) cannot be made or written (missing parent, read-only filesystem, wrong owner): fix it for the service user; recording resumes by itself, alerting goes on.',
+  RECORD_DISK_FULL:
+    'The recordings filesystem is full (or below record.retention.minFreeMB): recording stopped and resumes by itself once space is free; alerting goes on. Lower record.retention.quotaMB or free space on the state disk.',
+  RECORD_FOLDER:
+    'The recordings folder (<state.dir>/recordings) cannot be made or written (missing parent, read-only filesystem, wrong owner): fix it for the service user; recording resumes by itself, alerting goes on.',
   RECORD_WRITE: 'Writing a recording failed for another reason (I/O error): check the state disk (dmesg, SMART); the clip is marked failed, alerting goes on.',
-  RECORD_ENCODER: 'The recording encoder failed or is not installed (record.encoder): install its GStreamer plugin or choose another encoder; alerting goes on without recording.',
+  RECORD_ENCODER:
+    'The recording encoder failed or is not installed (record.encoder): install its GStreamer plugin or choose another encoder; alerting goes on without recording.',
   CLIP_UNKNOWN: 'No recording with that id exists on this appliance: see lumen clips list (ids look like clip-20250101T101502Z-e12).',
   CLIP_DELETED: 'Retention already deleted that recording (record.retention); raise clipMaxAgeDays or quotaMB to keep clips longer.',
-  CLIP_INCOMPLETE: 'That recording was cut short (the daemon was killed or lost power while writing it) and is not offered as complete: export it with --incomplete to get what was written.',
+  CLIP_INCOMPLETE:
+    'That recording was cut short (the daemon was killed or lost power while writing it) and is not offered as complete: export it with --incomplete to get what was written.',
   USAGE: 'The command line is incomplete or inconsistent: see --help.',
   PACKAGE_UNBUILT: 'npm run package was run on a tree that is not built: run npm start (or scripts/setup.sh) first; the message lists what is missing.',
 } as const;

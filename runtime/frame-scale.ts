@@ -28,7 +28,13 @@ export class FrameScale {
 
   /** Same sizes on both sides. */
   equals(o: FrameScale | null): boolean {
-    return !!o && o.analysis.width === this.analysis.width && o.analysis.height === this.analysis.height && o.full.width === this.full.width && o.full.height === this.full.height;
+    return (
+      !!o &&
+      o.analysis.width === this.analysis.width &&
+      o.analysis.height === this.analysis.height &&
+      o.full.width === this.full.width &&
+      o.full.height === this.full.height
+    );
   }
 
   /** An analysis rectangle in full-frame pixels (edges rounded to the nearest pixel). */

@@ -51,7 +51,9 @@ for (const id of models) {
       if (performance.now() - t0 > budgetMs * 6) break;
     }
     const fps = times.length / ((performance.now() - t0) / 1000);
-    console.log(`${id.padEnd(16)} ${p.padEnd(9)} ${percentile(times, 0.5).toFixed(1).padStart(7)} ${percentile(times, 0.99).toFixed(1).padStart(8)} ${fps.toFixed(1).padStart(6)} ${String(times.length).padStart(6)}`);
+    console.log(
+      `${id.padEnd(16)} ${p.padEnd(9)} ${percentile(times, 0.5).toFixed(1).padStart(7)} ${percentile(times, 0.99).toFixed(1).padStart(8)} ${fps.toFixed(1).padStart(6)} ${String(times.length).padStart(6)}`,
+    );
     await s.close();
   }
 }

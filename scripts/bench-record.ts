@@ -107,7 +107,7 @@ async function run(record: boolean) {
     encoderCpu: (t1.named - first!.t.named) / TICK / wall,
     rec: last!.recording as RecordingStatus | undefined,
     preRoll,
-    mbPerHour: segSecs > 0 ? (segBytes / segSecs) * 3600 / 2 ** 20 : null,
+    mbPerHour: segSecs > 0 ? ((segBytes / segSecs) * 3600) / 2 ** 20 : null,
   };
 }
 
@@ -123,8 +123,12 @@ for (const record of process.argv.includes('--push-only') ? [] : [false, true]) 
   process.stdout.write(`  main thread CPU       ${r.mainMsPerFrame.toFixed(2)} ms per processed frame (all its work: capture, conditioning, decision, publish, record)\n`);
   if (!record) continue;
   process.stdout.write(`  record stage (main)   ${ms(r.record)} per frame handled\n`);
-  process.stdout.write(`  encoder thread        ${pct(r.encoderCpu)} of a core (conversion + VP8, ${r.rec?.frames.recorded} frames recorded, ${r.rec?.frames.skippedRate} above the rate cap, ${r.rec?.frames.skippedBusy} with the encoder behind)\n`);
-  process.stdout.write(`  pre-roll held         ${r.preRoll.seconds} s in ${(r.preRoll.bytes / 1024).toFixed(0)} KiB (cap ${(r.rec?.preRoll.maxBytes ?? 0) / 2 ** 20} MiB)\n`);
+  process.stdout.write(
+    `  encoder thread        ${pct(r.encoderCpu)} of a core (conversion + VP8, ${r.rec?.frames.recorded} frames recorded, ${r.rec?.frames.skippedRate} above the rate cap, ${r.rec?.frames.skippedBusy} with the encoder behind)\n`,
+  );
+  process.stdout.write(
+    `  pre-roll held         ${r.preRoll.seconds} s in ${(r.preRoll.bytes / 1024).toFixed(0)} KiB (cap ${(r.rec?.preRoll.maxBytes ?? 0) / 2 ** 20} MiB)\n`,
+  );
   process.stdout.write(`  disk                  ${r.mbPerHour === null ? '—' : `${r.mbPerHour.toFixed(0)} MiB per hour of segments`}\n`);
 }
 

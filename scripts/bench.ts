@@ -58,7 +58,13 @@ interface LiveRun {
 async function daemonRun(capture: Record<string, unknown> = {}): Promise<LiveRun> {
   const ep = { endpoint: `tcp://127.0.0.1:${await port()}`, historyEndpoint: `tcp://127.0.0.1:${await port()}` };
   // The degrade policy stays out of it: the bench measures the full path, not a shed one.
-  const cfg = JSON.stringify({ capture, publish: ep, inference: { providers }, health: { degrade: { enabled: false } }, state: { dir: join(PROJECT_ROOT, 'var', 'bench-state') } });
+  const cfg = JSON.stringify({
+    capture,
+    publish: ep,
+    inference: { providers },
+    health: { degrade: { enabled: false } },
+    state: { dir: join(PROJECT_ROOT, 'var', 'bench-state') },
+  });
   const cfgPath = join(PROJECT_ROOT, 'var', 'bench-config.json');
   await writeFile(cfgPath, cfg);
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], { stdio: 'ignore' });
@@ -101,9 +107,13 @@ function printLive(title: string, run: LiveRun, offeredFps: number | null): void
   console.log(title);
   const processed = h.processed - run.first.processed;
   const offered = offeredFps === null ? null : Math.round(offeredFps * run.secs);
-  console.log(`  source ${h.analysis ? `${h.analysis.source.width}×${h.analysis.source.height}, analysis ${h.analysis.width}×${h.analysis.height}` : '?'}; provider ${Object.values(h.providers).join('/')}`);
+  console.log(
+    `  source ${h.analysis ? `${h.analysis.source.width}×${h.analysis.source.height}, analysis ${h.analysis.width}×${h.analysis.height}` : '?'}; provider ${Object.values(h.providers).join('/')}`,
+  );
   if (offered !== null) {
-    console.log(`  offered ${offeredFps} fps, processed ${run.fps} fps, not processed ${Math.max(0, offered - processed)} of ${offered} (mailbox ${h.dropped - run.first.dropped})`);
+    console.log(
+      `  offered ${offeredFps} fps, processed ${run.fps} fps, not processed ${Math.max(0, offered - processed)} of ${offered} (mailbox ${h.dropped - run.first.dropped})`,
+    );
     console.log(`  ratio processed / offered = ${(processed / offered).toFixed(3)}`);
   } else console.log(`  processed ${run.fps} fps (the source plays in real time), mailbox drops ${h.dropped - run.first.dropped}`);
   console.log('  stage          p50 ms  p99 ms');
@@ -118,7 +128,18 @@ async function stagesFlatOut(): Promise<{ fps: number; perStage: Record<string, 
   const [cls, seg] = await openSessions(config, log, { providers });
   // The daemon's own per-frame stages (ROI, quality gate, models), as configured by default.
   const proc = makeProcessor(config, [cls, seg]);
-  const cap = await Capture.open({ pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: DEMO_FEED }, mode: 'every-frame', loop: false, readyTimeoutMs: 20000, analysis: DEFAULT_ANALYSIS_SIZE }, log);
+  const cap = await Capture.open(
+    {
+      pipelinesDir: PIPELINES_DIR,
+      template: 'file-replay',
+      params: { location: DEMO_FEED },
+      mode: 'every-frame',
+      loop: false,
+      readyTimeoutMs: 20000,
+      analysis: DEFAULT_ANALYSIS_SIZE,
+    },
+    log,
+  );
   const samples: Record<string, number[]> = {};
   const add = (k: string, v: number) => (samples[k] ??= []).push(v);
   const t0 = performance.now();
@@ -126,7 +147,7 @@ async function stagesFlatOut(): Promise<{ fps: number; perStage: Record<string, 
   for await (const frame of cap) {
     const s = performance.now();
     const p = await proc.process(frame);
-    let t = performance.now();
+    const t = performance.now();
     JSON.stringify(buildGeometry({ roi: p.roi, scale: p.scale, mask: p.mask, maskThreshold: config.overlay.maskThreshold, attention: p.attention }));
     add('overlay', performance.now() - t);
     for (const [k, v] of Object.entries(p.timings)) add(k, v);
@@ -160,7 +181,16 @@ async function modelsAlone(models: ModelSession[], runs = 300): Promise<Record<s
 function conditioning(width: number, height: number): Record<string, { p50: number; p99: number }> {
   const spec = makeSceneSpec({ width, height, fps: 30, seconds: 1, seed: 3, episodes: 'demo' });
   const frame = { id: 0, ts: 0, width, height, data: new SceneRenderer(spec).render(10).data };
-  const input = { name: 'image', shape: [1, 3, 224, 224], type: 'float32' as const, layout: 'NCHW' as const, colorOrder: 'RGB' as const, scale: 1 / 255, mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number] };
+  const input = {
+    name: 'image',
+    shape: [1, 3, 224, 224],
+    type: 'float32' as const,
+    layout: 'NCHW' as const,
+    colorOrder: 'RGB' as const,
+    scale: 1 / 255,
+    mean: [0, 0, 0] as [number, number, number],
+    std: [1, 1, 1] as [number, number, number],
+  };
   const area = findActiveArea(frame);
   const plan = new MaskPlan(width, height, [{ x: 0, y: 0, width: Math.round(width / 8), height: Math.round(height / 10) }], area);
   const steps: Record<string, () => unknown> = {
@@ -197,10 +227,14 @@ for (const [k, v] of Object.entries(alone)) console.log(`  ${k.padEnd(16)} ${v.f
 const box = DEFAULT_ANALYSIS_SIZE;
 const full = conditioning(1920, 1080);
 const small = conditioning(box.width, box.height);
-console.log(`\nframe conditioning per frame, 1920×1080 (before) vs ${box.width}×${box.height} (the analysis size); roi detect runs every 30th frame once steady:`);
+console.log(
+  `\nframe conditioning per frame, 1920×1080 (before) vs ${box.width}×${box.height} (the analysis size); roi detect runs every 30th frame once steady:`,
+);
 console.log('  step                        1080p p50/p99      analysis p50/p99');
 for (const k of Object.keys(full)) console.log(`  ${k.padEnd(26)} ${fmt(full[k])}   ${fmt(small[k])}`);
 const cls = Object.values(alone)[0];
-console.log(`\nratio: pipeline throughput / classifier alone = ${(flat.fps / cls.fps).toFixed(3)}; pipeline / live demo rate = ${(flat.fps / Math.max(demo.fps, 0.1)).toFixed(2)}×`);
+console.log(
+  `\nratio: pipeline throughput / classifier alone = ${(flat.fps / cls.fps).toFixed(3)}; pipeline / live demo rate = ${(flat.fps / Math.max(demo.fps, 0.1)).toFixed(2)}×`,
+);
 await Promise.all(flat.models.map((m) => m.close()));
 process.exit(0);

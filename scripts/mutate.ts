@@ -31,14 +31,30 @@ export const TARGETS: Record<string, Target> = {
 const REPORT_DIR = 'reports/mutation';
 
 /** Counts per status and Stryker's mutation score: (killed + timeout) / (all but ignored and errors). */
-export function score(results: readonly MutantResult[]): { killed: number; timeout: number; survived: number; noCoverage: number; errors: number; ignored: number; pct: number } {
+export function score(results: readonly MutantResult[]): {
+  killed: number;
+  timeout: number;
+  survived: number;
+  noCoverage: number;
+  errors: number;
+  ignored: number;
+  pct: number;
+} {
   const n = (s: string) => results.filter((r) => r.status === s).length;
   const killed = n('Killed');
   const timeout = n('Timeout');
   const survived = n('Survived');
   const noCoverage = n('NoCoverage');
   const valid = killed + timeout + survived + noCoverage;
-  return { killed, timeout, survived, noCoverage, errors: n('RuntimeError') + n('CompileError'), ignored: n('Ignored'), pct: valid ? (100 * (killed + timeout)) / valid : 0 };
+  return {
+    killed,
+    timeout,
+    survived,
+    noCoverage,
+    errors: n('RuntimeError') + n('CompileError'),
+    ignored: n('Ignored'),
+    pct: valid ? (100 * (killed + timeout)) / valid : 0,
+  };
 }
 
 async function runOne(name: string, target: Target): Promise<MutantResult[]> {
@@ -78,12 +94,16 @@ async function main(): Promise<void> {
     rows.push([name, s]);
     console.log(`${name}: ${s.pct.toFixed(1)} % killed (${s.killed} killed, ${s.timeout} timeout, ${s.survived} survived, ${s.noCoverage} no coverage)`);
     for (const r of results.filter((m) => m.status === 'Survived' || m.status === 'NoCoverage')) {
-      console.log(`  ${r.status.padEnd(10)} ${r.fileName}:${r.location.start.line}  ${r.mutatorName}: ${(r.replacement ?? '').replace(/\s+/g, ' ').slice(0, 90)}`);
+      console.log(
+        `  ${r.status.padEnd(10)} ${r.fileName}:${r.location.start.line}  ${r.mutatorName}: ${(r.replacement ?? '').replace(/\s+/g, ' ').slice(0, 90)}`,
+      );
     }
   }
   console.log('\nmodule            score   killed timeout survived nocov');
   for (const [name, s] of rows) {
-    console.log(`${name.padEnd(16)} ${s.pct.toFixed(1).padStart(6)} % ${String(s.killed).padStart(7)} ${String(s.timeout).padStart(7)} ${String(s.survived).padStart(8)} ${String(s.noCoverage).padStart(5)}`);
+    console.log(
+      `${name.padEnd(16)} ${s.pct.toFixed(1).padStart(6)} % ${String(s.killed).padStart(7)} ${String(s.timeout).padStart(7)} ${String(s.survived).padStart(8)} ${String(s.noCoverage).padStart(5)}`,
+    );
   }
   writeFileSync(join(REPORT_DIR, 'scores.json'), JSON.stringify(Object.fromEntries(rows), null, 2) + '\n');
 }

@@ -59,6 +59,8 @@ echo "package: lumen-edge $VERSION ($DEB_ARCH)" >&2
 
 # --- A clean compile of the runtime, apart from dist/. -------------------------------------------
 "$SRC/node_modules/.bin/tsc" -p "$SRC" --outDir "$STAGE/tsc" --tsBuildInfoFile "$STAGE/tsc/.tsbuildinfo" --declaration false --sourceMap false
+# The bill of materials of what is packed: the production dependencies, the system packages, the bundles.
+node "$STAGE/tsc/scripts/sbom.js" --project "$SRC" --models "$SRC/models" --out "$STAGE/sbom.cdx.json" >&2
 mkdir -p "$P/dist" && mv "$STAGE/tsc/runtime" "$P/dist/runtime"
 cp "$SRC/package.json" "$P/"
 cp -r "$SRC/pipelines" "$P/"
@@ -115,6 +117,7 @@ install -D -m 0644 "$SRC/systemd/lumen.sysusers.conf" "$STAGE/root/usr/lib/sysus
 install -D -m 0644 "$D/tmpfiles.conf" "$STAGE/root/usr/lib/tmpfiles.d/lumen.conf"
 install -D -m 0644 "$D/config.yaml" "$STAGE/root/etc/lumen/config.yaml"
 install -D -m 0644 "$D/copyright" "$STAGE/root/usr/share/doc/lumen-edge/copyright"
+install -D -m 0644 "$STAGE/sbom.cdx.json" "$STAGE/root/usr/share/doc/lumen-edge/sbom.cdx.json"
 install -D -m 0644 "$D/lintian-overrides" "$STAGE/root/usr/share/lintian/overrides/lumen-edge"
 changelog="$STAGE/root/usr/share/doc/lumen-edge/changelog.Debian"
 {

@@ -23,7 +23,10 @@ const log = createLogger('agreement', 'silent');
 const defaults = await sessionOptions(parseConfig({}));
 
 const frames: Frame[] = [];
-const cap = await Capture.open({ pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: DEMO_FEED }, mode: 'every-frame', loop: false, readyTimeoutMs: 20000 }, log);
+const cap = await Capture.open(
+  { pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: DEMO_FEED }, mode: 'every-frame', loop: false, readyTimeoutMs: 20000 },
+  log,
+);
 for await (const f of cap) {
   if (f.id % 10 === 0) frames.push(f);
   if (frames.length >= count) break;
@@ -60,7 +63,9 @@ for (const id of models) {
       minIou = Math.min(minIou, union ? inter / union : 1);
     }
   }
-  console.log(sa.manifest.task === 'classify' ? `${id.padEnd(16)} max |Δ score| ${maxScore.toExponential(2)}` : `${id.padEnd(16)} min mask IoU ${minIou.toFixed(4)}`);
+  console.log(
+    sa.manifest.task === 'classify' ? `${id.padEnd(16)} max |Δ score| ${maxScore.toExponential(2)}` : `${id.padEnd(16)} min mask IoU ${minIou.toFixed(4)}`,
+  );
   await Promise.all([sa.close(), sb.close()]);
 }
 process.exit(0);

@@ -10,7 +10,8 @@
 #
 #   --deb FILE      the package to install (default: build one from this tree with scripts/package.sh)
 #   --root DIR      install into the Debian root DIR (chroot) instead of / (images, tests)
-#   --site FILE     KEY=VALUE lines for the config template (CAPTURE_PARAMS={ device: /dev/video1 }, …)
+#   --site FILE     KEY=VALUE lines for the config template (CAPTURE_PARAMS={ device: /dev/video1 }, …;
+#                   CURVE=false INSECURE=true publish unencrypted on purpose: docs/security.md)
 #   --models DIR    bundles to install into /var/lib/lumen-models (default: the package's reference bundles)
 #   --key PUB.pem   trusted signing key: bundles must carry a valid signature from it
 #   --no-systemctl  do not wait for the daemon to take over (no systemd: image builds, chroots)
@@ -42,10 +43,12 @@ STEP=""
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/lumen-provision.XXXXXX")"
 step() { STEP="$1"; echo "provision: [$STEP]" >&2; }
 # Runs a command on the target: chrooted into --root (own mount namespace, /proc and /dev), or here.
+# In the root the environment is a clean one: this shell's (NODE_OPTIONS, say) names host paths,
+# and the maintainer scripts run node.
 on_target() {
   if [ -z "$ROOT" ]; then "$@"; return; fi
   unshare --mount --propagation private --fork /bin/sh -c \
-    'r="$1"; shift; mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" && exec chroot "$r" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"' _ "$ROOT" "$@"
+    'r="$1"; shift; mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" && exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"' _ "$ROOT" "$@"
 }
 trap 'rc=$?; rm -rf "$WORK"; if [ $rc -ne 0 ]; then echo "provision: FAILED at step [$STEP] (exit $rc)${PREVIOUS:+; lumen-edge $PREVIOUS stays installed}" >&2; fi' EXIT
 PREVIOUS="$(on_target dpkg-query -W -f='${db:Status-Status} ${Version}' lumen-edge 2>/dev/null | sed -n 's/^installed //p' || true)"
@@ -54,6 +57,7 @@ step "site"
 declare -A V=(
   [CAPTURE_PIPELINE]=hdmi-v4l2 [CAPTURE_PARAMS]='{ device: /dev/video0 }' [BIND_ADDRESS]=0.0.0.0
   [CLASSIFIER]=gain-resnet50 [SEGMENTER]=ca-unet [REQUIRE_SIGNATURE]=false [TRUSTED_KEYS]=""
+  [CURVE]=true [INSECURE]=false
 )
 if [ -n "$SITE" ]; then
   while IFS='=' read -r k v; do
@@ -90,7 +94,8 @@ fi
 
 step "config"
 if [ -n "$KEY" ]; then V[REQUIRE_SIGNATURE]=true V[TRUSTED_KEYS]=/etc/lumen/trusted-bundle-key.pub.pem; fi
-V[MODELS_DIR]="$MODELS_DIR" V[STATE_DIR]=/var/lib/lumen V[CACHE_DIR]=/var/cache/lumen
+# The daemon's key pair in /etc/lumen/keys is made by the package's postinst (lumen keys ensure).
+V[MODELS_DIR]="$MODELS_DIR" V[STATE_DIR]=/var/lib/lumen V[CACHE_DIR]=/var/cache/lumen V[ETC_DIR]=/etc/lumen
 config="$(cat "$SRC/scripts/config.template.yaml")"
 for k in "${!V[@]}"; do config="${config//@$k@/${V[$k]}}"; done
 if [ $DRY -eq 1 ]; then
@@ -145,6 +150,8 @@ else
     rm -rf "$ROOT$SITE_MODELS" && mv "$ROOT$SITE_MODELS.new" "$ROOT$SITE_MODELS"
   fi
   name="$(dpkg-deb -f "$DEB" Package)_$(dpkg-deb -f "$DEB" Version)_$(dpkg-deb -f "$DEB" Architecture).deb"
+  # A copy made by this run is dropped again if its release is rolled back (see rollback).
+  [ -e "$ROOT$KEEP/$name" ] && FRESH=0 || FRESH=1
   cp "$DEB" "$ROOT$KEEP/$name"
   # The site's config.yaml was written above: dpkg keeps it (--force-confold).
   on_target dpkg -i --force-confdef --force-confold "$KEEP/$name" >&2
@@ -158,6 +165,8 @@ rollback() {
   if [ -n "$PREVIOUS" ] && [ -n "$prev" ]; then
     on_target dpkg -i --force-confdef --force-confold "$KEEP/$(basename "$prev")" >&2
     echo "  lumen-edge $PREVIOUS reinstalled with its config and models" >&2
+    # The cache keeps releases that ran: a rolled-back one would push the previous one out at the next prune.
+    if [ "$FRESH" = 1 ] && [ "$(basename "$prev")" != "$name" ]; then rm -f "$ROOT$KEEP/$name"; fi
   else
     echo "  no previous package kept here: the new one stays installed, not running" >&2
   fi
@@ -184,6 +193,6 @@ else
 fi
 
 step "prune"
-# Keep the running package and the one before it.
+# Keep the running package and the one that ran before it (by copy time: each install copies).
 [ $DRY -eq 1 ] || ls -1t "$ROOT$KEEP"/lumen-edge_*.deb 2>/dev/null | tail -n +3 | while read -r old; do rm -f "$old"; done
 echo "provision: OK, lumen-edge $( [ $DRY -eq 1 ] && echo '(dry run)' || dpkg-deb -f "$DEB" Version)${PREVIOUS:+ (previous: $PREVIOUS)}" >&2

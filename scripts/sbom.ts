@@ -3,7 +3,8 @@
  * production dependencies, plus what npm cannot see: the system packages the appliance runs on
  * (GStreamer and its plugins, Node.js, the OS) and the model bundles, each with version and purl.
  *
- *   npm run sbom [-- --out FILE] [--models DIR]     (default: dist/sbom.cdx.json, models/)
+ *   npm run sbom [-- --out FILE] [--models DIR] [--project DIR]
+ *   (defaults: dist/sbom.cdx.json, models/, this source tree; the package build names its tree)
  *
  * Exits 1 if npm or GStreamer cannot be found: an SBOM missing a part must not look complete.
  */
@@ -17,7 +18,14 @@ import { PROJECT_ROOT } from '../runtime/config/paths.js';
 const run = promisify(execFile);
 
 /** Debian packages the runtime needs at run time (scripts/setup.sh installs their -dev forms). */
-const SYSTEM_PACKAGES = ['libgstreamer1.0-0', 'libgstreamer-plugins-base1.0-0', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-tools', 'nodejs'];
+const SYSTEM_PACKAGES = [
+  'libgstreamer1.0-0',
+  'libgstreamer-plugins-base1.0-0',
+  'gstreamer1.0-plugins-base',
+  'gstreamer1.0-plugins-good',
+  'gstreamer1.0-tools',
+  'nodejs',
+];
 /** Listed when installed: Jetson multimedia (L4T) and capture tools. */
 const OPTIONAL_PACKAGES = ['nvidia-l4t-gstreamer', 'nvidia-l4t-multimedia', 'nvidia-l4t-cuda', 'v4l-utils', 'gstreamer1.0-plugins-bad', 'gstreamer1.0-libav'];
 
@@ -77,7 +85,14 @@ async function debPackages(names: string[]): Promise<Map<string, { version: stri
 
 function debComponent(name: string, p: { version: string; arch: string }, os: { id: string; versionId: string }): Component {
   const purl = `pkg:deb/${os.id}/${name}@${encodeURIComponent(p.version)}?arch=${p.arch}${os.versionId ? `&distro=${os.id}-${os.versionId}` : ''}`;
-  return { 'bom-ref': purl, type: name === 'nodejs' ? 'application' : 'library', name, version: p.version, purl, properties: [{ name: 'lumen:source', value: 'system package (dpkg)' }] };
+  return {
+    'bom-ref': purl,
+    type: name === 'nodejs' ? 'application' : 'library',
+    name,
+    version: p.version,
+    purl,
+    properties: [{ name: 'lumen:source', value: 'system package (dpkg)' }],
+  };
 }
 
 /** GStreamer from gst-inspect when it is not a Debian package (a Yocto or JetPack image). */
@@ -85,7 +100,16 @@ async function gstreamerFromTool(): Promise<Component | null> {
   try {
     const { stdout } = await run('gst-inspect-1.0', ['--version']);
     const v = /GStreamer (\d+\.\d+\.\d+)/.exec(stdout)?.[1];
-    return v ? { 'bom-ref': `pkg:generic/gstreamer@${v}`, type: 'library', name: 'gstreamer', version: v, purl: `pkg:generic/gstreamer@${v}`, properties: [{ name: 'lumen:source', value: 'gst-inspect-1.0 --version' }] } : null;
+    return v
+      ? {
+          'bom-ref': `pkg:generic/gstreamer@${v}`,
+          type: 'library',
+          name: 'gstreamer',
+          version: v,
+          purl: `pkg:generic/gstreamer@${v}`,
+          properties: [{ name: 'lumen:source', value: 'gst-inspect-1.0 --version' }],
+        }
+      : null;
   } catch {
     return null;
   }
@@ -112,16 +136,17 @@ function modelComponents(dir: string): Component[] {
 }
 
 async function main(): Promise<void> {
-  const outPath = arg('--out', join(PROJECT_ROOT, 'dist', 'sbom.cdx.json'));
-  const modelsDir = arg('--models', join(PROJECT_ROOT, 'models'));
+  const project = arg('--project', PROJECT_ROOT);
+  const outPath = arg('--out', join(project, 'dist', 'sbom.cdx.json'));
+  const modelsDir = arg('--models', join(project, 'models'));
   let npmOut: string;
   try {
-    ({ stdout: npmOut } = await run('npm', ['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev'], { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 }));
+    ({ stdout: npmOut } = await run('npm', ['sbom', '--sbom-format', 'cyclonedx', '--omit', 'dev'], { cwd: project, maxBuffer: 64 * 1024 * 1024 }));
   } catch (err) {
     throw new Error(`npm sbom failed: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`);
   }
   const bom = JSON.parse(npmOut) as Bom;
-  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { name: string; version: string };
   // npm names the root after the folder it ran in; the product is the package.
   bom.metadata.component.name = pkg.name;
 
@@ -135,7 +160,14 @@ async function main(): Promise<void> {
   }
   if (!debs.has('nodejs')) {
     const v = process.versions.node;
-    system.push({ 'bom-ref': `pkg:generic/nodejs@${v}`, type: 'application', name: 'nodejs', version: v, purl: `pkg:generic/nodejs@${v}`, properties: [{ name: 'lumen:source', value: 'running node' }] });
+    system.push({
+      'bom-ref': `pkg:generic/nodejs@${v}`,
+      type: 'application',
+      name: 'nodejs',
+      version: v,
+      purl: `pkg:generic/nodejs@${v}`,
+      properties: [{ name: 'lumen:source', value: 'running node' }],
+    });
   }
   system.push({ 'bom-ref': `os:${os.id}@${os.versionId}`, type: 'operating-system', name: os.id, version: os.versionId, description: os.pretty });
   const models = modelComponents(modelsDir);
@@ -149,7 +181,9 @@ async function main(): Promise<void> {
   await mkdir(dirname(outPath), { recursive: true });
   await writeFile(outPath, JSON.stringify(bom, null, 2) + '\n');
   const npmCount = bom.components.length - system.length - models.length;
-  process.stdout.write(`sbom: ${outPath}: ${bom.components.length} components (${npmCount} npm, ${system.length} system, ${models.length} models), CycloneDX ${(bom as unknown as { specVersion: string }).specVersion}\n`);
+  process.stdout.write(
+    `sbom: ${outPath}: ${bom.components.length} components (${npmCount} npm, ${system.length} system, ${models.length} models), CycloneDX ${(bom as unknown as { specVersion: string }).specVersion}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

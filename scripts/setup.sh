@@ -46,7 +46,14 @@ if ! ls models/{ref-classifier,ref-segmenter,gain-resnet50,ca-unet}/manifest.jso
   echo "setup: building the model bundles" >&2
   node dist/runtime/cli.js models build
 fi
-if [ ! -f var/feeds/demo.annotations.json ]; then
+# Reference bundles older than the code's (before their blood rule, 1.1.0) are rebuilt: seconds.
+if ! node -e 'const m = require("./models/ref-classifier/manifest.json");
+  import("./dist/runtime/models/reference/build-reference.js").then((r) => process.exit(m.version === r.REFERENCE_VERSION ? 0 : 1));'; then
+  echo "setup: rebuilding the reference models" >&2
+  node dist/runtime/cli.js models build --only reference
+fi
+# A demo rendered before the demo schedule had its heavy bleeding is rendered again.
+if [ ! -f var/feeds/demo.annotations.json ] || ! grep -q '"kind":"bleeding"' var/feeds/demo.annotations.json; then
   echo "setup: rendering the demo feed" >&2
   node dist/runtime/cli.js feed make --demo --out var/feeds/demo.mkv --size 640x480 --fps 15 --seconds 24 --seed 1
 fi

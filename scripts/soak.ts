@@ -82,7 +82,11 @@ function slopePerHour(xs: number[], ys: number[]): number {
 function slopeAtEqualRatePerHour(ts: number[], rates: number[], ys: number[]): number {
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   const [mt, mr, my] = [mean(ts), mean(rates), mean(ys)];
-  let stt = 0, srr = 0, str = 0, sty = 0, sry = 0;
+  let stt = 0,
+    srr = 0,
+    str = 0,
+    sty = 0,
+    sry = 0;
   for (let i = 0; i < ts.length; i++) {
     const [t, r, y] = [ts[i] - mt, rates[i] - mr, ys[i] - my];
     stt += t * t;
@@ -114,15 +118,24 @@ function summarize(samples: Sample[], warmupMin: number, everyS: number): void {
     const slope = slopePerHour(xs, ys);
     const equal = slopeAtEqualRatePerHour(xs, rates, ys);
     const pct = (v: number) => `${((100 * v) / mean).toFixed(2)} %/h`;
-    console.log(`${label.padEnd(10)} ${ys[0].toFixed(1)} → ${ys.at(-1)!.toFixed(1)} (mean ${mean.toFixed(1)}); growth after warm-up ${slope.toFixed(2)}/h (${pct(slope)}), at an equal frame rate ${equal.toFixed(2)}/h (${pct(equal)})`);
+    console.log(
+      `${label.padEnd(10)} ${ys[0].toFixed(1)} → ${ys.at(-1)!.toFixed(1)} (mean ${mean.toFixed(1)}); growth after warm-up ${slope.toFixed(2)}/h (${pct(slope)}), at an equal frame rate ${equal.toFixed(2)}/h (${pct(equal)})`,
+    );
   }
   // A leak keeps climbing; a working set that grew with a burst of frames levels off.
   const half = Math.floor(after.length / 2);
   const peak = (xs: Sample[]) => Math.max(...xs.map((s) => s.rssMB));
   console.log(`RSS peak   first half ${peak(after.slice(0, half)).toFixed(1)}, second half ${peak(after.slice(half)).toFixed(1)} MB`);
-  console.log(`frame rate after warm-up (overlays/s per sample): min ${Math.min(...rates).toFixed(1)} / median ${percentile(rates, 0.5)} / max ${Math.max(...rates).toFixed(1)}`);
+  console.log(
+    `frame rate after warm-up (overlays/s per sample): min ${Math.min(...rates).toFixed(1)} / median ${percentile(rates, 0.5)} / max ${Math.max(...rates).toFixed(1)}`,
+  );
   const p50s = after.map((s) => s.ageP50);
-  console.log(`frame age after warm-up: median of interval p50s ${percentile(p50s, 0.5)} ms, median of interval p99s ${percentile(after.map((s) => s.ageP99), 0.5)} ms, worst interval p99 ${Math.max(...after.map((s) => s.ageP99))} ms`);
+  console.log(
+    `frame age after warm-up: median of interval p50s ${percentile(p50s, 0.5)} ms, median of interval p99s ${percentile(
+      after.map((s) => s.ageP99),
+      0.5,
+    )} ms, worst interval p99 ${Math.max(...after.map((s) => s.ageP99))} ms`,
+  );
 }
 
 if (fromFile) {
@@ -138,7 +151,11 @@ const cfgPath = join(dir, 'config.json');
 writeFileSync(cfgPath, JSON.stringify({ publish: ep, state: { dir: join(dir, 'state') } }));
 const logFile = join(dir, 'daemon.log');
 const log = createWriteStream(logFile);
-const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+// The service's environment (systemd/lumen-edge.service) where it shapes memory.
+const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+  env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
+});
 child.stderr.pipe(log);
 const pid = child.pid!;
 const stopChild = () => child.exitCode === null && child.kill('SIGTERM');
@@ -164,7 +181,9 @@ const consume = (async () => {
   }
 })();
 
-console.log(`soak: lumen run, default config (demo feed, reference models), ${minutes} min, sample every ${everyS} s, warm-up ${warmupMin} min; log ${logFile}`);
+console.log(
+  `soak: lumen run, default config (demo feed, reference models), ${minutes} min, sample every ${everyS} s, warm-up ${warmupMin} min; log ${logFile}`,
+);
 console.log(' min   rss MB  heap MB  ext MB  fds   fps  age p50  age p99  age max  overlays  state');
 const t0 = Date.now();
 const samples: Sample[] = [];
@@ -192,14 +211,18 @@ while (Date.now() - t0 < minutes * 60_000) {
   ages = [];
   samples.push(s);
   const f = (v: number, w: number, d = 1) => v.toFixed(d).padStart(w);
-  console.log(`${f(s.minute, 4)} ${f(s.rssMB, 8)} ${f(s.heapUsedMB, 8)} ${f(s.externalMB, 7)} ${f(s.fds, 4, 0)} ${f(s.fps, 5)} ${f(s.ageP50, 8)} ${f(s.ageP99, 8)} ${f(s.ageMax, 8)} ${f(s.overlays, 9, 0)}  ${s.state}`);
+  console.log(
+    `${f(s.minute, 4)} ${f(s.rssMB, 8)} ${f(s.heapUsedMB, 8)} ${f(s.externalMB, 7)} ${f(s.fds, 4, 0)} ${f(s.fps, 5)} ${f(s.ageP50, 8)} ${f(s.ageP99, 8)} ${f(s.ageMax, 8)} ${f(s.overlays, 9, 0)}  ${s.state}`,
+  );
 }
 
 client.close();
 stopChild();
 await consume.catch(() => {});
 const afterWarmup = samples.filter((s) => s.minute >= warmupMin).length;
-console.log(`\n${samples.length} samples, ${afterWarmup} after the ${warmupMin}-min warm-up; ${overlays} overlays and ${alerts} alerts received; ${historyFailures} history failures`);
+console.log(
+  `\n${samples.length} samples, ${afterWarmup} after the ${warmupMin}-min warm-up; ${overlays} overlays and ${alerts} alerts received; ${historyFailures} history failures`,
+);
 summarize(samples, warmupMin, everyS);
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ minutes, warmupMin, everyS, samples }, null, 2));
 process.exit(0);

@@ -30,7 +30,11 @@ t.test('SIGKILL between alerts and restart: subscribers see every alert exactly 
   await throughout.waitCount(2, budget.ms(90_000), 'the first raise and clear before the kill');
   daemon.proc.kill('SIGKILL');
   await budget.within(daemon.exited, 10_000, 'the killed daemon to exit');
-  t.same(throughout.alerts.map((a) => a.seq), [1, 2], 'before the kill: seq 1, 2');
+  t.same(
+    throughout.alerts.map((a) => a.seq),
+    [1, 2],
+    'before the kill: seq 1, 2',
+  );
 
   daemon = lumen(['run', '--config', config]);
   // The restarted daemon plays the feed again: two more episodes' worth of alerts continue the seq.
@@ -40,7 +44,11 @@ t.test('SIGKILL between alerts and restart: subscribers see every alert exactly 
   await late.waitCount(6, budget.ms(30_000), 'the late subscriber to catch up on alerts 1–6');
   const seqs = throughout.alerts.slice(0, 6).map((a) => a.seq);
   t.same(seqs, [1, 2, 3, 4, 5, 6], 'the subscriber connected throughout has 1…6, once each, in order');
-  t.same(late.alerts.slice(0, 6).map((a) => a.seq), [1, 2, 3, 4, 5, 6], 'the late subscriber has 1…6 from history');
+  t.same(
+    late.alerts.slice(0, 6).map((a) => a.seq),
+    [1, 2, 3, 4, 5, 6],
+    'the late subscriber has 1…6 from history',
+  );
   // It connected after alert 6 was published: all six can only have come from history.
   t.same(late.recoveredSeqs.slice(0, 6), [1, 2, 3, 4, 5, 6], 'the late subscriber recovered all six earlier alerts from history');
   t.same(

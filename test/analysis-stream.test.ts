@@ -26,22 +26,50 @@ t.test('a template as written gets the analysis stream; the full picture stays i
   const tail = 'filesrc location=x ! decodebin ! videoconvert ! video/x-raw,format=RGBA ! appsink name=sink max-buffers=2 drop=true';
   const { launch, probe } = analysisLaunch(tail, { width: 960, height: 540 }, 'x');
   t.ok(probe, 'with a size probe');
-  t.match(launch, /^filesrc location=x ! decodebin ! tee name=lumen_tee ! queue [^!]* ! videoscale ! video\/x-raw,width=\[1,960\],height=\[1,540\]/, 'scaled before it is converted');
-  t.match(launch, /videoconvert ! video\/x-raw,format=RGBA ! appsink name=sink max-buffers=2 drop=true lumen_tee\./, 'then converted to RGBA for the appsink, with its properties');
+  t.match(
+    launch,
+    /^filesrc location=x ! decodebin ! tee name=lumen_tee ! queue [^!]* ! videoscale ! video\/x-raw,width=\[1,960\],height=\[1,540\]/,
+    'scaled before it is converted',
+  );
+  t.match(
+    launch,
+    /videoconvert ! video\/x-raw,format=RGBA ! appsink name=sink max-buffers=2 drop=true lumen_tee\./,
+    'then converted to RGBA for the appsink, with its properties',
+  );
   t.notMatch(launch.split('lumen_tee.')[0], /leaky/, 'the analysis branch never drops before the appsink (a file stays paced by the sink)');
   t.same(analysisLaunch(tail, null, 'x'), { launch: tail, probe: false }, '"full" keeps the old line');
-  t.throws(() => analysisLaunch('videotestsrc ! fakesink', { width: 960, height: 540 }, 'odd'), { code: 'PIPELINE_TEMPLATE', message: /"odd" does not end in "appsink name=sink/ });
+  t.throws(() => analysisLaunch('videotestsrc ! fakesink', { width: 960, height: 540 }, 'odd'), {
+    code: 'PIPELINE_TEMPLATE',
+    message: /"odd" does not end in "appsink name=sink/,
+  });
 });
 
 t.test('a live 1920×1080 source reaches JavaScript at 960×540 and says its own size', async (t) => {
   const dir = tempDir();
   const still = await png(dir, 'hd.png', 1920, 1080);
-  const cap = await Capture.open({ pipelinesDir: PIPELINES, template: 'still-live', params: { location: still, fps: '30' }, mode: 'live', loop: false, readyTimeoutMs: 20000, analysis: { width: 960, height: 540 } }, log);
+  const cap = await Capture.open(
+    {
+      pipelinesDir: PIPELINES,
+      template: 'still-live',
+      params: { location: still, fps: '30' },
+      mode: 'live',
+      loop: false,
+      readyTimeoutMs: 20000,
+      analysis: { width: 960, height: 540 },
+    },
+    log,
+  );
   t.teardown(() => cap.close());
   const frames: Frame[] = [];
   for (let i = 0; i < 5; i++) frames.push((await cap.next())!);
-  t.ok(frames.every((f) => f.width === 960 && f.height === 540 && f.data.length === 960 * 540 * 4), 'frames are 960×540 RGBA');
-  t.ok(frames.every((f) => f.full?.width === 1920 && f.full.height === 1080), 'each frame carries the source size 1920×1080');
+  t.ok(
+    frames.every((f) => f.width === 960 && f.height === 540 && f.data.length === 960 * 540 * 4),
+    'frames are 960×540 RGBA',
+  );
+  t.ok(
+    frames.every((f) => f.full?.width === 1920 && f.full.height === 1080),
+    'each frame carries the source size 1920×1080',
+  );
   t.same(cap.sourceSize, { width: 1920, height: 1080 });
 });
 
@@ -49,7 +77,19 @@ t.test('a source smaller than the analysis size passes unscaled; a 5:4 source ke
   const dir = tempDir();
   const small = await png(dir, 'small.png', 640, 480);
   const sxga = await png(dir, 'sxga.png', 1280, 1024);
-  const open = (location: string) => Capture.open({ pipelinesDir: PIPELINES, template: 'still-live', params: { location, fps: '30' }, mode: 'live', loop: false, readyTimeoutMs: 20000, analysis: { width: 960, height: 540 } }, log);
+  const open = (location: string) =>
+    Capture.open(
+      {
+        pipelinesDir: PIPELINES,
+        template: 'still-live',
+        params: { location, fps: '30' },
+        mode: 'live',
+        loop: false,
+        readyTimeoutMs: 20000,
+        analysis: { width: 960, height: 540 },
+      },
+      log,
+    );
   const a = await open(small);
   const fa = (await a.next())!;
   a.close();
@@ -67,7 +107,11 @@ t.test('a source whose resolution changes mid-stream: the source size follows, f
   const seq = join(dir, 'seq');
   mkdirSync(seq);
   // 1920×1080, then a 5:4 processor output, then 1280×720 (the analysis size repeats: 960×540).
-  const sizes: [number, number][] = [...Array(6).fill([1920, 1080]), ...Array(6).fill([1280, 1024]), ...Array(6).fill([1280, 720])];
+  const sizes: [number, number][] = [
+    ...new Array<[number, number]>(6).fill([1920, 1080]),
+    ...new Array<[number, number]>(6).fill([1280, 1024]),
+    ...new Array<[number, number]>(6).fill([1280, 720]),
+  ];
   const cache = new Map<string, Buffer>();
   for (const [i, [w, h]] of sizes.entries()) {
     const key = `${w}x${h}`;
@@ -83,7 +127,18 @@ t.test('a source whose resolution changes mid-stream: the source size follows, f
     join(tpl, 'png-sequence.pipeline'),
     '# param location - printf pattern of the files\n# param last - index of the last file\nmultifilesrc location={location} index=0 stop-index={last} caps=image/png,framerate=10/1 ! pngdec ! videoconvert ! video/x-raw,format=RGBA ! appsink name=sink {sink}\n',
   );
-  const cap = await Capture.open({ pipelinesDir: tpl, template: 'png-sequence', params: { location: join(seq, '%02d.png'), last: String(sizes.length - 1) }, mode: 'every-frame', loop: false, readyTimeoutMs: 20000, analysis: { width: 960, height: 540 } }, log);
+  const cap = await Capture.open(
+    {
+      pipelinesDir: tpl,
+      template: 'png-sequence',
+      params: { location: join(seq, '%02d.png'), last: String(sizes.length - 1) },
+      mode: 'every-frame',
+      loop: false,
+      readyTimeoutMs: 20000,
+      analysis: { width: 960, height: 540 },
+    },
+    log,
+  );
   t.teardown(() => cap.close());
   const got: Frame[] = [];
   for await (const f of cap) got.push(f);
@@ -101,7 +156,12 @@ t.test('analysisSize: zero, odd or malformed refused with the key; larger than t
   t.equal(parseConfig({ capture: { analysisSize: 'full' } }).capture.analysisSize, 'full', '"full" keeps the old behaviour');
   const dir = tempDir();
   const small = await png(dir, 'small.png', 640, 480);
-  const config = writeConfig(dir, { capture: { pipeline: 'still-live', params: { location: small, fps: 10 }, analysisSize: '1280x720' }, inference: { providers: ['cpu'] }, state: { dir: join(dir, 'state') }, publish: await endpoints() });
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'still-live', params: { location: small, fps: 10 }, analysisSize: '1280x720' },
+    inference: { providers: ['cpu'] },
+    state: { dir: join(dir, 'state') },
+    publish: await endpoints(),
+  });
   const run = lumen(['run', '--config', config]);
   const r = await run.exited;
   t.equal(r.code, 2, 'exit 2: refused input');

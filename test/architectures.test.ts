@@ -86,7 +86,13 @@ t.test('GAIN-ResNet-50 (2 classes): params, seed sensitivity, and it runs in ONN
   t.equal(model.params, 23_512_130);
   t.equal(info.macs, model.macs);
   t.same(info.inputs, [{ name: 'image', type: 'float32', dims: [1, 3, 224, 224] }]);
-  t.same(info.outputs.map((o) => [o.name, o.dims]), [['logits', [1, 2]], ['attention', [1, 1, 7, 7]]]);
+  t.same(
+    info.outputs.map((o) => [o.name, o.dims]),
+    [
+      ['logits', [1, 2]],
+      ['attention', [1, 1, 7, 7]],
+    ],
+  );
   t.same(info.unresolved, []);
   t.match(formatInspection(info), /params\s+23,512,130/);
 
@@ -125,7 +131,10 @@ t.test('CA-U-Net: CBAM and ASPP present, params and MACs agree, runs in ONNX Run
   for (const n of graph) if (n.opType === 'Conv') uses.set(n.input![1], (uses.get(n.input![1]) ?? 0) + 1);
   t.equal([...uses.values()].filter((u) => u === 2).length, 16, 'shared MLP weights');
   // ASPP: atrous convs at the scaled rates and an image-pooling branch.
-  const dilations = graph.filter((n) => n.opType === 'Conv').map((n) => intsOf(n, 'dilations')[0]).filter((d) => d > 1);
+  const dilations = graph
+    .filter((n) => n.opType === 'Conv')
+    .map((n) => intsOf(n, 'dilations')[0])
+    .filter((d) => d > 1);
   t.same(dilations, defaultAsppRates(16), 'atrous rates 3/6/9 at a 16×16 bottleneck');
   t.same(defaultAsppRates(16), [3, 6, 9]);
   t.equal(count('Expand'), 1, 'image-pooling branch');
@@ -147,7 +156,10 @@ t.test('buildArchitectureBundles writes valid, reproducible bundles', async (t) 
   const dirs = [join(root, 'a'), join(root, 'b')];
   const first = await buildArchitectureBundles(dirs[0]);
   const second = await buildArchitectureBundles(dirs[1]);
-  t.same(first.map((m) => m.id), ['gain-resnet50', 'ca-unet']);
+  t.same(
+    first.map((m) => m.id),
+    ['gain-resnet50', 'ca-unet'],
+  );
   for (const [i, manifest] of first.entries()) {
     const onDisk = ManifestSchema.parse(JSON.parse(readFileSync(join(dirs[0], manifest.id, 'manifest.json'), 'utf8')));
     const bytes = readFileSync(join(dirs[0], manifest.id, 'model.onnx'));
@@ -158,7 +170,11 @@ t.test('buildArchitectureBundles writes valid, reproducible bundles', async (t) 
     t.equal(onDisk.provenance?.seed, 1);
     const contract = TASK_CONTRACT[onDisk.task as Task];
     t.ok(contract, `task ${onDisk.task}`);
-    t.same(contract.outputs.filter((o) => !onDisk.outputs.some((x) => x.name === o)), [], 'contract outputs present');
+    t.same(
+      contract.outputs.filter((o) => !onDisk.outputs.some((x) => x.name === o)),
+      [],
+      'contract outputs present',
+    );
     const info = inspectOnnx(bytes);
     t.equal(onDisk.provenance?.params, info.params);
     t.equal(onDisk.provenance?.macs, info.macs);

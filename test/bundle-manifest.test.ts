@@ -16,7 +16,16 @@ const draft: ManifestDraft = {
   task: 'classify',
   description: 'manifest checks',
   clinical: false,
-  input: { name: 'image', shape: [1, 3, 224, 224], type: 'float32', layout: 'NCHW', colorOrder: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  input: {
+    name: 'image',
+    shape: [1, 3, 224, 224],
+    type: 'float32',
+    layout: 'NCHW',
+    colorOrder: 'RGB',
+    scale: 1 / 255,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  },
   outputs: [
     { name: 'logits', shape: [1, 2], meaning: 'logits', classes: ['normal', 'egc'] },
     { name: 'attention', shape: [1, 1, 7, 7], meaning: 'attention' },
@@ -31,6 +40,14 @@ async function bundle(): Promise<{ dir: string; manifest: Manifest }> {
 }
 const rewrite = (dir: string, m: unknown) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
 
+/** A manifest as JSON before the schema has seen it: any field may be missing, extra or of the wrong type. */
+type RawManifest = Record<string, unknown> & {
+  input: Record<string, unknown>;
+  outputs: Record<string, unknown>[];
+  thresholds: Record<string, unknown>;
+  onnx: Record<string, unknown> & { sha256: string };
+};
+
 t.test('a well-formed bundle loads with its manifest and bytes', async (t) => {
   const { dir, manifest } = await bundle();
   t.equal(manifest.format, 'lumen-bundle/1');
@@ -43,14 +60,13 @@ t.test('a well-formed bundle loads with its manifest and bytes', async (t) => {
   t.same(TASK_CONTRACT, { classify: { outputs: ['logits', 'attention'] }, segment: { outputs: ['logits'] } });
   // Optional fields are optional; a segmenter loads too.
   const { dir: d2, manifest: m2 } = await bundle();
-  const { provenance: _p, ...rest } = { ...m2, task: 'segment', outputs: [{ name: 'logits', shape: [1, 2, 64, 64], meaning: 'logits' }], provenance: {} };
-  rewrite(d2, { ...rest, provenance: { seed: 7 } });
+  rewrite(d2, { ...m2, task: 'segment', outputs: [{ name: 'logits', shape: [1, 2, 64, 64], meaning: 'logits' }], provenance: { seed: 7 } });
   t.equal((await loadBundle(d2)).manifest.task, 'segment');
 });
 
 t.test('each malformed manifest field is refused with BUNDLE_MANIFEST naming the field', async (t) => {
   const { dir, manifest } = await bundle();
-  const cases: Array<[string, (m: any) => void, string]> = [
+  const cases: Array<[string, (m: RawManifest) => void, string]> = [
     ['format', (m) => (m.format = 'lumen-bundle/2'), 'format'],
     ['id upper-case', (m) => (m.id = 'Unit'), 'id: lower-case letters, digits, dot, dash, underscore'],
     ['id leading dash', (m) => (m.id = '-unit'), 'id'],
@@ -90,7 +106,7 @@ t.test('each malformed manifest field is refused with BUNDLE_MANIFEST naming the
     ['unknown top-level key', (m) => (m.notes = 'x'), '(root)'],
   ];
   for (const [what, edit, field] of cases) {
-    const m = structuredClone(manifest) as any;
+    const m: RawManifest = structuredClone(manifest);
     edit(m);
     rewrite(dir, m);
     const [path, text] = field.split(': ');
@@ -102,16 +118,32 @@ t.test('manifest, task, file and hash each refused with their own code', async (
   const { dir, manifest } = await bundle();
   const manifestPath = join(dir, 'manifest.json');
   rewrite(dir, { ...manifest, task: 'detect' });
-  await t.rejects(loadBundle(dir), { code: 'BUNDLE_TASK', message: `${manifestPath}: field task: "detect" is not one of classify, segment`, detail: { field: 'task' } });
+  await t.rejects(loadBundle(dir), {
+    code: 'BUNDLE_TASK',
+    message: `${manifestPath}: field task: "detect" is not one of classify, segment`,
+    detail: { field: 'task' },
+  });
   writeFileSync(manifestPath, '{ "id": ');
   await t.rejects(loadBundle(dir), { code: 'BUNDLE_MANIFEST', message: new RegExp(`^${manifestPath}: not valid JSON \\(`), detail: { file: manifestPath } });
   rewrite(dir, manifest);
   rmSync(join(dir, 'model.onnx'));
-  await t.rejects(loadBundle(dir), { code: 'BUNDLE_MISSING', message: `${join(dir, 'model.onnx')}: the ONNX file named by onnx.file is missing`, detail: { field: 'onnx.file' } });
+  await t.rejects(loadBundle(dir), {
+    code: 'BUNDLE_MISSING',
+    message: `${join(dir, 'model.onnx')}: the ONNX file named by onnx.file is missing`,
+    detail: { field: 'onnx.file' },
+  });
   writeFileSync(join(dir, 'model.onnx'), Buffer.concat([ONNX, Buffer.from('!')]));
-  await t.rejects(loadBundle(dir), { code: 'BUNDLE_HASH', message: /model\.onnx: sha256 [0-9a-f]{16}… differs from onnx\.sha256 [0-9a-f]{16}… in .*manifest\.json$/, detail: { field: 'onnx.sha256' } });
+  await t.rejects(loadBundle(dir), {
+    code: 'BUNDLE_HASH',
+    message: /model\.onnx: sha256 [0-9a-f]{16}… differs from onnx\.sha256 [0-9a-f]{16}… in .*manifest\.json$/,
+    detail: { field: 'onnx.sha256' },
+  });
   const empty = tempDir('lumen-manifest-');
-  await t.rejects(loadBundle(empty), { code: 'BUNDLE_MISSING', message: `${join(empty, 'manifest.json')}: no manifest`, detail: { file: join(empty, 'manifest.json') } });
+  await t.rejects(loadBundle(empty), {
+    code: 'BUNDLE_MISSING',
+    message: `${join(empty, 'manifest.json')}: no manifest`,
+    detail: { file: join(empty, 'manifest.json') },
+  });
   mkdirSync(join(empty, 'manifest.json'));
   await t.rejects(loadBundle(empty), { code: 'BUNDLE_MISSING' }, 'an unreadable manifest is a missing one');
 });
@@ -121,14 +153,22 @@ t.test('signatures: required, checked against configured keys, informational wit
   const other = generateSigningKeys();
   const { dir, manifest } = await bundle();
   const required = { requireSignature: true, trustedKeys: [keys.publicPem] };
-  await t.rejects(loadBundle(dir, required), { code: 'BUNDLE_SIGNATURE', message: /manifest\.json: the manifest has no signature$/, detail: { field: 'signature' } });
+  await t.rejects(loadBundle(dir, required), {
+    code: 'BUNDLE_SIGNATURE',
+    message: /manifest\.json: the manifest has no signature$/,
+    detail: { field: 'signature' },
+  });
   await t.rejects(loadBundle(dir, { requireSignature: true, trustedKeys: [] }), { code: 'BUNDLE_SIGNATURE' }, 'required with no key configured');
   t.ok(await loadBundle(dir, { requireSignature: false, trustedKeys: [keys.publicPem] }), 'unsigned is fine when not required');
   const signed = signManifest(manifest, keys.privatePem);
   rewrite(dir, signed);
   t.same((await loadBundle(dir, required)).manifest.signature, signed.signature, 'signed by a trusted key');
   t.ok(await loadBundle(dir, { requireSignature: false, trustedKeys: [keys.publicPem, other.publicPem] }), 'one trusted key among several');
-  await t.rejects(loadBundle(dir, { requireSignature: false, trustedKeys: [other.publicPem] }), { code: 'BUNDLE_SIGNATURE', message: /is not a trusted key/ }, 'a signature is checked whenever keys are configured');
+  await t.rejects(
+    loadBundle(dir, { requireSignature: false, trustedKeys: [other.publicPem] }),
+    { code: 'BUNDLE_SIGNATURE', message: /is not a trusted key/ },
+    'a signature is checked whenever keys are configured',
+  );
   t.ok(await loadBundle(dir), 'without keys a signature is informational');
   rewrite(dir, { ...signed, thresholds: { suspicious: 0.01 } });
   await t.rejects(loadBundle(dir, required), { code: 'BUNDLE_SIGNATURE', message: /does not verify/ });

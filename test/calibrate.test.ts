@@ -56,14 +56,22 @@ function pngHeader(width: number, height: number): Buffer {
     crc.writeUInt32BE(crc32(td));
     return Buffer.concat([len, td, crc]);
   };
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 t.test('bad frames are refused with their codes; the rest of the folder is still processed', async (t) => {
   const dir = tempDir('lumen-calibrate-bad-');
   mkdirSync(join(dir, 'images'));
   mkdirSync(join(dir, 'masks'));
-  const rgb = (w: number, h: number, c: [number, number, number]) => sharp({ create: { width: w, height: h, channels: 3, background: { r: c[0], g: c[1], b: c[2] } } }).png().toBuffer();
+  const rgb = (w: number, h: number, c: [number, number, number]) =>
+    sharp({ create: { width: w, height: h, channels: 3, background: { r: c[0], g: c[1], b: c[2] } } })
+      .png()
+      .toBuffer();
   writeFileSync(join(dir, 'images', 'a-good.png'), await rgb(320, 240, [200, 110, 100]));
   writeFileSync(join(dir, 'masks', 'a-good.png'), await rgb(320, 240, [0, 0, 0]));
   writeFileSync(join(dir, 'images', 'b-unreadable.png'), Buffer.from('not an image at all'));

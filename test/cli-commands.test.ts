@@ -1,7 +1,9 @@
 import t from 'tap';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FrameReport } from '../runtime/commands/frame.js';
 import { loadAnnotations } from '../runtime/feed/annotations.js';
+import type { KeyPair } from '../runtime/publish/curve-keys.js';
 import { decodeImage, encodePng } from '../runtime/util/image-codec.js';
 import { copyBundle, readManifest } from './helpers/bundles.js';
 import { SHARED_DATA, tempDir } from './helpers/daemon.js';
@@ -39,14 +41,27 @@ t.test('lumen frame inspect reports the picture area, quality and burned-in text
   writeFileSync(black, await encodePng({ width: 320, height: 240, data: new Uint8Array(320 * 240 * 4).fill(0).map((_, i) => (i % 4 === 3 ? 255 : 0)) }));
   const r = await runLumen(['frame', 'inspect', '--json', kvasir, black]);
   t.equal(r.code, 0, `exit 0 (${r.stderr.trim()})`);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as FrameReport);
   t.equal(lines.length, 2, 'one JSON line per image');
   const [k, b] = lines;
   const img = await decodeImage(kvasir);
-  t.ok(k.roi && k.roi.width > img.width / 2 && k.roi.width <= img.width && k.roi.height > img.height / 2, `the picture area of the Kvasir frame (${JSON.stringify(k.roi)})`);
+  t.ok(
+    k.roi && k.roi.width > img.width / 2 && k.roi.width <= img.width && k.roi.height > img.height / 2,
+    `the picture area of the Kvasir frame (${JSON.stringify(k.roi)})`,
+  );
   t.equal(k.gated, false, 'a good frame passes the quality gate');
-  t.ok(k.text.some((x: { x: number; width: number; confidence: number }) => x.confidence >= 0.5 && x.x + x.width / 2 < 0.25 * img.width), 'its on-screen text on the left is found');
-  t.match(b, { roi: { width: 0, height: 0 }, shape: 'none', gated: true, reasons: ['no-picture'], text: [] }, 'the black frame has no picture and is gated for it');
+  t.ok(
+    k.text.some((x) => x.confidence >= 0.5 && x.x + x.width / 2 < 0.25 * img.width),
+    'its on-screen text on the left is found',
+  );
+  t.match(
+    b,
+    { roi: { width: 0, height: 0 }, shape: 'none', gated: true, reasons: ['no-picture'], text: [] },
+    'the black frame has no picture and is gated for it',
+  );
   t.match(k, { shape: 'octagon', reasons: [] });
   const missing = await runLumen(['frame', 'inspect', join(dir, 'nothing.png')]);
   t.equal(missing.code, 2, 'a missing image: exit 2');
@@ -58,7 +73,7 @@ t.test('lumen keys generate writes a CURVE pair: the secret file private, the pu
   const prefix = join(dir, 'monitor');
   const r = await runLumen(['keys', 'generate', '--out', prefix]);
   t.equal(r.code, 0, `exit 0 (${r.stderr.trim()})`);
-  const pair = JSON.parse(readFileSync(`${prefix}.key`, 'utf8'));
+  const pair = JSON.parse(readFileSync(`${prefix}.key`, 'utf8')) as KeyPair;
   const pub = readFileSync(`${prefix}.pub`, 'utf8').trim();
   t.match(pair, { publicKey: /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/, secretKey: /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/ }, 'two Z85 keys');
   t.equal(pub, pair.publicKey, 'the .pub file holds the public key');
@@ -66,7 +81,7 @@ t.test('lumen keys generate writes a CURVE pair: the secret file private, the pu
   t.equal(statSync(`${prefix}.key`).mode & 0o777, 0o600, 'the key pair file is private');
   t.match(r.stdout, pair.publicKey, 'the public key is printed');
   const again = await runLumen(['keys', 'generate', '--out', join(dir, 'other')]);
-  t.not(JSON.parse(readFileSync(join(dir, 'other.key'), 'utf8')).publicKey, pair.publicKey, 'each run makes a new pair');
+  t.not((JSON.parse(readFileSync(join(dir, 'other.key'), 'utf8')) as KeyPair).publicKey, pair.publicKey, 'each run makes a new pair');
   void again;
 });
 

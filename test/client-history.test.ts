@@ -116,22 +116,48 @@ t.test('history that does not answer: the failure is surfaced and retried, alert
     return m;
   };
   while (failures.length < 3) await next('three failed history attempts');
-  t.same(failures.map((f) => f.attempt), [1, 2, 3], 'each failed attempt is reported, numbered');
-  t.ok(failures.every((f) => f.code === 'HISTORY_UNAVAILABLE' && f.after === 0), 'with its code and what is held back (everything after #0)');
-  t.ok(failures[1].retryInMs > failures[0].retryInMs && failures[2].retryInMs >= failures[1].retryInMs, `back-off grows (${failures.map((f) => f.retryInMs).join(', ')} ms)`);
+  t.same(
+    failures.map((f) => f.attempt),
+    [1, 2, 3],
+    'each failed attempt is reported, numbered',
+  );
+  t.ok(
+    failures.every((f) => f.code === 'HISTORY_UNAVAILABLE' && f.after === 0),
+    'with its code and what is held back (everything after #0)',
+  );
+  t.ok(
+    failures[1].retryInMs > failures[0].retryInMs && failures[2].retryInMs >= failures[1].retryInMs,
+    `back-off grows (${failures.map((f) => f.retryInMs).join(', ')} ms)`,
+  );
   t.equal(alerts.length, 0, 'no alert is delivered past the gap: nothing is reported as "nothing missed"');
   const gaps = statusAt.slice(1).map((at, i) => at - statusAt[i]);
   t.ok(statusAt.length >= 8, `status kept flowing while history failed (${statusAt.length} heartbeats)`);
-  t.ok(Math.max(...gaps) < historyTimeoutMs, `no heartbeat waited for a history request (longest gap ${Math.round(Math.max(...gaps))} ms < ${historyTimeoutMs} ms)`);
+  t.ok(
+    Math.max(...gaps) < historyTimeoutMs,
+    `no heartbeat waited for a history request (longest gap ${Math.round(Math.max(...gaps))} ms < ${historyTimeoutMs} ms)`,
+  );
 
-  const watchOut = await waitForOutput(watch, /HISTORY UNAVAILABLE[^\n]*\n(status [^\n]*\n){3}/, 60_000, 'lumen watch to report the failure, then three status lines');
-  t.match(watchOut, /HISTORY UNAVAILABLE HISTORY_UNAVAILABLE: alerts #1–#\d+ not delivered yet .*retrying in/, 'lumen watch prints a visible line for the failure');
+  const watchOut = await waitForOutput(
+    watch,
+    /HISTORY UNAVAILABLE[^\n]*\n(status [^\n]*\n){3}/,
+    60_000,
+    'lumen watch to report the failure, then three status lines',
+  );
+  t.match(
+    watchOut,
+    /HISTORY UNAVAILABLE HISTORY_UNAVAILABLE: alerts #1–#\d+ not delivered yet .*retrying in/,
+    'lumen watch prints a visible line for the failure',
+  );
   t.notMatch(watchOut, /^ALERT /m, 'lumen watch prints no alert out of order');
 
   relay.forward();
   const target = seen.alerts.length;
   while (alerts.length < target) await next(`the ${target} alerts after history came back`);
   t.equal(recoveredAt, 0, 'the recovery is announced before the held-back alerts');
-  t.same(alerts.map((a) => a.header.seq), seen.alerts.slice(0, target).map((a) => a.seq), 'then every alert, once, in order');
+  t.same(
+    alerts.map((a) => a.header.seq),
+    seen.alerts.slice(0, target).map((a) => a.seq),
+    'then every alert, once, in order',
+  );
   t.ok(alerts[0].recovered, 'the missed ones come from history');
 });

@@ -46,8 +46,14 @@ t.test('a lost last alert is recovered through status alertSeq; lumen watch prin
   // may be delivered a moment before the alert it made the client fetch.
   const announced = before.findIndex((h) => h.alertSeq === 1);
   t.ok(before.length > 0 && before[0].alertSeq === 0, `${before.length} statuses came first, the first with alertSeq 0`);
-  t.ok(before.every((h) => h.alertSeq === 0 || h.alertSeq === 1), 'no status announced anything but alert 1');
-  t.ok(announced === -1 || before.length - announced <= 10, `the alert came within a few statuses of its announcement (${announced === -1 ? 0 : before.length - announced})`);
+  t.ok(
+    before.every((h) => h.alertSeq === 0 || h.alertSeq === 1),
+    'no status announced anything but alert 1',
+  );
+  t.ok(
+    announced === -1 || before.length - announced <= 10,
+    `the alert came within a few statuses of its announcement (${announced === -1 ? 0 : before.length - announced})`,
+  );
   t.match(recovered, { topic: TOPICS.alert, recovered: true, header: { seq: 1, type: 'raise' } }, 'the client fetched alert 1 from history');
   const next = await budget.within(it.next(), 10_000, 'the status after the alert');
   t.match(next.value, { topic: TOPICS.status, header: { alertSeq: 1 } }, 'the next status still announces alert 1 and nothing newer');
@@ -68,14 +74,21 @@ t.test('a lost last alert is recovered through status alertSeq; lumen watch prin
     );
   };
   // Twenty status lines after the alert line: time for any second copy (live, history, alertSeq) to show.
-  for (const [name, c] of [['early', early], ['late', late]] as const) {
+  for (const [name, c] of [
+    ['early', early],
+    ['late', late],
+  ] as const) {
     await until(`lumen watch (${name}) to print alert #1`, () => /^ALERT RAISE #1 /m.test(c.stdout()));
     const after = statusLines(c);
     await until(`lumen watch (${name}) to print 20 more status lines`, () => statusLines(c) >= after + 20);
     const alerts = c.stdout().match(/^ALERT .*$/gm) ?? [];
     t.same(alerts.filter((l) => / #1 /.test(l)).length, 1, `${name} watcher printed alert #1 once: ${alerts.join(' | ')}`);
     const seqs = alerts.map((l) => Number(/#(\d+)/.exec(l)![1]));
-    t.same(seqs, [...new Set(seqs)].sort((a, b) => a - b), `${name} watcher: each alert once, in order`);
+    t.same(
+      seqs,
+      [...new Set(seqs)].sort((a, b) => a - b),
+      `${name} watcher: each alert once, in order`,
+    );
   }
   t.match(late.stdout(), /^ALERT RAISE #1 .*\(recovered\)$/m, 'the late watcher marks it recovered');
 });

@@ -23,9 +23,10 @@ interface Proposal {
 /** Pixels of r covered by the union of masks. */
 function covered(r: Rect, masks: Rect[]): number {
   let n = 0;
-  for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) {
-    if (masks.some((m) => x >= m.x && y >= m.y && x < m.x + m.width && y < m.y + m.height)) n++;
-  }
+  for (let y = r.y; y < r.y + r.height; y++)
+    for (let x = r.x; x < r.x + r.width; x++) {
+      if (masks.some((m) => x >= m.x && y >= m.y && x < m.x + m.width && y < m.y + m.height)) n++;
+    }
   return n;
 }
 
@@ -39,7 +40,10 @@ t.test("commission on the generator's OSD feed: masks over the text that crosses
   const p = JSON.parse(r.stdout) as Proposal;
   t.equal(p.shape, 'octagon');
   const a = truth.activeArea!;
-  t.ok(Math.abs(p.activeArea.x - a.x) <= 6 && Math.abs(p.activeArea.width - a.width) <= 12, `active area ${JSON.stringify(p.activeArea)} ≈ ${JSON.stringify(a)}`);
+  t.ok(
+    Math.abs(p.activeArea.x - a.x) <= 6 && Math.abs(p.activeArea.width - a.width) <= 12,
+    `active area ${JSON.stringify(p.activeArea)} ≈ ${JSON.stringify(a)}`,
+  );
   const over = truth.textRegions!.filter((x) => !x.onBorder);
   t.equal(over.length, 2, 'the generator draws two lines over the picture edge');
   for (const line of over) {

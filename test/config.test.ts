@@ -74,7 +74,10 @@ t.test('every numeric key is bounded to what the code can honour', async (t) => 
     [{ health: { degrade: { holdSamples: 1e9 } } }, /health\.degrade\.holdSamples/],
   ];
   for (const [raw, path] of refused) t.throws(() => parseConfig(raw), { code: 'CONFIG_INVALID', message: path }, JSON.stringify(raw));
-  const edge = parseConfig({ publish: { statusIntervalMs: 60_000, endpoint: 'tcp://127.0.0.1:65535', historyEndpoint: 'ipc:///tmp/lumen-history' }, capture: { readyTimeoutMs: 600_000 } });
+  const edge = parseConfig({
+    publish: { statusIntervalMs: 60_000, endpoint: 'tcp://127.0.0.1:65535', historyEndpoint: 'ipc:///tmp/lumen-history' },
+    capture: { readyTimeoutMs: 600_000 },
+  });
   t.equal(edge.publish.statusIntervalMs, 60_000, 'the bounds themselves are accepted');
 });
 

@@ -15,7 +15,7 @@ async function countStatus(client: LumenClient, ms: number): Promise<number> {
   while (Date.now() < end) {
     const r = await Promise.race([it.next(), new Promise<null>((res) => setTimeout(() => res(null), end - Date.now()))]);
     if (!r || r.done) break;
-    if ((r.value as LumenMessage).topic === TOPICS.status) n++;
+    if (r.value.topic === TOPICS.status) n++;
   }
   return n;
 }
@@ -28,7 +28,20 @@ t.test('CURVE: a listed monitor key receives; an unlisted key and a plain socket
   const unlisted = await generateKeyFiles(`${dir}/monitor-b`);
   // Alerts journalled by an earlier run: what the history endpoint must serve over CURVE.
   mkdirSync(join(dir, 'state'));
-  const earlier = [1, 2].map((seq) => ({ v: 1, seq, bootId: 'earlier-run', frameId: seq, ts: 1_700_000_000_000 + seq, type: seq === 1 ? 'raise' : 'clear', episode: 1, onsetFrame: 1, score: 0.9, peakScore: 0.9, box: null, areaPx: null }));
+  const earlier = [1, 2].map((seq) => ({
+    v: 1,
+    seq,
+    bootId: 'earlier-run',
+    frameId: seq,
+    ts: 1_700_000_000_000 + seq,
+    type: seq === 1 ? 'raise' : 'clear',
+    episode: 1,
+    onsetFrame: 1,
+    score: 0.9,
+    peakScore: 0.9,
+    box: null,
+    areaPx: null,
+  }));
   writeFileSync(join(dir, 'state', 'alerts.jsonl'), earlier.map((e) => JSON.stringify(e) + '\n').join(''));
   const ep = await endpoints();
   const config = writeConfig(dir, {

@@ -13,7 +13,18 @@ t.test('the daemon runs GAIN-ResNet-50 and CA-U-Net selected in config', async (
     state: { dir: `${dir}/state` },
   });
   const { client } = daemonWithClient(t, config, ep);
-  const m = (await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status && m.header.processed >= 3 && m.header.latencyMs.segment !== undefined, 120_000, 'frames through both models')) as { header: StatusHeader };
-  t.same(m.header.models.map((x) => x.id), ['gain-resnet50', 'ca-unet']);
-  t.ok(m.header.latencyMs.classify.p50 > 0 && m.header.latencyMs.segment.p50 > 0, `classify ${m.header.latencyMs.classify.p50} ms, segment ${m.header.latencyMs.segment.p50} ms per frame`);
+  const m = (await waitFor<LumenMessage>(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.processed >= 3 && m.header.latencyMs.segment !== undefined,
+    120_000,
+    'frames through both models',
+  )) as { header: StatusHeader };
+  t.same(
+    m.header.models.map((x) => x.id),
+    ['gain-resnet50', 'ca-unet'],
+  );
+  t.ok(
+    m.header.latencyMs.classify.p50 > 0 && m.header.latencyMs.segment.p50 > 0,
+    `classify ${m.header.latencyMs.classify.p50} ms, segment ${m.header.latencyMs.segment.p50} ms per frame`,
+  );
 });

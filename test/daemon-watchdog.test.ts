@@ -20,10 +20,10 @@ t.test('under a real notify socket: READY once live, WATCHDOG while the daemon r
   t.teardown(() => stop(daemon));
   const pings = () => lines.all.filter((l) => l.event === 'message' && l.text === 'WATCHDOG=1').length;
   const ready = await lines.waitFor('READY=1', (l) => l.event === 'message' && /^READY=1/m.test(l.text), 90_000);
-  t.equal(lines.all[ready].pid, daemon.proc.pid, 'READY comes from the daemon itself (NotifyAccess=main)');
+  t.match(lines.all[ready], { event: 'message', pid: daemon.proc.pid }, 'READY comes from the daemon itself (NotifyAccess=main)');
   await lines.waitFor('a WATCHDOG=1 ping', (l) => l.event === 'message' && l.text === 'WATCHDOG=1', 30_000, ready);
   // Wait for the end of the feed, seen in the daemon's log.
-  for (const until = Date.now() + 60_000; !/capture source ended/.test(daemon.stderr()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
+  for (const until = Date.now() + 60_000; !/capture source ended/.test(daemon.stderr()) && Date.now() < until;) await new Promise((r) => setTimeout(r, 200));
   t.match(daemon.stderr(), /capture source ended/, 'the source ended');
   const atEnd = pings();
   t.ok(atEnd >= 2, `pings while frames flowed (${atEnd})`);
@@ -34,7 +34,10 @@ t.test('under a real notify socket: READY once live, WATCHDOG while the daemon r
   t.pass('pings go on without frames');
   const s = await stop(daemon);
   t.equal(s.code, 0);
-  t.ok(lines.all.some((m) => m.event === 'message' && /STOPPING=1/.test(m.text)), 'STOPPING=1 on shutdown');
+  t.ok(
+    lines.all.some((m) => m.event === 'message' && /STOPPING=1/.test(m.text)),
+    'STOPPING=1 on shutdown',
+  );
 });
 
 t.test('a frame stuck in inference for longer than the watchdog interval withholds the ping', async (t) => {
@@ -53,6 +56,6 @@ t.test('a frame stuck in inference for longer than the watchdog interval withhol
   const daemon = lumen(['run', '--config', config], { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '200000' });
   t.teardown(() => stop(daemon));
   await lines.waitFor('READY=1', (l) => l.event === 'message' && /^READY=1/m.test(l.text), 90_000);
-  for (const until = Date.now() + 60_000; !/ping withheld/.test(daemon.stderr()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+  for (const until = Date.now() + 60_000; !/ping withheld/.test(daemon.stderr()) && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
   t.match(daemon.stderr(), /ping withheld/, 'the daemon withholds pings while a frame is stuck in inference');
 });

@@ -79,11 +79,19 @@ t.test('thresholds are inclusive for raising, exclusive for clearing; counts are
   const feed = (id: number, score: number | null) => d.update({ frameId: id, ts: id * 100, score });
   t.equal(feed(10, 0.5).event, null);
   t.equal(feed(11, 0.5).event, null);
-  t.match(feed(12, 0.5).event, { type: 'raise', episode: 1, onsetFrame: 10, frameId: 12, ts: 1200, score: 0.5, peakScore: 0.5 }, 'at the threshold for raiseFrames frames: raised, onset at the first');
+  t.match(
+    feed(12, 0.5).event,
+    { type: 'raise', episode: 1, onsetFrame: 10, frameId: 12, ts: 1200, score: 0.5, peakScore: 0.5 },
+    'at the threshold for raiseFrames frames: raised, onset at the first',
+  );
   t.equal(feed(13, 0.25).event, null, 'at the clear threshold is not below it');
   t.equal(feed(14, 0.25).event, null);
   t.equal(feed(15, 0.2).event, null);
-  t.match(feed(16, 0.1).event, { type: 'clear', episode: 1, onsetFrame: 10, frameId: 16, score: 0.1, peakScore: 0.5 }, 'clearFrames frames below: cleared on the second');
+  t.match(
+    feed(16, 0.1).event,
+    { type: 'clear', episode: 1, onsetFrame: 10, frameId: 16, score: 0.1, peakScore: 0.5 },
+    'clearFrames frames below: cleared on the second',
+  );
   t.equal(d.alertActive, false);
 });
 

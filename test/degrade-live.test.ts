@@ -8,7 +8,9 @@ import { startListener } from './helpers/notify-listener.js';
 
 // The recorded health series the degrade policy's unit test replays; here it drives the daemon
 // through a sysfs tree (health.sysRoot) that the test rewrites reading by reading.
-const series: Array<{ phase: string; tempC: number }> = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/health/degrade-series.json'), 'utf8')).readings;
+const series = (
+  JSON.parse(readFileSync(join(ROOT, 'test/fixtures/health/degrade-series.json'), 'utf8')) as { readings: Array<{ phase: string; tempC: number }> }
+).readings;
 const phase = (name: string) => series.filter((r) => r.phase === name).map((r) => r.tempC);
 
 // What docs/operations.md promises per level.
@@ -53,7 +55,11 @@ t.test('the live daemon sheds and recovers on recorded temperatures, and publish
     publish: { ...ep, statusIntervalMs: 100 },
     state: { dir: join(dir, 'state') },
     // Latency limits out of reach: only the recorded temperatures move the level.
-    health: { sampleIntervalMs: 250, sysRoot: join(dir, 'sys'), degrade: { tempHighC: 85, tempClearC: 78, latencyHighMs: 60_000, latencyClearMs: 50_000, holdSamples: 2 } },
+    health: {
+      sampleIntervalMs: 250,
+      sysRoot: join(dir, 'sys'),
+      degrade: { tempHighC: 85, tempClearC: 78, latencyHighMs: 60_000, latencyClearMs: 50_000, holdSamples: 2 },
+    },
   });
   const env = { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '1000000', PATH: `${tools}:${process.env.PATH}` };
   const { daemon, client } = daemonWithClient(t, config, ep, env);
@@ -72,7 +78,10 @@ t.test('the live daemon sheds and recovers on recorded temperatures, and publish
   /** Next status for which pred holds, or fails naming what it waited for. */
   const next = async (what: string, pred: (s: Status) => boolean, ms = 30_000): Promise<Status> => {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; last status ${JSON.stringify(seen.at(-1))}`)), ms)));
+    const timeout = new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; last status ${JSON.stringify(seen.at(-1))}`)), ms)),
+    );
     try {
       return await Promise.race([
         (async () => {
@@ -129,13 +138,22 @@ t.test('the live daemon sheds and recovers on recorded temperatures, and publish
   // Across the run: one level at a time, the state follows the level, and rates match the table.
   const levels = seen.map((s) => s.degrade.level).filter((l, i, all) => i === 0 || l !== all[i - 1]);
   t.same(levels, [0, 1, 2, 3, 2, 1, 0], 'up one level at a time, down one level at a time');
-  t.ok(seen.every((s) => (s.degrade.level > 0 ? s.state === 'degraded' : s.state === 'running')), 'state is "degraded" exactly while level > 0');
-  t.ok(seen.every((s) => JSON.stringify(s.degrade) === JSON.stringify(LEVELS[s.degrade.level])), 'degrade carries the documented rates of its level');
+  t.ok(
+    seen.every((s) => (s.degrade.level > 0 ? s.state === 'degraded' : s.state === 'running')),
+    'state is "degraded" exactly while level > 0',
+  );
+  t.ok(
+    seen.every((s) => JSON.stringify(s.degrade) === JSON.stringify(LEVELS[s.degrade.level])),
+    'degrade carries the documented rates of its level',
+  );
   // Shedding starts at level 2 (classifier at half rate): at levels 0 and 1 no frame is skipped.
   const pairs = seen.slice(1).map((s, i) => [seen[i], s] as const);
   const lowPairs = pairs.filter(([p, s]) => p.degrade.level <= 1 && s.degrade.level <= 1);
   t.ok(lowPairs.length > 5, `statuses at levels 0–1 to compare (${lowPairs.length})`);
-  t.ok(lowPairs.every(([p, s]) => s.shed === p.shed), 'no frame is shed at levels 0 and 1');
+  t.ok(
+    lowPairs.every(([p, s]) => s.shed === p.shed),
+    'no frame is shed at levels 0 and 1',
+  );
   const log = daemon.stderr();
   for (const l of LEVELS.slice(1)) t.match(log, `degrade level ${l.level}: ${l.name}`, `level ${l.level} is logged`);
 });

@@ -10,9 +10,8 @@ interface Row {
   tempC: number;
   latencyMsP99: number;
 }
-const series: Row[] = JSON.parse(
-  readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/health/degrade-series.json'), 'utf8'),
-).readings;
+const series = (JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/health/degrade-series.json'), 'utf8')) as { readings: Row[] })
+  .readings;
 
 const config: DegradeConfig = { tempHighC: 85, tempClearC: 78, latencyHighMs: 120, latencyClearMs: 80, holdSamples: 3 };
 
@@ -53,7 +52,10 @@ t.test('the recorded series sheds in order and recovers one level at a time', as
     [2, 5, 8],
     'each escalation waits for 3 hot readings',
   );
-  t.same(events.filter((e) => e.phase === 'cool').map((e) => e.index - firstIndex('cool')), [2, 5, 8]);
+  t.same(
+    events.filter((e) => e.phase === 'cool').map((e) => e.index - firstIndex('cool')),
+    [2, 5, 8],
+  );
   t.equal(events[0].toName, 'segmenter every other frame', 'the segmenter is shed first');
   t.equal(events[1].toName, 'classifier at half rate', 'then the classifier');
   t.match(events[0].reason, /^temperature 8\d\.\d °C > 85 °C for 3 readings$/);
@@ -66,22 +68,36 @@ t.test('the recorded series sheds in order and recovers one level at a time', as
 t.test('noise around a limit does not flap', async (t) => {
   const { events, levels } = replay(new DegradePolicy(config), series);
   for (const phase of ['normal', 'warming', 'noise-at-high', 'cooling', 'noise-at-clear', 'latency-band']) {
-    t.notOk(events.some((e) => e.phase === phase), `no change during ${phase}`);
+    t.notOk(
+      events.some((e) => e.phase === phase),
+      `no change during ${phase}`,
+    );
   }
   const at = (phase: string) => [...new Set(levels.filter((_, i) => series[i].phase === phase))];
   t.same(at('noise-at-high'), [0], 'readings hopping over 85 °C never held for 3 in a row');
   t.same(at('cooling'), [3], 'between the clear and high limits the level holds');
   t.same(at('noise-at-clear'), [3], 'readings hopping under 78 °C never held for 3 in a row');
-  t.ok(series.filter((r) => r.phase === 'noise-at-high').some((r) => r.tempC > 85), 'the fixture does cross the limit');
+  t.ok(
+    series.filter((r) => r.phase === 'noise-at-high').some((r) => r.tempC > 85),
+    'the fixture does cross the limit',
+  );
   // Without hysteresis (clear == high) and without a hold, the same noise flaps at every reading.
-  const naive = replay(new DegradePolicy({ ...config, tempClearC: 84.99, holdSamples: 1 }), series.filter((r) => r.phase === 'noise-at-high'));
+  const naive = replay(
+    new DegradePolicy({ ...config, tempClearC: 84.99, holdSamples: 1 }),
+    series.filter((r) => r.phase === 'noise-at-high'),
+  );
   t.ok(naive.events.length >= 10, `a naive policy would change level ${naive.events.length} times`);
 });
 
 t.test('rates per level: the segmenter period is a multiple of the classifier period', async (t) => {
   t.same(
     DEGRADE_LEVELS.map((l) => [l.segmenterEvery, l.classifierEvery]),
-    [[1, 1], [2, 1], [4, 2], [8, 4]],
+    [
+      [1, 1],
+      [2, 1],
+      [4, 2],
+      [8, 4],
+    ],
   );
   for (const l of DEGRADE_LEVELS) t.equal(l.segmenterEvery % l.classifierEvery, 0, l.name);
   const p = new DegradePolicy({ ...config, holdSamples: 1 });
@@ -89,8 +105,14 @@ t.test('rates per level: the segmenter period is a multiple of the classifier pe
   p.update({ tempC: 90, latencyMsP99: 50 });
   p.update({ tempC: 90, latencyMsP99: 50 });
   t.equal(p.level, 2);
-  t.same([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => p.runsClassifier(i)), [true, false, true, false, true, false, true, false, true]);
-  t.same([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => p.runsSegmenter(i)), [true, false, false, false, true, false, false, false, true]);
+  t.same(
+    [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => p.runsClassifier(i)),
+    [true, false, true, false, true, false, true, false, true],
+  );
+  t.same(
+    [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => p.runsSegmenter(i)),
+    [true, false, false, false, true, false, false, false, true],
+  );
 });
 
 t.test('maxLevel caps shedding; recoverSamples can be slower than holdSamples', async (t) => {
@@ -100,7 +122,10 @@ t.test('maxLevel caps shedding; recoverSamples can be slower than holdSamples', 
   const slowBack = new DegradePolicy({ ...config, holdSamples: 1, recoverSamples: 4 });
   t.match(slowBack.update({ tempC: 95, latencyMsP99: 200 }), { from: 0, to: 1, cause: 'temperature+latency' });
   const back = [1, 2, 3, 4].map(() => slowBack.update({ tempC: 60, latencyMsP99: 40 }));
-  t.same(back.map((e) => e?.to ?? null), [null, null, null, 0]);
+  t.same(
+    back.map((e) => e?.to ?? null),
+    [null, null, null, 0],
+  );
 });
 
 t.test('unknown readings never escalate and do not block recovery', async (t) => {
@@ -139,11 +164,21 @@ t.test('the ladder as documented, and limits: over means above, clear means belo
   t.equal(p.update({ tempC: 85, latencyMsP99: 120 }), null, 'exactly at both high limits is not over');
   t.match(p.update({ tempC: 85.1, latencyMsP99: 50 }), { to: 1, cause: 'temperature' });
   t.match(p.update({ tempC: 50, latencyMsP99: 120.1 }), { to: 2, cause: 'latency' });
-  t.match(p.update({ tempC: 95, latencyMsP99: 200 }), { to: 3, cause: 'temperature+latency', toName: 'classifier at quarter rate', reason: 'temperature 95 °C > 85 °C and latency p99 200 ms > 120 ms for 1 readings' });
+  t.match(p.update({ tempC: 95, latencyMsP99: 200 }), {
+    to: 3,
+    cause: 'temperature+latency',
+    toName: 'classifier at quarter rate',
+    reason: 'temperature 95 °C > 85 °C and latency p99 200 ms > 120 ms for 1 readings',
+  });
   t.equal(p.update({ tempC: 95, latencyMsP99: 200 }), null, 'no level above the top');
   t.equal(p.update({ tempC: 78, latencyMsP99: 50 }), null, 'exactly at the clear temperature is not clear');
   t.equal(p.update({ tempC: 60, latencyMsP99: 80 }), null, 'exactly at the clear latency is not clear');
-  t.match(p.update({ tempC: 77.9, latencyMsP99: null }), { from: 3, to: 2, cause: 'clear', reason: 'temperature 77.9 °C < 78 °C and latency unknown for 1 readings' });
+  t.match(p.update({ tempC: 77.9, latencyMsP99: null }), {
+    from: 3,
+    to: 2,
+    cause: 'clear',
+    reason: 'temperature 77.9 °C < 78 °C and latency unknown for 1 readings',
+  });
   t.equal(p.level, 2);
   const q = new DegradePolicy({ ...config, holdSamples: 1 });
   for (let i = 0; i < 3; i++) t.equal(q.update({ tempC: 40, latencyMsP99: 20 }), null, 'clear at level 0 changes nothing');
@@ -178,7 +213,11 @@ t.test('every bad setting is refused with its key, its message and the path in d
     [{ maxLevel: 4 }, 'maxLevel', 'health.degrade.maxLevel: must be an integer from 0 to 3, got 4'],
   ];
   for (const [patch, key, message] of bad) {
-    t.throws(() => new DegradePolicy({ ...config, ...patch }), { code: 'CONFIG_INVALID', message, detail: { path: `health.degrade.${key}` } }, JSON.stringify(patch));
+    t.throws(
+      () => new DegradePolicy({ ...config, ...patch }),
+      { code: 'CONFIG_INVALID', message, detail: { path: `health.degrade.${key}` } },
+      JSON.stringify(patch),
+    );
   }
   t.same(new DegradePolicy({ ...config, maxLevel: 0 }).config.maxLevel, 0, 'maxLevel 0 is allowed');
   t.same(new DegradePolicy({ ...config, maxLevel: 3 }).config.maxLevel, 3, 'and 3');

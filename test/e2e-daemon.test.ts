@@ -4,7 +4,7 @@ import { TOPICS, type AlertHeader, type OverlayHeader, type StatusHeader } from 
 import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 import { lesionEpisodes, shortDemoFeed } from './helpers/feeds.js';
 
-t.test('lumen run on a short demo feed: status, overlays, one alert per lesion episode, clean SIGTERM', async (t) => {
+t.test('lumen run on a short demo feed: status, overlays, frames gated for its bleeding, one alert per lesion episode, clean SIGTERM', async (t) => {
   const feed = await shortDemoFeed();
   const episodes = lesionEpisodes(feed.parsed);
   t.equal(episodes.length, 2, 'the demo schedule has two lesion episodes');
@@ -48,14 +48,24 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   t.ok(statuses.length >= 2, 'status arrives repeatedly');
   const running = statuses.filter((s) => s.state === 'running').at(-1)!;
   t.same(running.providers, { classifier: 'cpu', segmenter: 'cpu' }, 'status reports the provider in use');
-  t.ok(running.models.some((m) => m.id === 'ref-classifier'), 'status reports the model versions');
+  t.ok(
+    running.models.some((m) => m.id === 'ref-classifier'),
+    'status reports the model versions',
+  );
   // The chain as configured, whatever this machine's libraries: every provider before the one in
   // use failed with a stated reason, and the one in use is the first that worked.
   const attempts = (running.providerAttempts as Record<string, { provider: string; ok: boolean; reason?: string }[]>)['ref-classifier'];
   const used = attempts.findIndex((a) => a.ok);
   t.ok(used >= 0, 'one provider of the chain works');
-  t.same(attempts.map((a) => a.provider), ['tensorrt', 'cuda', 'cpu'].slice(0, used + 1), 'providers were tried in the configured order, up to the first that worked');
-  t.ok(attempts.slice(0, used).every((a) => !a.ok && typeof a.reason === 'string' && a.reason.length > 0), 'each failed provider is recorded with its reason');
+  t.same(
+    attempts.map((a) => a.provider),
+    ['tensorrt', 'cuda', 'cpu'].slice(0, used + 1),
+    'providers were tried in the configured order, up to the first that worked',
+  );
+  t.ok(
+    attempts.slice(0, used).every((a) => !a.ok && typeof a.reason === 'string' && a.reason.length > 0),
+    'each failed provider is recorded with its reason',
+  );
   t.equal(running.providers.classifier, attempts[used].provider, 'status names the provider in use');
   t.ok(running.latencyMs.classify, 'status carries per-stage latency');
   t.ok(running.work && running.work.outsideOrtMs.p99 >= 0 && running.work.outsideOrtShare > 0, 'status carries the work outside ONNX Runtime');
@@ -64,20 +74,48 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
   // Under load the mailbox drops frames (counted): the overlays received match what was processed.
   const last = statuses.at(-1)!;
   t.ok(overlays.length > 0 && overlays.length >= last.processed - 5, `an overlay for each processed frame (${overlays.length} of ${last.processed})`);
-  t.ok(overlays.every((o, i) => i === 0 || o.seq > overlays[i - 1].seq), 'overlay seq increases');
+  t.ok(
+    overlays.every((o, i) => i === 0 || o.seq > overlays[i - 1].seq),
+    'overlay seq increases',
+  );
   t.ok(overlays.every((o) => o.format === 'geometry') && payloads.every((p) => p === null), 'no PNG payload unless the site turns it on');
   const boxed = overlays.filter((o) => o.box !== null);
   t.ok(boxed.length > 0, 'some overlays carry a lesion box');
-  t.ok(boxed.every((o) => o.geometry.contours.length > 0 && o.geometry.mask !== null), 'an overlay with a box carries its outline and mask');
+  t.ok(
+    boxed.every((o) => o.geometry.contours.length > 0 && o.geometry.mask !== null),
+    'an overlay with a box carries its outline and mask',
+  );
   for (const o of boxed.slice(0, 20)) {
     const xs = o.geometry.contours[0].filter((_, i) => i % 2 === 0);
     const ys = o.geometry.contours[0].filter((_, i) => i % 2 === 1);
     const b = o.box!;
     // The largest outline is the blob the box was taken from (up to a cell's rounding).
     const cell = o.roi.width / o.geometry.mask!.width + 1;
-    t.ok(Math.min(...xs) >= b.x - cell && Math.max(...xs) <= b.x + b.width + cell && Math.min(...ys) >= b.y - cell && Math.max(...ys) <= b.y + b.height + cell, `frame ${o.frameId}: the outline lies on its box`);
+    t.ok(
+      Math.min(...xs) >= b.x - cell && Math.max(...xs) <= b.x + b.width + cell && Math.min(...ys) >= b.y - cell && Math.max(...ys) <= b.y + b.height + cell,
+      `frame ${o.frameId}: the outline lies on its box`,
+    );
   }
   t.ok(Math.max(...overlayBytes) < 4096, `overlay messages are small (largest header ${Math.max(...overlayBytes)} bytes)`);
+  // The demo bleeds before its first lesion: those frames are held back and say why.
+  const bled = overlays.filter((o) => o.gated === 'bleeding');
+  t.ok(bled.length > 0, `frames gated for bleeding (${bled.length})`);
+  t.ok(
+    bled.every((o) => o.score === null && o.quality !== null && o.quality.usable < 0.4),
+    'not classified; less than the 40 % of the picture the gate asks for is usable',
+  );
+  t.ok(
+    bled.every((o) => Object.values(o.quality!.hidden).every((v) => v <= o.quality!.hidden.bleeding)),
+    'blood hides the most',
+  );
+  t.ok(
+    bled.every((o) => !o.alert),
+    'no alert while blood fills the view',
+  );
+  t.ok(
+    overlays.every((o) => o.gated !== null || o.quality !== null),
+    "every classified frame carries the gate's shares",
+  );
 
   const raises = alerts.filter((a) => a.type === 'raise');
   const clears = alerts.filter((a) => a.type === 'clear');
@@ -95,7 +133,10 @@ t.test('lumen run on a short demo feed: status, overlays, one alert per lesion e
     t.ok(c.frameId > last - 2 && c.frameId < next, `episode ${i + 1} cleared at frame ${c.frameId}, after it left and before the next`);
     t.ok(r.box && r.box.width > 0, 'the raise carries a box');
   });
-  t.ok(alerts.every((a, i) => i === 0 || a.seq === alerts[i - 1].seq + 1), 'alert seq is consecutive');
+  t.ok(
+    alerts.every((a, i) => i === 0 || a.seq === alerts[i - 1].seq + 1),
+    'alert seq is consecutive',
+  );
 
   const s = await stop(daemon);
   t.equal(s.code, 0, 'SIGTERM exits 0');

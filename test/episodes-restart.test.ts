@@ -6,14 +6,36 @@ import { collectAlerts } from './helpers/alert-run.js';
 import { endpoints, logOnFailure, lumen, stop, tempDir, writeConfig } from './helpers/daemon.js';
 import { shortDemoFeed } from './helpers/feeds.js';
 
-const alert = (type: 'raise' | 'clear', episode: number): AlertHeader => ({ v: 1, seq: 9, bootId: 'b', frameId: 40, ts: 1000, type, episode, onsetFrame: 37, score: 0.8, peakScore: 0.9, box: { x: 1, y: 2, width: 3, height: 4 }, areaPx: 12 });
+const alert = (type: 'raise' | 'clear', episode: number): AlertHeader => ({
+  v: 1,
+  seq: 9,
+  bootId: 'b',
+  frameId: 40,
+  ts: 1000,
+  type,
+  episode,
+  onsetFrame: 37,
+  score: 0.8,
+  peakScore: 0.9,
+  box: { x: 1, y: 2, width: 3, height: 4 },
+  areaPx: 12,
+});
 
 t.test('resuming from the journal: an open raise gets a restart clear; numbering continues', async (t) => {
   t.same(resumeEpisodes(undefined, 5), { lastEpisode: 0, clear: null }, 'empty journal: nothing to do');
   t.same(resumeEpisodes(alert('clear', 4), 5), { lastEpisode: 4, clear: null }, 'closed episode: numbering continues');
   const r = resumeEpisodes(alert('raise', 7), 5000);
   t.equal(r.lastEpisode, 7);
-  t.match(r.clear, { type: 'clear', reason: 'restart', episode: 7, onsetFrame: 37, frameId: -1, ts: 5000, peakScore: 0.9, box: { x: 1, y: 2, width: 3, height: 4 } });
+  t.match(r.clear, {
+    type: 'clear',
+    reason: 'restart',
+    episode: 7,
+    onsetFrame: 37,
+    frameId: -1,
+    ts: 5000,
+    peakScore: 0.9,
+    box: { x: 1, y: 2, width: 3, height: 4 },
+  });
 });
 
 t.test('SIGKILL mid-episode: after the restart subscribers see a clear with reason restart, and episode numbers continue', async (t) => {

@@ -8,12 +8,23 @@ import { runLumen } from './helpers/qa-feeds.js';
 const KVASIR = join(SHARED_DATA, 'kvasir-seg', 'images', 'cju0qkwl35piu0993l0dewei2.jpg');
 const LARGE = join(SHARED_DATA, 'kvasir-seg', 'images', 'cju2r91dg2k090801bh0xzbxk.jpg');
 
-interface Report { analysed: { width: number; height: number }; roi: { width: number }; gated: boolean; reasons: string[]; explanation: string[]; privacyMasks: number; text: { x: number; y: number; width: number; height: number; inPicture: boolean }[] }
+interface Report {
+  analysed: { width: number; height: number };
+  roi: { width: number };
+  gated: boolean;
+  reasons: string[];
+  explanation: string[];
+  privacyMasks: number;
+  text: { x: number; y: number; width: number; height: number; inPicture: boolean }[];
+}
 
 async function inspect(args: string[]): Promise<Report[]> {
   const r = await runLumen(['frame', 'inspect', '--json', ...args]);
   if (r.code !== 0) throw new Error(`lumen frame inspect exited ${r.code}: ${r.stderr}`);
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Report);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Report);
 }
 
 t.test('frame inspect --config says what the daemon will do under that config', async (t) => {
@@ -28,7 +39,10 @@ t.test('frame inspect --config says what the daemon will do under that config', 
   const masked = writeConfig(dir, { roi: { privacyMasks: [{ x: block!.x, y: block!.y, width: block!.width, height: block!.height }] } }, 'masked.json');
   const [m] = await inspect(['--config', masked, KVASIR]);
   t.equal(m.privacyMasks, 1);
-  t.notOk(m.text.some((b) => b.x < block!.x + block!.width && b.y < block!.y + block!.height && b.x + b.width > block!.x && b.y + b.height > block!.y), 'the masked block is not proposed again');
+  t.notOk(
+    m.text.some((b) => b.x < block!.x + block!.width && b.y < block!.y + block!.height && b.x + b.width > block!.x && b.y + b.height > block!.y),
+    'the masked block is not proposed again',
+  );
   t.same(m.reasons, []);
 
   // The site's thresholds are the ones applied, and the explanation names the limit.

@@ -47,7 +47,13 @@ t.test('nvidia-smi: one reading per GPU, [N/A] as null', async (t) => {
     { source: 'nvidia-smi', gpuLoadPct: 0, gpuTempC: 31, gpuFreqMHz: null, memUsedMB: 1, memTotalMB: 81559, cpuTempC: null, hottestC: 31, temps: { gpu: 31 } },
   ]);
   const two = parseNvidiaSmi(readFileSync(join(fixtures, 'nvidia-smi/two-gpus.txt'), 'utf8'));
-  t.same(two.map((r) => [r.gpuLoadPct, r.gpuTempC, r.memUsedMB]), [[87, 71, 18342], [3, 45, 512]]);
+  t.same(
+    two.map((r) => [r.gpuLoadPct, r.gpuTempC, r.memUsedMB]),
+    [
+      [87, 71, 18342],
+      [3, 45, 512],
+    ],
+  );
   t.match(parseNvidiaSmi(readFileSync(join(fixtures, 'nvidia-smi/mig.txt'), 'utf8'))[0], { gpuLoadPct: null, gpuTempC: 38, memUsedMB: 10240 });
   t.same(parseNvidiaSmi('\n'), []);
   t.throws(() => parseNvidiaSmi('1, 2, 3'), { code: 'GPU_READ', message: /4 columns/ });

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LumenMessage } from '../runtime/client/client.js';
-import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
+import { TOPICS, type HistoryReply, type StatusHeader } from '../runtime/publish/protocol.js';
 import { connectRequest } from '../runtime/publish/zmq.js';
 import { seededRandom } from '../runtime/util/random.js';
 import { daemonWithClient, endpoints, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
@@ -32,7 +32,20 @@ t.test('hundreds of malformed history requests get error replies; the daemon kee
   const dir = tempDir();
   // A journal from an earlier run: what a valid request must still return after the fuzzing.
   mkdirSync(join(dir, 'state'));
-  const earlier = [1, 2, 3].map((seq) => ({ v: 1, seq, bootId: 'earlier-run', frameId: 10 * seq, ts: 1_700_000_000_000 + seq, type: seq % 2 ? 'raise' : 'clear', episode: Math.ceil(seq / 2), onsetFrame: 10, score: 0.9, peakScore: 0.95, box: null, areaPx: null }));
+  const earlier = [1, 2, 3].map((seq) => ({
+    v: 1,
+    seq,
+    bootId: 'earlier-run',
+    frameId: 10 * seq,
+    ts: 1_700_000_000_000 + seq,
+    type: seq % 2 ? 'raise' : 'clear',
+    episode: Math.ceil(seq / 2),
+    onsetFrame: 10,
+    score: 0.9,
+    peakScore: 0.95,
+    box: null,
+    areaPx: null,
+  }));
   writeFileSync(join(dir, 'state', 'alerts.jsonl'), earlier.map((e) => JSON.stringify(e) + '\n').join(''));
   const ep = await endpoints();
   const config = writeConfig(dir, {
@@ -50,15 +63,23 @@ t.test('hundreds of malformed history requests get error replies; the daemon kee
   for (let i = 0; i < 300; i++) {
     await req.send(malformed(rand, i));
     const [reply] = await req.receive();
-    const r = JSON.parse(reply.toString('utf8'));
+    const r = JSON.parse(reply.toString('utf8')) as HistoryReply;
     if (r.ok === false && r.error.code === 'PROTOCOL' && r.error.message) errors++;
   }
   t.equal(errors, 300, 'every malformed request got an error reply naming the problem');
   // The test pattern may raise alerts of its own meanwhile: they continue the journal's seq.
   const all = await client.history(0);
   t.same(all.slice(0, 3), earlier, 'a valid request is still answered, starting with the journal');
-  t.same(all.map((e) => e.seq), all.map((_, i) => i + 1), 'seq 1, 2, 3… without a gap');
-  t.same((await client.history(2)).map((e) => e.seq), all.slice(2).map((e) => e.seq), 'and from a given seq');
+  t.same(
+    all.map((e) => e.seq),
+    all.map((_, i) => i + 1),
+    'seq 1, 2, 3… without a gap',
+  );
+  t.same(
+    (await client.history(2)).map((e) => e.seq),
+    all.slice(2).map((e) => e.seq),
+    'and from a given seq',
+  );
   const st = await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status, 10_000, 'status after the fuzzing');
   t.equal(st.topic, TOPICS.status, 'status keeps flowing');
   t.equal(daemon.proc.exitCode, null, 'the daemon is still running');
@@ -116,6 +137,8 @@ t.test('hundreds of random-byte TCP connections to both endpoints: history still
   t.equal(health?.pub.state, 'ok', 'the PUB socket is serving');
   t.ok((health?.history.ignored ?? 0) > 0, 'scanner bytes reached the history socket and were ignored');
   t.equal(health?.history.failures, 0, 'no scanner connection broke the history socket');
-  t.comment(`after ${connections} scanner connections: history served ${health?.history.served}, refused ${health?.history.refused}, ignored ${health?.history.ignored}; restarts ${health?.history.restarts}`);
+  t.comment(
+    `after ${connections} scanner connections: history served ${health?.history.served}, refused ${health?.history.refused}, ignored ${health?.history.ignored}; restarts ${health?.history.restarts}`,
+  );
   t.equal(daemon.proc.exitCode, null, 'the daemon is still running');
 });

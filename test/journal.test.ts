@@ -5,7 +5,19 @@ import { createLogger } from '../runtime/log.js';
 import { tempDir } from './helpers/daemon.js';
 
 const log = createLogger('test', 'silent');
-const event = (episode: number) => ({ v: 1, bootId: 'b', frameId: episode, ts: episode, type: 'raise' as const, episode, onsetFrame: 0, score: 0.9, peakScore: 0.9, box: null, areaPx: null });
+const event = (episode: number) => ({
+  v: 1,
+  bootId: 'b',
+  frameId: episode,
+  ts: episode,
+  type: 'raise' as const,
+  episode,
+  onsetFrame: 0,
+  score: 0.9,
+  peakScore: 0.9,
+  box: null,
+  areaPx: null,
+});
 
 t.test('seq continues across reopen, and since() returns what came after', async (t) => {
   const dir = tempDir();
@@ -15,9 +27,32 @@ t.test('seq continues across reopen, and since() returns what came after', async
   const j2 = await AlertJournal.open({ dir, maxBytes: 1 << 20 }, log);
   t.equal(j2.seq, 3);
   t.equal((await j2.append(event(4))).seq, 4);
-  t.same(j2.since(2, 10).events.map((e) => e.seq), [3, 4]);
-  t.same(j2.since(0, 2), { events: [{ ...event(1), seq: 1 }, { ...event(2), seq: 2 }], more: true }, 'the first two, as appended, and more to come');
-  t.same(j2.since(2, 2), { events: [{ ...event(3), seq: 3 }, { ...event(4), seq: 4 }], more: false }, 'a page that ends on the last event has no more');
+  t.same(
+    j2.since(2, 10).events.map((e) => e.seq),
+    [3, 4],
+  );
+  t.same(
+    j2.since(0, 2),
+    {
+      events: [
+        { ...event(1), seq: 1 },
+        { ...event(2), seq: 2 },
+      ],
+      more: true,
+    },
+    'the first two, as appended, and more to come',
+  );
+  t.same(
+    j2.since(2, 2),
+    {
+      events: [
+        { ...event(3), seq: 3 },
+        { ...event(4), seq: 4 },
+      ],
+      more: false,
+    },
+    'a page that ends on the last event has no more',
+  );
   t.same(j2.since(4, 10), { events: [], more: false }, 'nothing after the last seq');
   t.same(j2.since(-5, 1), { events: [{ ...event(1), seq: 1 }], more: true }, 'any seq below the first starts at the first');
   await j2.close();
@@ -48,14 +83,21 @@ t.test('the journal rotates when it grows past its bound and keeps the previous 
   t.ok(statSync(`${dir}/alerts.1.jsonl`).size > 0, 'previous file kept');
   const kept = j.since(0, 500).events.map((e) => e.seq);
   t.equal(kept.at(-1), 30);
-  t.ok(kept.every((s, i) => i === 0 || s === kept[i - 1] + 1), 'what is kept is contiguous');
+  t.ok(
+    kept.every((s, i) => i === 0 || s === kept[i - 1] + 1),
+    'what is kept is contiguous',
+  );
   await j.close();
   const j2 = await AlertJournal.open({ dir, maxBytes: 1000 }, log);
   t.equal(j2.seq, 30, 'seq survives rotation and restart');
   await j2.close();
 });
 
-const onDisk = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).seq as number);
+const onDisk = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { seq: number }).seq);
 
 t.test('memory holds exactly what is on disk across rotations; the bound is "more than maxBytes"', async (t) => {
   const dir = tempDir();
@@ -71,12 +113,20 @@ t.test('memory holds exactly what is on disk across rotations; the bound is "mor
   // Two rotations: 1–4 went when 5–8 were rotated; 9 is in the current file.
   t.same(onDisk(`${dir}/alerts.1.jsonl`), [5, 6, 7, 8]);
   t.same(onDisk(`${dir}/alerts.jsonl`), [9]);
-  t.same(j.since(0, 100).events.map((e) => e.seq), [5, 6, 7, 8, 9], 'memory matches the two files');
+  t.same(
+    j.since(0, 100).events.map((e) => e.seq),
+    [5, 6, 7, 8, 9],
+    'memory matches the two files',
+  );
   t.same(j.since(0, 5).more, false, 'a page of exactly what is left has no more');
   t.same(j.since(0, 4).more, true);
   await j.close();
   const j2 = await AlertJournal.open({ dir, maxBytes: 3 * line }, log);
-  t.same(j2.since(0, 100).events.map((e) => e.seq), [5, 6, 7, 8, 9], 'and so does a reopened journal');
+  t.same(
+    j2.since(0, 100).events.map((e) => e.seq),
+    [5, 6, 7, 8, 9],
+    'and so does a reopened journal',
+  );
   await j2.close();
 });
 
@@ -87,7 +137,11 @@ t.test('a bad line is skipped, a torn line in the previous file is left as it is
   writeFileSync(`${dir}/alerts.1.jsonl`, previous);
   writeFileSync(`${dir}/alerts.jsonl`, lines([4]) + 'not json\n' + lines([5]));
   const j = await AlertJournal.open({ dir, maxBytes: 1 << 20 }, log);
-  t.same(j.since(0, 100).events.map((e) => e.seq), [1, 2, 4, 5], 'the torn and the non-JSON line are skipped');
+  t.same(
+    j.since(0, 100).events.map((e) => e.seq),
+    [1, 2, 4, 5],
+    'the torn and the non-JSON line are skipped',
+  );
   t.equal(j.seq, 5);
   t.equal(readFileSync(`${dir}/alerts.1.jsonl`, 'utf8'), previous, 'the previous file is never rewritten');
   t.equal((await j.append(event(6))).seq, 6);

@@ -8,14 +8,19 @@ import { copyBundle } from './helpers/bundles.js';
 /** A config whose daemon logs "publishing", then stops on a missing bundle: a short, real log. */
 async function failingConfig(): Promise<string> {
   const dir = tempDir();
-  return writeConfig(dir, { publish: await endpoints(), inference: { providers: ['cpu'], classifier: join(dir, 'nothing-here') }, state: { dir: join(dir, 'state') }, metrics: { enabled: false } });
+  return writeConfig(dir, {
+    publish: await endpoints(),
+    inference: { providers: ['cpu'], classifier: join(dir, 'nothing-here') },
+    state: { dir: join(dir, 'state') },
+    metrics: { enabled: false },
+  });
 }
 
 t.test('logs: pino JSON lines when stderr is not a terminal (journald, pipes)', async (t) => {
   const c = lumen(['run', '--config', await failingConfig()], { LUMEN_LOG_FORMAT: '' });
   const e = await c.exited;
   t.equal(e.code, 2, 'the missing bundle is refused');
-  const first = c.stderr().split('\n')[0]!;
+  const first = c.stderr().split('\n')[0];
   t.match(JSON.parse(first), { level: 30, name: 'lumen', msg: 'publishing' }, 'the first line is a pino JSON record');
 });
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { Mailbox } from '../runtime/capture/mailbox.js';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
-import { TOPICS, type OverlayHeader, type StatusHeader } from '../runtime/publish/protocol.js';
+import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 import { endpoints, logOnFailure, lumen, ROOT, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 import { writeSlowClassifier } from './helpers/slow-model.js';
 
@@ -45,7 +45,7 @@ t.test('a model slower than the feed: frames are dropped and frame age stays bou
   await waitFor<LumenMessage>(
     client,
     (m) => {
-      if (m.topic === TOPICS.overlay) ages.push((m.header as OverlayHeader).latencyMs);
+      if (m.topic === TOPICS.overlay) ages.push(m.header.latencyMs);
       if (m.topic === TOPICS.status && m.header.state === 'running') last = m.header;
       return ages.length >= 24 && last !== undefined && last.processed >= 24;
     },

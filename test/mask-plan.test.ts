@@ -7,7 +7,11 @@ import { SceneRenderer } from '../runtime/feed/scene.js';
 import { makeSceneSpec } from '../runtime/feed/schedule.js';
 
 t.test('a mask plan blacks out exactly what the per-pixel masks do', async (t) => {
-  for (const [w, h, seed] of [[640, 480, 1], [960, 540, 2], [333, 251, 3]] as const) {
+  for (const [w, h, seed] of [
+    [640, 480, 1],
+    [960, 540, 2],
+    [333, 251, 3],
+  ] as const) {
     const spec = makeSceneSpec({ width: w, height: h, fps: 10, seconds: 1, seed, episodes: 'demo' });
     const frame = new SceneRenderer(spec).render(0);
     const area = findActiveArea({ id: 0, ts: 0, width: w, height: h, data: frame.data });

@@ -1,11 +1,14 @@
 import t from 'tap';
+import { messageOf } from '../runtime/errors.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
+import { QUALITY_REASONS } from '../runtime/quality/quality-gate.js';
 import { ROOT, daemonWithClient, endpoints, freePort, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { shortDemoFeed } from './helpers/feeds.js';
 
 const RULES = join(ROOT, 'docs/fleet/lumen-alerts.rules.yml');
 const DASHBOARD = join(ROOT, 'docs/fleet/lumen-edge.grafana.json');
@@ -36,7 +39,7 @@ async function eventually<T>(probe: () => Promise<T | undefined>, ms: number, wh
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${messageOf(last)})` : ''}`);
 }
 
 const isStatus = (m: LumenMessage): m is { topic: typeof TOPICS.status; header: StatusHeader } => m.topic === TOPICS.status;
@@ -47,16 +50,35 @@ t.test('a real Prometheus scrapes the daemon and sees frames processed rise; pro
   const { config, ep } = await daemonConfig(dir, `127.0.0.1:${port}`);
   daemonWithClient(t, config, ep);
   const url = `http://127.0.0.1:${port}/metrics`;
-  const text = await eventually(async () => {
-    const body = await (await fetch(url)).text();
-    return /^lumen_frames_processed_total [1-9]/m.test(body) ? body : undefined;
-  }, 60_000, 'frames processed on /metrics');
-  for (const name of ['lumen_frames_captured_total', 'lumen_frames_dropped_total', 'lumen_stage_duration_seconds_bucket', 'lumen_frame_age_seconds_count', 'lumen_alert_active', 'lumen_degrade_level', 'lumen_cpu_load_ratio', 'lumen_disk_free_bytes', 'lumen_alert_journal_bytes'])
+  const text = await eventually(
+    async () => {
+      const body = await (await fetch(url)).text();
+      return /^lumen_frames_processed_total [1-9]/m.test(body) ? body : undefined;
+    },
+    60_000,
+    'frames processed on /metrics',
+  );
+  for (const name of [
+    'lumen_frames_captured_total',
+    'lumen_frames_dropped_total',
+    'lumen_stage_duration_seconds_bucket',
+    'lumen_frame_age_seconds_count',
+    'lumen_alert_active',
+    'lumen_degrade_level',
+    'lumen_cpu_load_ratio',
+    'lumen_disk_free_bytes',
+    'lumen_alert_journal_bytes',
+  ])
     t.match(text, new RegExp(`^${name}`, 'm'), `${name} is exported`);
   t.match(text, /^lumen_model_info\{role="classifier",model="ref-classifier",version="[^"]+",provider="cpu"\} 1$/m, 'the provider in use per model');
 
   // Every lumen_* metric the site's alert rules and dashboard use is one the daemon exports.
-  const referenced = new Set([readFileSync(RULES, 'utf8'), readFileSync(DASHBOARD, 'utf8')].join('\n').match(/lumen_[a-z_]+/g)!.map((n) => n.replace(/_(bucket|count|sum)$/, '')));
+  const referenced = new Set(
+    [readFileSync(RULES, 'utf8'), readFileSync(DASHBOARD, 'utf8')]
+      .join('\n')
+      .match(/lumen_[a-z_]+/g)!
+      .map((n) => n.replace(/_(bucket|count|sum)$/, '')),
+  );
   t.ok(referenced.size >= 10, `the rules and dashboard use ${referenced.size} metrics`);
   for (const name of referenced) t.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `${name} (rules/dashboard) is exported`);
 
@@ -71,8 +93,13 @@ t.test('a real Prometheus scrapes the daemon and sees frames processed rise; pro
   // Prometheus from its Debian package, on a free port, with its own config and storage.
   const promPort = await freePort();
   const promConfig = join(dir, 'prometheus.yml');
-  writeFileSync(promConfig, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: lumen\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`);
-  const prom = spawn('prometheus', [`--config.file=${promConfig}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    promConfig,
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: lumen\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n`,
+  );
+  const prom = spawn('prometheus', [`--config.file=${promConfig}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${promPort}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let promLog = '';
   prom.stderr.on('data', (d) => (promLog = (promLog + d).slice(-4000)));
   const promExit = new Promise((r) => prom.once('exit', r));
@@ -84,21 +111,68 @@ t.test('a real Prometheus scrapes the daemon and sees frames processed rise; pro
     clearTimeout(timer);
   });
   const query = async (q: string): Promise<number | undefined> => {
-    const r = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { status: string; data: { result: { value: [number, string] }[] } };
-    return r.status === 'success' && r.data.result.length ? Number(r.data.result[0]!.value[1]) : undefined;
+    const r = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+      status: string;
+      data: { result: { value: [number, string] }[] };
+    };
+    return r.status === 'success' && r.data.result.length ? Number(r.data.result[0].value[1]) : undefined;
   };
   const first = await eventually(() => query('lumen_frames_processed_total{job="lumen"}'), 60_000, 'Prometheus to have scraped lumen_frames_processed_total');
-  const later = await eventually(async () => {
-    const v = await query('lumen_frames_processed_total{job="lumen"}');
-    return v !== undefined && v > first ? v : undefined;
-  }, 60_000, `lumen_frames_processed_total to rise above ${first} in Prometheus`);
+  const later = await eventually(
+    async () => {
+      const v = await query('lumen_frames_processed_total{job="lumen"}');
+      return v !== undefined && v > first ? v : undefined;
+    },
+    60_000,
+    `lumen_frames_processed_total to rise above ${first} in Prometheus`,
+  );
   t.ok(later > first, `lumen_frames_processed_total rose from ${first} to ${later}`);
   t.equal(await query('up{job="lumen"}'), 1, 'the target is up');
-  const rate = await eventually(async () => {
-    const v = await query('rate(lumen_frames_processed_total{job="lumen"}[5s])');
-    return v !== undefined && v > 0 ? v : undefined;
-  }, 30_000, 'a positive processing rate');
+  const rate = await eventually(
+    async () => {
+      const v = await query('rate(lumen_frames_processed_total{job="lumen"}[5s])');
+      return v !== undefined && v > 0 ? v : undefined;
+    },
+    30_000,
+    'a positive processing rate',
+  );
   t.ok(rate > 0, `rate() of frames processed is ${rate.toFixed(1)}/s`);
+});
+
+t.test('frames gated for bleeding are counted under reason="bleeding", as status counts them', async (t) => {
+  // The demo schedule bleeds before its first lesion: about half a second of every 6 s loop is gated.
+  const feed = await shortDemoFeed(6, 10);
+  const dir = tempDir();
+  const port = await freePort();
+  const ep = await endpoints();
+  const config = writeConfig(dir, {
+    capture: { pipeline: 'file-replay', params: { location: feed.video }, loop: true },
+    inference: { providers: ['cpu'] },
+    publish: { ...ep, statusIntervalMs: 250 },
+    state: { dir: join(dir, 'state') },
+    metrics: { address: `127.0.0.1:${port}` },
+  });
+  const { client } = daemonWithClient(t, config, ep);
+  const bleeding = (h: StatusHeader) => (h.gated as Record<string, number>).bleeding ?? 0;
+  const s = (await waitFor<LumenMessage>(client, (x) => isStatus(x) && bleeding(x.header) > 0, 90_000, 'status counting frames gated for bleeding')) as {
+    header: StatusHeader;
+  };
+  const counted = bleeding(s.header);
+  const text = await eventually(
+    async () => {
+      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const v = /^lumen_frames_gated_total\{reason="bleeding"\} (\d+)$/m.exec(body);
+      return v && Number(v[1]) >= counted ? body : undefined;
+    },
+    30_000,
+    `lumen_frames_gated_total{reason="bleeding"} to reach ${counted}`,
+  );
+  t.pass(`lumen_frames_gated_total{reason="bleeding"} reached the ${counted} frames status counted`);
+  const reasons = [...text.matchAll(/^lumen_frames_gated_total\{reason="([^"]+)"\}/gm)].map((m) => m[1]);
+  t.ok(
+    reasons.every((r) => r.split(',').every((x) => (QUALITY_REASONS as readonly string[]).includes(x))),
+    `every reason label is the gate's own name (${reasons.join(' ')})`,
+  );
 });
 
 t.test('a metrics address in use: a clear log line, the daemon runs on, and doctor warns', async (t) => {
@@ -117,9 +191,14 @@ t.test('a metrics address in use: a clear log line, the daemon runs on, and doct
   t.match(m?.detail, address, 'naming the address');
 
   const { daemon, client } = daemonWithClient(t, config, ep);
-  const s = (await waitFor<LumenMessage>(client, (x) => isStatus(x) && x.header.processed > 5, 60_000, 'frames processed without metrics')) as { header: StatusHeader };
+  const s = (await waitFor<LumenMessage>(client, (x) => isStatus(x) && x.header.processed > 5, 60_000, 'frames processed without metrics')) as {
+    header: StatusHeader;
+  };
   t.ok(s.header.processed > 5, 'the daemon processes frames');
-  const line = daemon.stderr().split('\n').find((l) => l.includes('"msg":"metrics not served'));
+  const line = daemon
+    .stderr()
+    .split('\n')
+    .find((l) => l.includes('"msg":"metrics not served'));
   t.ok(line, 'a log line says metrics are not served');
   t.match(JSON.parse(line ?? '{}'), { level: 40, code: 'EADDRINUSE', address }, 'a warning with the code and the address');
 });
@@ -152,7 +231,10 @@ t.test('the alert rules in docs/fleet pass promtool check rules; the dashboard i
   const dir = tempDir();
   const file = join(dir, 'dashboard-queries.yml');
   const q = (e: string) => e.replaceAll('$instance', '.+');
-  writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${exprs.map((e, i) => `      - record: lumen:dashboard_query_${i}\n        expr: ${JSON.stringify(q(e))}\n`).join('')}`);
+  writeFileSync(
+    file,
+    `groups:\n  - name: dashboard\n    rules:\n${exprs.map((e, i) => `      - record: lumen:dashboard_query_${i}\n        expr: ${JSON.stringify(q(e))}\n`).join('')}`,
+  );
   const c = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
   t.equal(c.status, 0, `dashboard queries parse: ${c.stdout}${c.stderr}`);
 });

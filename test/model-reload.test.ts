@@ -33,9 +33,13 @@ t.test('a refused bundle never replaces the running one (SIGHUP reload)', async 
   const good = readFileSync(onnx);
   writeFileSync(onnx, good.subarray(0, good.length - 100));
   daemon.proc.kill('SIGHUP');
-  const refused = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && m.header.modelReload !== undefined, 30_000, 'reload result')) as { header: StatusHeader };
+  const refused = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && m.header.modelReload !== undefined, 30_000, 'reload result')) as {
+    header: StatusHeader;
+  };
   t.match(refused.header.modelReload, { ok: false, code: 'BUNDLE_HASH' }, 'the reload is refused with its code');
-  const after = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && m.header.processed > refused.header.processed + 5, 30_000, 'more frames')) as { header: StatusHeader };
+  const after = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && m.header.processed > refused.header.processed + 5, 30_000, 'more frames')) as {
+    header: StatusHeader;
+  };
   t.ok(after.header.processed > before.header.processed, 'the daemon keeps processing with the running models');
   t.same(after.header.models, before.header.models, 'the same model versions are in use');
   t.equal(clsModel(after.header)?.version, running.version, `the running classifier is still ${running.version}, not ${bumped} from disk`);
@@ -43,11 +47,26 @@ t.test('a refused bundle never replaces the running one (SIGHUP reload)', async 
   // The copy completes: the same new version, now whole.
   writeFileSync(onnx, good);
   daemon.proc.kill('SIGHUP');
-  const ok = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && (m.header.modelReload as { ok?: boolean } | undefined)?.ok === true, 30_000, 'good reload')) as { header: StatusHeader };
+  const ok = (await waitFor<LumenMessage>(
+    client,
+    (m) => isStatus(m) && (m.header.modelReload as { ok?: boolean } | undefined)?.ok === true,
+    30_000,
+    'good reload',
+  )) as { header: StatusHeader };
   t.equal(ok.header.state, 'running', 'the daemon keeps running through the reload');
-  const swapped = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && clsModel(m.header)?.version === bumped, 30_000, `status reporting classifier ${bumped}`)) as { header: StatusHeader };
+  const swapped = (await waitFor<LumenMessage>(
+    client,
+    (m) => isStatus(m) && clsModel(m.header)?.version === bumped,
+    30_000,
+    `status reporting classifier ${bumped}`,
+  )) as { header: StatusHeader };
   t.equal(clsModel(swapped.header)?.version, bumped, 'the new version is the one running');
-  const later = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && m.header.processed > swapped.header.processed + 5, 30_000, 'frames on the new model')) as { header: StatusHeader };
+  const later = (await waitFor<LumenMessage>(
+    client,
+    (m) => isStatus(m) && m.header.processed > swapped.header.processed + 5,
+    30_000,
+    'frames on the new model',
+  )) as { header: StatusHeader };
   t.equal(clsModel(later.header)?.version, bumped, 'and frames keep flowing on it');
   t.equal(later.header.state, 'running');
 });

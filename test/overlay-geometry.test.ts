@@ -77,7 +77,11 @@ t.test('geometry is in full-frame pixels: analysis ROI and mask cells scaled by 
   t.equal(g.contours.length, 1, 'one outline');
   const xs = g.contours[0].filter((_, i) => i % 2 === 0);
   const ys = g.contours[0].filter((_, i) => i % 2 === 1);
-  t.same([Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)], [960 + 480, 1920, 540, 1080], 'the outline is the lower right quarter of the ROI, in source pixels');
+  t.same(
+    [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)],
+    [960 + 480, 1920, 540, 1080],
+    'the outline is the lower right quarter of the ROI, in source pixels',
+  );
   t.same(g.attention?.values, [0, 128, 255, 255], 'attention as 0–255, clipped');
   const none = buildGeometry({ roi, scale, mask: null, maskThreshold: 0.5, attention: null });
   t.same(none, { contours: [], attention: null, mask: null }, 'a frame without a mask or heatmap has empty geometry');
@@ -91,7 +95,7 @@ t.test('a monitor draws the geometry: contour pixels where the outline is, nothi
   const rgba = renderGeometry({ width: 160, height: 120, geometry: g, box: null, alert: false });
   // The ROI is 40..120 × 20..100 in source pixels; the set cells are its middle half: 60..100 × 40..80.
   const green = (x: number, y: number) => rgba[(y * 160 + x) * 4 + 1] === 255 && rgba[(y * 160 + x) * 4 + 3] === 255;
-  t.ok(green(60, 60) && green(99, 60) && green(80, 40) && green(80, 79), 'the outline is drawn on the lesion\'s edge');
+  t.ok(green(60, 60) && green(99, 60) && green(80, 40) && green(80, 79), "the outline is drawn on the lesion's edge");
   t.notOk(green(80, 60), 'not inside it');
   let outside = 0;
   for (let y = 0; y < 120; y++) for (let x = 0; x < 160; x++) if (rgba[(y * 160 + x) * 4 + 3] && (x < 58 || x > 101 || y < 38 || y > 81)) outside++;

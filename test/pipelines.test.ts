@@ -49,7 +49,10 @@ t.test('the test source delivers RGBA frames of the asked size', async (t) => {
 
 t.test('a v4l2 device that is absent fails with the GStreamer reason', async (t) => {
   await t.rejects(
-    Capture.open({ pipelinesDir: dir, template: 'hdmi-v4l2', params: { device: '/dev/video-absent' }, mode: 'live', loop: false, readyTimeoutMs: 20000 }, createLogger('t', 'silent')),
+    Capture.open(
+      { pipelinesDir: dir, template: 'hdmi-v4l2', params: { device: '/dev/video-absent' }, mode: 'live', loop: false, readyTimeoutMs: 20000 },
+      createLogger('t', 'silent'),
+    ),
     { message: /video-absent/ },
   );
 });

@@ -15,7 +15,11 @@ interface Published {
 }
 
 /** Runs the daemon on a still feed with the given privacy masks; returns one preview and one overlay. */
-async function publishedFor(t: { teardown(fn: () => unknown): void; passing(): boolean; comment(...m: unknown[]): void }, img: { width: number; height: number; data: Uint8Array }, masks: Rect[]): Promise<Published> {
+async function publishedFor(
+  t: { teardown(fn: () => unknown): void; passing(): boolean; comment(...m: unknown[]): void },
+  img: { width: number; height: number; data: Uint8Array },
+  masks: Rect[],
+): Promise<Published> {
   const dir = tempDir();
   const video = await stillFeed(dir, img);
   const ep = await endpoints();
@@ -39,7 +43,8 @@ async function publishedFor(t: { teardown(fn: () => unknown): void; passing(): b
   const deadline = Date.now() + 90_000;
   for await (const m of client as AsyncIterable<LumenMessage>) {
     if (m.topic === TOPICS.frame && !got.frame) got.frame = { header: m.header, image: await decodeImage(m.payload) };
-    if (m.topic === TOPICS.overlay && !got.overlay && m.header.score !== null && m.payload) got.overlay = { header: m.header, image: await decodeImage(m.payload) };
+    if (m.topic === TOPICS.overlay && !got.overlay && m.header.score !== null && m.payload)
+      got.overlay = { header: m.header, image: await decodeImage(m.payload) };
     if ((got.frame && got.overlay) || Date.now() > deadline) break;
   }
   if (!got.frame || !got.overlay) throw new Error('no preview and overlay published');
@@ -117,13 +122,22 @@ t.test('a Kvasir frame with a privacy mask on its text block: no pixel of the bl
   const boxes = findBurnedInText({ id: 0, ts: 0, ...img }).filter((b) => b.confidence >= 0.5);
   t.ok(boxes.length >= 1, 'the text block on the left is found');
   const pad = 4;
-  const masks = boxes.map((b) => ({ x: Math.max(0, b.rect.x - pad), y: Math.max(0, b.rect.y - pad), width: b.rect.width + 2 * pad, height: b.rect.height + 2 * pad }));
+  const masks = boxes.map((b) => ({
+    x: Math.max(0, b.rect.x - pad),
+    y: Math.max(0, b.rect.y - pad),
+    width: b.rect.width + 2 * pad,
+    height: b.rect.height + 2 * pad,
+  }));
   // Width and height even: the MJPEG encoder's chroma subsampling wants them so.
   const even = { width: img.width & ~1, height: img.height & ~1 };
   const data = new Uint8Array(even.width * even.height * 4);
   for (let y = 0; y < even.height; y++) data.set(img.data.subarray(y * img.width * 4, (y * img.width + even.width) * 4), y * even.width * 4);
   const p = await publishedFor(t, { ...even, data }, masks);
-  for (const m of masks) t.ok(contains(p.frame.header.roi, m), `the mask ${m.x},${m.y} ${m.width}×${m.height} lies inside the published ROI ${JSON.stringify(p.frame.header.roi)}, so the check below examines real pixels`);
+  for (const m of masks)
+    t.ok(
+      contains(p.frame.header.roi, m),
+      `the mask ${m.x},${m.y} ${m.width}×${m.height} lies inside the published ROI ${JSON.stringify(p.frame.header.roi)}, so the check below examines real pixels`,
+    );
   for (const m of boxes) {
     const r = m.rect;
     t.ok(maxLumaIn(p.frame, r) < 60, `no bright text pixel left in ${r.x},${r.y} ${r.width}×${r.height} (max luma ${maxLumaIn(p.frame, r).toFixed(0)})`);
@@ -138,9 +152,12 @@ t.test('1080p source scaled to the analysis size: masks in full-frame pixels sti
   const inside: Rect = { x: a.x + 121, y: a.y + 243, width: 287, height: 109 };
   plantText(frame.data, spec.width, inside);
   const p = await publishedFor(t, { width: spec.width, height: spec.height, data: frame.data }, [inside]);
-  t.equal(p.overlay.header.width, 1920, 'overlay coordinates are the source\'s (width)');
-  t.equal(p.overlay.header.height, 1080, 'overlay coordinates are the source\'s (height)');
-  t.ok(p.frame.header.width < p.frame.header.roi.width, `the preview is made from the smaller analysis picture (${p.frame.header.width} px for a ${p.frame.header.roi.width} px ROI)`);
+  t.equal(p.overlay.header.width, 1920, "overlay coordinates are the source's (width)");
+  t.equal(p.overlay.header.height, 1080, "overlay coordinates are the source's (height)");
+  t.ok(
+    p.frame.header.width < p.frame.header.roi.width,
+    `the preview is made from the smaller analysis picture (${p.frame.header.width} px for a ${p.frame.header.roi.width} px ROI)`,
+  );
   t.ok(contains(p.frame.header.roi, inside), 'the masked block lies inside the published ROI');
   t.ok(maxLumaIn(p.frame, inside) < 60, `no pixel of the masked block in the preview (max luma ${maxLumaIn(p.frame, inside).toFixed(0)})`);
   const beside: Rect = { x: inside.x, y: inside.y + inside.height + 16, width: inside.width, height: 80 };

@@ -11,27 +11,36 @@ const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
 
 // ---------- synthetic frames (same recipe as test/roi.test.ts) ----------
 
-const octagon = (bx: number, by: number, w: number, h: number, cut: number) => (x: number, y: number): boolean => {
-  if (x < bx || y < by || x >= bx + w || y >= by + h) return false;
-  return Math.min(x - bx, bx + w - 1 - x) + Math.min(y - by, by + h - 1 - y) >= cut;
-};
+const octagon =
+  (bx: number, by: number, w: number, h: number, cut: number) =>
+  (x: number, y: number): boolean => {
+    if (x < bx || y < by || x >= bx + w || y >= by + h) return false;
+    return Math.min(x - bx, bx + w - 1 - x) + Math.min(y - by, by + h - 1 - y) >= cut;
+  };
 
 /** Paints n near-white discs (glints) of radius 1–6 px inside the picture. */
 function glints(f: Frame, inside: (x: number, y: number) => boolean, n: number, seed: number): void {
   const rand = rng(seed);
   for (let k = 0; k < n; k++) {
-    const cx = rand() * f.width, cy = rand() * f.height, r = 1 + rand() * 5;
-    for (let y = Math.floor(cy - r); y <= cy + r; y++) for (let x = Math.floor(cx - r); x <= cx + r; x++) {
-      if (x < 0 || y < 0 || x >= f.width || y >= f.height || !inside(x, y) || (x - cx) ** 2 + (y - cy) ** 2 > r * r) continue;
-      const i = (y * f.width + x) * 4;
-      f.data[i] = 252; f.data[i + 1] = 250; f.data[i + 2] = 248;
-    }
+    const cx = rand() * f.width,
+      cy = rand() * f.height,
+      r = 1 + rand() * 5;
+    for (let y = Math.floor(cy - r); y <= cy + r; y++)
+      for (let x = Math.floor(cx - r); x <= cx + r; x++) {
+        if (x < 0 || y < 0 || x >= f.width || y >= f.height || !inside(x, y) || (x - cx) ** 2 + (y - cy) ** 2 > r * r) continue;
+        const i = (y * f.width + x) * 4;
+        f.data[i] = 252;
+        f.data[i + 1] = 250;
+        f.data[i + 2] = 248;
+      }
   }
 }
 
 function union(rs: Rect[]): Rect {
-  const x0 = Math.min(...rs.map((r) => r.x)), y0 = Math.min(...rs.map((r) => r.y));
-  const x1 = Math.max(...rs.map((r) => r.x + r.width)), y1 = Math.max(...rs.map((r) => r.y + r.height));
+  const x0 = Math.min(...rs.map((r) => r.x)),
+    y0 = Math.min(...rs.map((r) => r.y));
+  const x1 = Math.max(...rs.map((r) => r.x + r.width)),
+    y1 = Math.max(...rs.map((r) => r.y + r.height));
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
@@ -43,15 +52,24 @@ function overlap(a: Rect, b: Rect): number {
 
 /** The found box that covers most of r, and the share of r it covers. */
 function bestCover(boxes: TextBox[], r: Rect): { box: TextBox | undefined; cover: number } {
-  let box: TextBox | undefined, cover = 0;
+  let box: TextBox | undefined,
+    cover = 0;
   for (const b of boxes) {
     const c = overlap(b.rect, r) / (r.width * r.height);
-    if (c > cover) { cover = c; box = b; }
+    if (c > cover) {
+      cover = c;
+      box = b;
+    }
   }
   return { box, cover };
 }
 
-interface Planted { frame: Frame; inside: (x: number, y: number) => boolean; border: Rect; over: Rect }
+interface Planted {
+  frame: Frame;
+  inside: (x: number, y: number) => boolean;
+  border: Rect;
+  over: Rect;
+}
 
 /** An octagon picture with a 4-line OSD block in the left border and a 2-line block over the picture, plus glints. */
 function planted(w: number, h: number, s: number): Planted {
@@ -64,7 +82,10 @@ function planted(w: number, h: number, s: number): Planted {
 }
 
 t.test('findBurnedInText: planted text in the border and over the picture, not glints', async (t) => {
-  for (const [w, h, s] of [[1280, 720, 2], [1920, 1080, 3]] as const) {
+  for (const [w, h, s] of [
+    [1280, 720, 2],
+    [1920, 1080, 3],
+  ] as const) {
     const p = planted(w, h, s);
     const boxes = findBurnedInText(p.frame);
     const b = bestCover(boxes, p.border);
@@ -77,7 +98,11 @@ t.test('findBurnedInText: planted text in the border and over the picture, not g
     t.equal(o.box?.onBorder, false, `${w}×${h}: over-picture block is not on the border`);
     // 150 glints were painted; none may come out as a confident text block.
     const stray = boxes.filter((x) => x.confidence >= 0.5 && overlap(x.rect, p.border) === 0 && overlap(x.rect, p.over) === 0);
-    t.same(stray.map((x) => x.rect), [], `${w}×${h}: no confident block elsewhere`);
+    t.same(
+      stray.map((x) => x.rect),
+      [],
+      `${w}×${h}: no confident block elsewhere`,
+    );
     // Restricting the search to the ROI finds only the text inside it.
     const roi = findActiveArea(p.frame).rect;
     const inRoi = findBurnedInText(p.frame, roi).filter((x) => x.confidence >= 0.5);
@@ -88,22 +113,34 @@ t.test('findBurnedInText: planted text in the border and over the picture, not g
 t.test('applyPrivacyMask: nothing inside a region survives', async (t) => {
   const p = planted(1280, 720, 2);
   const before = new Uint8Array(p.frame.data);
-  const regions = findBurnedInText(p.frame).filter((b) => b.confidence >= 0.5).map((b) => b.rect);
+  const regions = findBurnedInText(p.frame)
+    .filter((b) => b.confidence >= 0.5)
+    .map((b) => b.rect);
   t.ok(regions.length >= 2, 'both planted blocks give a region');
   const { width: W, height: H, data } = p.frame;
   const n = applyPrivacyMask(data, W, H, regions);
   t.ok(n > 0, `${n} pixels written`);
-  let nonZero = 0, changedOutside = 0;
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-    const i = (y * W + x) * 4;
-    const inRegion = regions.some((r) => x >= r.x && y >= r.y && x < r.x + r.width && y < r.y + r.height);
-    if (inRegion) { if (data[i] || data[i + 1] || data[i + 2]) nonZero++; }
-    else if (data[i] !== before[i] || data[i + 1] !== before[i + 1] || data[i + 2] !== before[i + 2]) changedOutside++;
-  }
+  let nonZero = 0,
+    changedOutside = 0;
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const i = (y * W + x) * 4;
+      const inRegion = regions.some((r) => x >= r.x && y >= r.y && x < r.x + r.width && y < r.y + r.height);
+      if (inRegion) {
+        if (data[i] || data[i + 1] || data[i + 2]) nonZero++;
+      } else if (data[i] !== before[i] || data[i + 1] !== before[i + 1] || data[i + 2] !== before[i + 2]) changedOutside++;
+    }
   t.equal(nonZero, 0, 'no non-zero colour inside a mask region');
   t.equal(changedOutside, 0, 'nothing outside the regions changed');
-  t.ok(p.frame.data.every((v, i) => i % 4 !== 3 || v === 255), 'alpha stays opaque');
-  t.same(findBurnedInText(p.frame).filter((b) => b.confidence >= 0.5), [], 'no text is found after masking');
+  t.ok(
+    p.frame.data.every((v, i) => i % 4 !== 3 || v === 255),
+    'alpha stays opaque',
+  );
+  t.same(
+    findBurnedInText(p.frame).filter((b) => b.confidence >= 0.5),
+    [],
+    'no text is found after masking',
+  );
   // Fractional regions (mapped from model space) round outwards.
   const small = new Uint8Array(16 * 16 * 4).fill(200);
   t.equal(applyPrivacyMask(small, 16, 16, [{ x: 10.5, y: 10.5, width: 2, height: 2 }]), 9, 'a 2×2 region at .5 covers 3×3 pixels');
@@ -120,16 +157,22 @@ t.test('blackOutsideArea: OSD text in an octagon corner is removed, the picture 
   const before = new Uint8Array(f.data);
   blackOutsideArea(f.data, f.width, f.height, area);
   const step = area.outline.step;
-  let strayLit = 0, lostPicture = 0, picture = 0;
-  for (let y = 0; y < f.height; y++) for (let x = 0; x < f.width; x++) {
-    const i = (y * f.width + x) * 4;
-    const lit = f.data[i] || f.data[i + 1] || f.data[i + 2];
-    // Far (more than two grid steps) from the octagon's edge on either side.
-    const deepIn = inside(x - 2 * step, y) && inside(x + 2 * step, y) && inside(x, y - 2 * step) && inside(x, y + 2 * step);
-    const farOut = !inside(x, y) && !inside(x - 2 * step, y) && !inside(x + 2 * step, y) && !inside(x, y - 2 * step) && !inside(x, y + 2 * step);
-    if (farOut && lit) strayLit++;
-    if (deepIn) { picture++; if (f.data[i] !== before[i]) lostPicture++; }
-  }
+  let strayLit = 0,
+    lostPicture = 0,
+    picture = 0;
+  for (let y = 0; y < f.height; y++)
+    for (let x = 0; x < f.width; x++) {
+      const i = (y * f.width + x) * 4;
+      const lit = f.data[i] || f.data[i + 1] || f.data[i + 2];
+      // Far (more than two grid steps) from the octagon's edge on either side.
+      const deepIn = inside(x - 2 * step, y) && inside(x + 2 * step, y) && inside(x, y - 2 * step) && inside(x, y + 2 * step);
+      const farOut = !inside(x, y) && !inside(x - 2 * step, y) && !inside(x + 2 * step, y) && !inside(x, y - 2 * step) && !inside(x, y + 2 * step);
+      if (farOut && lit) strayLit++;
+      if (deepIn) {
+        picture++;
+        if (f.data[i] !== before[i]) lostPicture++;
+      }
+    }
   t.equal(strayLit, 0, 'nothing lit is left outside the picture');
   t.equal(lostPicture, 0, `the picture is untouched (${picture} pixels checked)`);
   const left = findBurnedInText(f).filter((b) => overlap(b.rect, corner) > 0);
@@ -146,9 +189,18 @@ t.test('real frames: Kvasir OSD text found, none invented on CVC', async (t) => 
     if (left.length > 0) found++;
     else missed.push(name);
     // Masking the found blocks leaves no confident block on the left.
-    applyPrivacyMask(f.data, f.width, f.height, left.map((b) => b.rect));
+    applyPrivacyMask(
+      f.data,
+      f.width,
+      f.height,
+      left.map((b) => b.rect),
+    );
     const again = findBurnedInText(f).filter((b) => b.confidence >= 0.5 && b.rect.x + b.rect.width / 2 < 0.25 * f.width);
-    t.same(again.map((b) => b.rect), [], `${name}: no text block left after masking`);
+    t.same(
+      again.map((b) => b.rect),
+      [],
+      `${name}: no text block left after masking`,
+    );
   }
   // 28 of the 30 frames carry OSD text on the left; the misses are text over a blown-out white
   // area (2) and a crop that kept only fragments of the text (1).
@@ -160,6 +212,10 @@ t.test('real frames: Kvasir OSD text found, none invented on CVC', async (t) => 
   for (const name of cvc) {
     const f = await loadFrame(`${DATA}cvc-clinicdb/images/${name}`);
     const boxes = findBurnedInText(f).filter((b) => b.confidence >= 0.5);
-    t.same(boxes.map((b) => b.rect), [], `cvc-clinicdb/${name}: no text (its frames carry none)`);
+    t.same(
+      boxes.map((b) => b.rect),
+      [],
+      `cvc-clinicdb/${name}: no text (its frames carry none)`,
+    );
   }
 });

@@ -25,7 +25,18 @@ t.test('history keeps answering a listed monitor while removals drop connections
     await pub.close();
     await journal.close();
   });
-  for (let i = 0; i < 3; i++) await pub.alert({ type: i % 2 ? 'clear' : 'raise', episode: 1, onsetFrame: 1, score: 0.9, peakScore: 0.9, box: null, areaPx: null, frameId: i, ts: Date.now() });
+  for (let i = 0; i < 3; i++)
+    await pub.alert({
+      type: i % 2 ? 'clear' : 'raise',
+      episode: 1,
+      onsetFrame: 1,
+      score: 0.9,
+      peakScore: 0.9,
+      box: null,
+      areaPx: null,
+      frameId: i,
+      ts: Date.now(),
+    });
   const client = new LumenClient({ ...ep, historyTimeoutMs: 1000, curve: { serverKey: server.publicKey, ...a } });
   t.teardown(() => client.close());
   t.equal((await client.history(0)).length, 3, 'history answers before');
@@ -35,10 +46,17 @@ t.test('history keeps answering a listed monitor while removals drop connections
   let answered = 0;
   let failed = 0;
   const hammer = (async () => {
-    while (!stop) await client.history(0).then(() => answered++, () => failed++);
+    while (!stop)
+      await client.history(0).then(
+        () => answered++,
+        () => failed++,
+      );
   })();
   for (let i = 0; i < 20; i++) {
-    await writeAllowList(file, [{ name: 'bed-a', key: a.publicKey }, { name: 'bed-b', key: b.publicKey }]);
+    await writeAllowList(file, [
+      { name: 'bed-a', key: a.publicKey },
+      { name: 'bed-b', key: b.publicKey },
+    ]);
     await clients.reload();
     await writeAllowList(file, [{ name: 'bed-a', key: a.publicKey }]);
     await clients.reload();
@@ -48,7 +66,10 @@ t.test('history keeps answering a listed monitor while removals drop connections
   await hammer;
   const drops = lines.filter((l) => l.includes('connections dropped')).length;
   t.equal(drops, 20, 'each removal dropped the connections');
-  t.notOk(lines.some((l) => l.includes('history socket stopped') || l.includes('could not drop')), 'the history loop never stopped');
+  t.notOk(
+    lines.some((l) => l.includes('history socket stopped') || l.includes('could not drop')),
+    'the history loop never stopped',
+  );
   t.equal((await client.history(0)).length, 3, 'history answers after');
   t.ok(answered > 0, `answered ${answered} requests during the removals (${failed} timed out while their connection was dropped)`);
 });

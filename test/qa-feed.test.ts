@@ -11,7 +11,10 @@ import { tempDir } from './helpers/daemon.js';
 const OPTS: FeedOptions = { width: 320, height: 240, fps: 10, seconds: 3, seed: 18, episodes: 'full' };
 
 t.test('on-screen text is burned in beside the picture and over its edge, only inside its regions', async (t) => {
-  for (const [width, height] of [[320, 240], [1280, 720]]) {
+  for (const [width, height] of [
+    [320, 240],
+    [1280, 720],
+  ]) {
     const spec = makeSceneSpec({ ...OPTS, width, height });
     const osd = new OnScreenDisplay(spec);
     const plain = new SceneRenderer(spec).render(12).data;
@@ -30,7 +33,10 @@ t.test('on-screen text is burned in beside the picture and over its edge, only i
     t.ok(osd.regions.filter((r) => r.onBorder).length >= 5, 'patient and settings lines on the black border');
     t.ok(osd.regions.filter((r) => !r.onBorder).length >= 2, 'lines that run over the picture');
     const a = spec.activeArea;
-    t.ok(osd.regions.filter((r) => r.onBorder).every((r) => r.x + r.width <= a.x), 'border lines are left of the picture');
+    t.ok(
+      osd.regions.filter((r) => r.onBorder).every((r) => r.x + r.width <= a.x),
+      'border lines are left of the picture',
+    );
   }
 });
 

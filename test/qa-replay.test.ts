@@ -24,7 +24,10 @@ const truth = await loadAnnotations(golden.annotations);
 
 /** Runs the lumen CLI to its end as user nobody (the test runs as root). */
 function runAsNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], { env: { ...process.env, LUMEN_LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], {
+    env: { ...process.env, LUMEN_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   p.stdout.on('data', (d) => (stdout += d));
@@ -166,7 +169,16 @@ t.test('bad input gets a clear error naming the file and the entry', async (t) =
   writeFileSync(join(stills, 'images', 'a.png'), await img(64, 48, 120));
   writeFileSync(join(stills, 'masks', 'a.png'), await img(32, 24, 255));
   const source = await StillSource.open(stills, 1);
-  await rejectsWith(t, (async () => { for await (const _ of source) void _; })(), 'FEED_INVALID', 'masks/a.png', '32×24', '64×48');
+  await rejectsWith(
+    t,
+    (async () => {
+      for await (const _ of source) void _;
+    })(),
+    'FEED_INVALID',
+    'masks/a.png',
+    '32×24',
+    '64×48',
+  );
 
   // Baselines: unparsable, unknown metric, half an expectation, wrong version.
   const baseline = (name: string, text: string) => {
@@ -175,10 +187,31 @@ t.test('bad input gets a clear error naming the file and the entry', async (t) =
     return p;
   };
   await rejectsWith(t, loadBaseline(baseline('syntax.json', '{"version": 1, "metrics": {')), BASELINE_ERROR, 'syntax.json', 'cannot read the baseline');
-  await rejectsWith(t, loadBaseline(baseline('typo.json', '{"version":1,"metrics":{"sensitivty":{"min":0.9}}}')), BASELINE_ERROR, 'typo.json', 'metrics.sensitivty', 'no such metric');
-  await rejectsWith(t, loadBaseline(baseline('half.json', '{"version":1,"metrics":{"iou":{"value":0.6}}}')), BASELINE_ERROR, 'half.json', 'metrics.iou', 'value and tolerance go together');
+  await rejectsWith(
+    t,
+    loadBaseline(baseline('typo.json', '{"version":1,"metrics":{"sensitivty":{"min":0.9}}}')),
+    BASELINE_ERROR,
+    'typo.json',
+    'metrics.sensitivty',
+    'no such metric',
+  );
+  await rejectsWith(
+    t,
+    loadBaseline(baseline('half.json', '{"version":1,"metrics":{"iou":{"value":0.6}}}')),
+    BASELINE_ERROR,
+    'half.json',
+    'metrics.iou',
+    'value and tolerance go together',
+  );
   await rejectsWith(t, loadBaseline(baseline('v2.json', '{"version":2,"metrics":{"iou":{"min":0.6}}}')), BASELINE_ERROR, 'v2.json', 'version');
-  await rejectsWith(t, loadBaseline(baseline('extra.json', '{"version":1,"metrics":{"iou":{"min":0.6,"mni":1}}}')), BASELINE_ERROR, 'extra.json', 'metrics.iou', 'mni');
+  await rejectsWith(
+    t,
+    loadBaseline(baseline('extra.json', '{"version":1,"metrics":{"iou":{"min":0.6,"mni":1}}}')),
+    BASELINE_ERROR,
+    'extra.json',
+    'metrics.iou',
+    'mni',
+  );
   r = await runLumen(['replay', golden.video, '--baseline', join(bad, 'typo.json')]);
   t.equal(r.code, 2, 'malformed baseline on the command line: exit 2 before any replay');
   t.match(r.stderr, /typo\.json: metrics\.sensitivty: no such metric/);
@@ -216,15 +249,48 @@ t.test('a still-image set replays: cvc-clinicdb', async (t) => {
 });
 
 t.test('metrics: AUROC with ties, alert matching, verdict checks', async (t) => {
-  t.equal(auroc([{ score: 0.9, positive: true }, { score: 0.1, positive: false }]), 1);
-  t.equal(auroc([{ score: 0.5, positive: true }, { score: 0.5, positive: false }]), 0.5, 'a tie counts half');
-  t.equal(auroc([{ score: 0.2, positive: true }, { score: 0.8, positive: false }, { score: 0.6, positive: true }]), 0.0, 'all negatives above');
+  t.equal(
+    auroc([
+      { score: 0.9, positive: true },
+      { score: 0.1, positive: false },
+    ]),
+    1,
+  );
+  t.equal(
+    auroc([
+      { score: 0.5, positive: true },
+      { score: 0.5, positive: false },
+    ]),
+    0.5,
+    'a tie counts half',
+  );
+  t.equal(
+    auroc([
+      { score: 0.2, positive: true },
+      { score: 0.8, positive: false },
+      { score: 0.6, positive: true },
+    ]),
+    0.0,
+    'all negatives above',
+  );
   t.equal(auroc([{ score: 0.2, positive: true }]), null, 'one class only');
 
   // 50 frames at 10 fps; lesion on frames 5–14 and 20–22; alerts count until 1 s after.
   const frames: FrameRecord[] = Array.from({ length: 50 }, (_, i) => ({
-    index: i, label: 'normal', lesion: (i >= 5 && i <= 14) || (i >= 20 && i <= 22), score: 0, smoothed: 0, alert: false, gated: null,
-    segmented: false, truthPx: 0, predPx: 0, iou: null, dice: null, pixelAccuracy: null, falsePositiveArea: null,
+    index: i,
+    label: 'normal',
+    lesion: (i >= 5 && i <= 14) || (i >= 20 && i <= 22),
+    score: 0,
+    smoothed: 0,
+    alert: false,
+    gated: null,
+    segmented: false,
+    truthPx: 0,
+    predPx: 0,
+    iou: null,
+    dice: null,
+    pixelAccuracy: null,
+    falsePositiveArea: null,
   }));
   const spans: AlertSpan[] = [
     { raiseFrame: 7, clearFrame: 9, onsetFrame: 5, peakScore: 0.9, falseAlert: false },
@@ -233,8 +299,18 @@ t.test('metrics: AUROC with ties, alert matching, verdict checks', async (t) => 
   ];
   for (const s of spans) for (let f = s.raiseFrame; f < (s.clearFrame ?? 50); f++) frames[f].alert = true;
   const eps = matchAlerts(frames, spans, 10, 1);
-  t.same(eps.map((e) => [e.start, e.end, e.detected, e.timeToAlertS, e.alerts]), [[5, 14, true, 0.2, 2], [20, 22, false, null, 0]]);
-  t.same(spans.map((s) => s.falseAlert), [false, false, true], 'the alert after both episodes is false');
+  t.same(
+    eps.map((e) => [e.start, e.end, e.detected, e.timeToAlertS, e.alerts]),
+    [
+      [5, 14, true, 0.2, 2],
+      [20, 22, false, null, 0],
+    ],
+  );
+  t.same(
+    spans.map((s) => s.falseAlert),
+    [false, false, true],
+    'the alert after both episodes is false',
+  );
 
   const v = compare({ sensitivity: 0.8, iou: null } as never, { version: 1, metrics: { sensitivity: { min: 0.9 }, iou: { min: 0.5 } } }, 'b.json');
   t.same(v.regressed, ['sensitivity', 'iou'], 'below min and unmeasured both fail');

@@ -14,13 +14,18 @@ t.test('the default gate, at the live analysis size, holds back none of the 753 
   const entries = await listStills(CALIBRATION);
   t.equal(entries.length, 753);
   const gated: string[] = [];
-  let minUsable = 1, minUsableName = '', outsideBox = 0;
+  let minUsable = 1,
+    minUsableName = '',
+    outsideBox = 0;
   for (const e of entries) {
     const frame = await loadStill(e.image);
     const j = judgeFrame(frame, settings);
     const q = j.quality!;
     if (q.gated) gated.push(`${e.name}: ${q.explanation.join('; ')}`);
-    if (q.scores.usableFraction < minUsable) { minUsable = q.scores.usableFraction; minUsableName = e.name; }
+    if (q.scores.usableFraction < minUsable) {
+      minUsable = q.scores.usableFraction;
+      minUsableName = e.name;
+    }
     const k = lesionKept(await loadMask(e.mask!, frame.width, frame.height, e.image), frame.width, frame.height, j, []);
     outsideBox += k.lesion - k.inRect;
   }

@@ -31,25 +31,28 @@ function scaled(f: Frame, k: number, add = 0): Frame {
 function blurred(f: Frame, r: number): Frame {
   const o = copy(f);
   const { width: W, height: H } = o;
-  const src = o.data, tmp = new Uint8Array(src.length);
+  const src = o.data,
+    tmp = new Uint8Array(src.length);
   const n = 2 * r + 1;
   for (let pass = 0; pass < 3; pass++) {
-    for (let y = 0; y < H; y++) for (let c = 0; c < 3; c++) {
-      let acc = 0;
-      for (let x = -r; x <= r; x++) acc += src[(y * W + Math.min(W - 1, Math.max(0, x))) * 4 + c];
-      for (let x = 0; x < W; x++) {
-        tmp[(y * W + x) * 4 + c] = Math.round(acc / n);
-        acc += src[(y * W + Math.min(W - 1, x + r + 1)) * 4 + c] - src[(y * W + Math.max(0, x - r)) * 4 + c];
+    for (let y = 0; y < H; y++)
+      for (let c = 0; c < 3; c++) {
+        let acc = 0;
+        for (let x = -r; x <= r; x++) acc += src[(y * W + Math.min(W - 1, Math.max(0, x))) * 4 + c];
+        for (let x = 0; x < W; x++) {
+          tmp[(y * W + x) * 4 + c] = Math.round(acc / n);
+          acc += src[(y * W + Math.min(W - 1, x + r + 1)) * 4 + c] - src[(y * W + Math.max(0, x - r)) * 4 + c];
+        }
       }
-    }
-    for (let x = 0; x < W; x++) for (let c = 0; c < 3; c++) {
-      let acc = 0;
-      for (let y = -r; y <= r; y++) acc += tmp[(Math.min(H - 1, Math.max(0, y)) * W + x) * 4 + c];
-      for (let y = 0; y < H; y++) {
-        src[(y * W + x) * 4 + c] = Math.round(acc / n);
-        acc += tmp[(Math.min(H - 1, y + r + 1) * W + x) * 4 + c] - tmp[(Math.max(0, y - r) * W + x) * 4 + c];
+    for (let x = 0; x < W; x++)
+      for (let c = 0; c < 3; c++) {
+        let acc = 0;
+        for (let y = -r; y <= r; y++) acc += tmp[(Math.min(H - 1, Math.max(0, y)) * W + x) * 4 + c];
+        for (let y = 0; y < H; y++) {
+          src[(y * W + x) * 4 + c] = Math.round(acc / n);
+          acc += tmp[(Math.min(H - 1, y + r + 1) * W + x) * 4 + c] - tmp[(Math.max(0, y - r) * W + x) * 4 + c];
+        }
       }
-    }
   }
   return o;
 }
@@ -61,17 +64,21 @@ function blurred(f: Frame, r: number): Frame {
 function bubbled(f: Frame, rect: Rect, cover = 1.5, seed = 7): Frame {
   const o = copy(f);
   let s = seed;
-  const rand = (): number => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
+  const rand = (): number => (s = (s * 1664525 + 1013904223) >>> 0) / 4294967296;
   const r = rect.width / 60;
   const n = Math.round((cover * rect.width * rect.height) / (Math.PI * r * r));
   for (let k = 0; k < n; k++) {
-    const cx = rect.x + rand() * rect.width, cy = rect.y + rand() * rect.height, rr = r * (0.6 + 0.8 * rand());
+    const cx = rect.x + rand() * rect.width,
+      cy = rect.y + rand() * rect.height,
+      rr = r * (0.6 + 0.8 * rand());
     for (let y = Math.max(0, Math.floor(cy - rr)); y <= Math.min(o.height - 1, cy + rr); y++) {
       for (let x = Math.max(0, Math.floor(cx - rr)); x <= Math.min(o.width - 1, cx + rr); x++) {
         const d2 = (x - cx) ** 2 + (y - cy) ** 2;
-        if (d2 > rr * rr || d2 < (rr * 5 / 6) ** 2) continue;
+        if (d2 > rr * rr || d2 < ((rr * 5) / 6) ** 2) continue;
         const i = (y * o.width + x) * 4;
-        o.data[i] = 250; o.data[i + 1] = 250; o.data[i + 2] = 250;
+        o.data[i] = 250;
+        o.data[i + 1] = 250;
+        o.data[i + 2] = 250;
       }
     }
   }
@@ -81,11 +88,14 @@ function bubbled(f: Frame, rect: Rect, cover = 1.5, seed = 7): Frame {
 /** Blacks out (as a dark lumen or shadow) every pixel of the ROI for which keep(x, y) is false. */
 function shadowed(f: Frame, keep: (x: number, y: number) => boolean): Frame {
   const o = copy(f);
-  for (let y = 0; y < o.height; y++) for (let x = 0; x < o.width; x++) {
-    if (keep(x, y)) continue;
-    const i = (y * o.width + x) * 4;
-    o.data[i] = 8; o.data[i + 1] = 6; o.data[i + 2] = 6;
-  }
+  for (let y = 0; y < o.height; y++)
+    for (let x = 0; x < o.width; x++) {
+      if (keep(x, y)) continue;
+      const i = (y * o.width + x) * 4;
+      o.data[i] = 8;
+      o.data[i + 1] = 6;
+      o.data[i + 2] = 6;
+    }
   return o;
 }
 
@@ -102,8 +112,7 @@ async function realFrames(): Promise<{ name: string; frame: Frame; area: ActiveA
 
 t.test('DEFAULT_QUALITY_THRESHOLDS is frozen and complete', async (t) => {
   t.ok(Object.isFrozen(DEFAULT_QUALITY_THRESHOLDS));
-  t.same(Object.keys(DEFAULT_QUALITY_THRESHOLDS).sort(),
-    ['minMeanLuma', 'minSharpness', 'minUsableFraction']);
+  t.same(Object.keys(DEFAULT_QUALITY_THRESHOLDS).sort(), ['minMeanLuma', 'minSharpness', 'minUsableFraction']);
 });
 
 t.test('real frames pass; dark, blown-out, blurred and bubble-covered copies are gated', async (t) => {
@@ -142,17 +151,29 @@ t.test('a frame is gated when too little of it is usable, not when part of it is
     const area = findActiveArea(f);
     const r = area.rect;
     // The left half in shadow (a dark lumen beside the lit wall): half the picture is usable.
-    const half = evaluateQuality(shadowed(f, (x) => x >= r.x + r.width / 2), area);
+    const half = evaluateQuality(
+      shadowed(f, (x) => x >= r.x + r.width / 2),
+      area,
+    );
     t.same(half.reasons, [], `${name} half in shadow passes: ${half.explanation.join('; ')}`);
-    t.ok(half.scores.darkFraction > 0.35 && half.scores.usableFraction >= 0.4, `dark ${half.scores.darkFraction.toFixed(2)}, usable ${half.scores.usableFraction.toFixed(2)}`);
+    t.ok(
+      half.scores.darkFraction > 0.35 && half.scores.usableFraction >= 0.4,
+      `dark ${half.scores.darkFraction.toFixed(2)}, usable ${half.scores.usableFraction.toFixed(2)}`,
+    );
     // Froth over the left half only: the right half is usable.
     const frothHalf = evaluateQuality(bubbled(f, { ...r, width: Math.round(r.width / 2) }), area);
     t.same(frothHalf.reasons, [], `${name} froth over half passes: ${frothHalf.explanation.join('; ')}`);
     // Only the right fifth lit: too little left to grade, and the explanation says why.
-    const fifth = evaluateQuality(shadowed(f, (x) => x >= r.x + 0.8 * r.width), area);
+    const fifth = evaluateQuality(
+      shadowed(f, (x) => x >= r.x + 0.8 * r.width),
+      area,
+    );
     t.same(fifth.reasons, ['dark'], `${name} four fifths in shadow is gated dark`);
     t.match(fifth.explanation[0], /^usable \d+ % of \d+ regions < 40 %: dark \d+ %/);
-    t.ok(fifth.regions.regions.some((g) => g.state === 'usable') && fifth.regions.regions.some((g) => g.state === 'dark'), 'per-region detail names usable and dark regions');
+    t.ok(
+      fifth.regions.regions.some((g) => g.state === 'usable') && fifth.regions.regions.some((g) => g.state === 'dark'),
+      'per-region detail names usable and dark regions',
+    );
   }
 });
 
@@ -165,7 +186,10 @@ t.test('the verdict does not depend on the frame size', async (t) => {
       const base = evaluateQuality(f, findActiveArea(f)).scores;
       const q = evaluateQuality(g, findActiveArea(g));
       t.same(q.reasons, [], `${name} at ${info.width}×${info.height} passes`);
-      t.ok(Math.abs(q.scores.usableFraction - base.usableFraction) <= 0.1, `usable ${q.scores.usableFraction.toFixed(2)} vs ${base.usableFraction.toFixed(2)} at the original size`);
+      t.ok(
+        Math.abs(q.scores.usableFraction - base.usableFraction) <= 0.1,
+        `usable ${q.scores.usableFraction.toFixed(2)} vs ${base.usableFraction.toFixed(2)} at the original size`,
+      );
       const froth = evaluateQuality(bubbled(g, findActiveArea(g).rect), findActiveArea(g));
       t.ok(froth.reasons.includes('bubbles'), `froth at ${info.width}×${info.height} gated: ${froth.explanation.join('; ')}`);
     }
@@ -193,7 +217,10 @@ t.test('a Rect ROI works; the area outline leaves the black corners out', async 
   const byRect = evaluateQuality(f, area.rect);
   t.equal(byRect.gated, false);
   // The rectangle includes the octagon's black corners, which count as shadow.
-  t.ok(byRect.scores.darkFraction > byArea.scores.darkFraction, `dark share ${byRect.scores.darkFraction.toFixed(3)} (rect) > ${byArea.scores.darkFraction.toFixed(3)} (outline)`);
+  t.ok(
+    byRect.scores.darkFraction > byArea.scores.darkFraction,
+    `dark share ${byRect.scores.darkFraction.toFixed(3)} (rect) > ${byArea.scores.darkFraction.toFixed(3)} (outline)`,
+  );
 });
 
 t.test('no picture, and thresholds given by the caller', async (t) => {

@@ -63,8 +63,15 @@ t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, n
     t.equal(clips[i].id, r.clip!.id, 'lumen.clip announces that clip when it is finished');
   }
   t.not(raises[0].clip!.id, raises[1].clip!.id, 'one clip per alert');
-  const journal = readFileSync(join(state, 'alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AlertHeader);
-  t.same(journal.map((a) => a.clip?.id), alerts.map((a) => a.clip?.id), 'the journal names the clip of each alert too');
+  const journal = readFileSync(join(state, 'alerts.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AlertHeader);
+  t.same(
+    journal.map((a) => a.clip?.id),
+    alerts.map((a) => a.clip?.id),
+    'the journal names the clip of each alert too',
+  );
 
   const rec = join(state, 'recordings');
   t.equal(statSync(rec).mode & 0o777, 0o700, 'the recordings folder is 0700');
@@ -74,7 +81,11 @@ t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, n
     const clear = clears[i];
     t.equal(c.state, 'complete', `clip ${c.id} is complete`);
     t.same(await client.clip(c.id), c, 'the history socket gives the same record');
-    t.same(c.alert, { episode: raise.episode, onsetFrame: raise.onsetFrame, raiseFrame: raise.frameId, clearFrame: clear.frameId }, 'the record names its alert');
+    t.same(
+      c.alert,
+      { episode: raise.episode, onsetFrame: raise.onsetFrame, raiseFrame: raise.frameId, clearFrame: clear.frameId },
+      'the record names its alert',
+    );
     t.equal(c.firstFrame, raise.clip!.firstFrame, 'the first frame the raise named is the first in the file');
     for (const f of [c.path, c.sidecar, `clips/${c.id}.json`]) t.equal(statSync(join(rec, f)).mode & 0o777, 0o600, `${f} is 0600`);
 
@@ -83,10 +94,19 @@ t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, n
     t.equal(decoded, c.frames, `GStreamer decodes ${decoded} frames, as recorded`);
     t.equal(ann.frameCount, decoded, 'the sidecar describes each of them');
     const sidecar = ann.appliance!.frames;
-    t.ok(sidecar.every((f) => overlays.get(f.frameId) === f.ts), 'every recorded frame is a frame the daemon processed (same id and capture time as its overlay)');
+    t.ok(
+      sidecar.every((f) => overlays.get(f.frameId) === f.ts),
+      'every recorded frame is a frame the daemon processed (same id and capture time as its overlay)',
+    );
     const on = (id: number) => raises.some((r, k) => id >= r.frameId && id < clears[k].frameId);
-    t.ok(sidecar.every((f) => f.alert === on(f.frameId)), 'the sidecar has the alert on from each raise to its clear (a pre-roll may hold the one before)');
-    t.ok(sidecar.some((f) => f.frameId === raise.frameId && f.alert), 'the raising frame is in the clip, alert on');
+    t.ok(
+      sidecar.every((f) => f.alert === on(f.frameId)),
+      'the sidecar has the alert on from each raise to its clear (a pre-roll may hold the one before)',
+    );
+    t.ok(
+      sidecar.some((f) => f.frameId === raise.frameId && f.alert),
+      'the raising frame is in the clip, alert on',
+    );
 
     // What the clip should hold: every processed frame from preRollS before the onset frame to
     // postRollS after the clear (or the feed's end), give or take the keyframe it starts on.
@@ -94,9 +114,18 @@ t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, n
     const ends = Math.min(clear.ts + POST_S * 1000, Math.max(...overlays.values()));
     const expected = [...overlays.values()].filter((ts) => ts >= onsetTs - PRE_S * 1000 && ts <= ends).length;
     const skipped = (status!.recording as RecordingStatus).frames.skippedBusy;
-    t.ok(decoded >= expected - skipped && decoded <= expected + GOP, `${decoded} frames decoded, ${expected} expected within one GOP (${GOP}; ${skipped} skipped while the encoder was behind)`);
-    t.ok(sidecar[0].ts <= onsetTs - PRE_S * 1000 + 150, `the clip starts ${((onsetTs - sidecar[0].ts) / 1000).toFixed(2)} s before the onset frame (pre-roll ${PRE_S} s)`);
-    t.ok(sidecar.at(-1)!.ts >= ends - 150, `and ends ${((sidecar.at(-1)!.ts - clear.ts) / 1000).toFixed(2)} s after the clear (post-roll ${POST_S} s, or the feed's end)`);
+    t.ok(
+      decoded >= expected - skipped && decoded <= expected + GOP,
+      `${decoded} frames decoded, ${expected} expected within one GOP (${GOP}; ${skipped} skipped while the encoder was behind)`,
+    );
+    t.ok(
+      sidecar[0].ts <= onsetTs - PRE_S * 1000 + 150,
+      `the clip starts ${((onsetTs - sidecar[0].ts) / 1000).toFixed(2)} s before the onset frame (pre-roll ${PRE_S} s)`,
+    );
+    t.ok(
+      sidecar.at(-1)!.ts >= ends - 150,
+      `and ends ${((sidecar.at(-1)!.ts - clear.ts) / 1000).toFixed(2)} s after the clear (post-roll ${POST_S} s, or the feed's end)`,
+    );
 
     const replay = await runLumen(['replay', join(rec, c.path), '--against-appliance']);
     t.equal(replay.code, 0, `lumen replay reproduces the appliance's alerts in ${c.id} (${replay.stderr.trim()})`);
@@ -106,7 +135,11 @@ t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, n
   await t.rejects(client.clip('clip-20000101T000000Z-e9'), { code: 'CLIP_UNKNOWN' }, 'an id never recorded: CLIP_UNKNOWN');
 
   const list = await runLumen(['clips', 'list', '--json', '--state-dir', state]);
-  t.same((JSON.parse(list.stdout) as { recordings: ClipInfo[] }).recordings.map((r) => [r.id, r.state]), clips.map((c) => [c.id, 'complete']), 'lumen clips list shows both, complete');
+  t.same(
+    (JSON.parse(list.stdout) as { recordings: ClipInfo[] }).recordings.map((r) => [r.id, r.state]),
+    clips.map((c) => [c.id, 'complete']),
+    'lumen clips list shows both, complete',
+  );
   const out = join(dir, 'evidence.tar');
   const exported = await runLumen(['clips', 'export', clips[0].id, '--out', out, '--state-dir', state]);
   t.equal(exported.code, 0, `lumen clips export (${exported.stderr.trim()})`);
@@ -116,10 +149,22 @@ t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, n
   t.equal(sha(join(into, `${clips[0].id}.mkv`)), sha(join(rec, clips[0].path)), 'holding the clip byte for byte');
 
   // The status after the last clip was finished.
-  const last = await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.status && (m.header.recording as RecordingStatus).recordings.complete === 2, 10_000, 'a status counting both clips');
+  const last = await waitFor<LumenMessage>(
+    client,
+    (m) => m.topic === TOPICS.status && (m.header.recording as RecordingStatus).recordings.complete === 2,
+    10_000,
+    'a status counting both clips',
+  );
   const r = (last.header as StatusHeader).recording as RecordingStatus;
-  t.match(r, { state: 'ready', clips: true, segments: false, encoder: 'vp8', error: null, active: [], recordings: { complete: 2 } }, 'status: recording ready, two clips on disk');
-  t.ok(r.preRoll.bytes > 0 && r.preRoll.bytes <= r.preRoll.maxBytes && r.preRoll.seconds <= PRE_S + 1 + 2, `status: the pre-roll holds ${r.preRoll.seconds} s in ${r.preRoll.bytes} bytes`);
+  t.match(
+    r,
+    { state: 'ready', clips: true, segments: false, encoder: 'vp8', error: null, active: [], recordings: { complete: 2 } },
+    'status: recording ready, two clips on disk',
+  );
+  t.ok(
+    r.preRoll.bytes > 0 && r.preRoll.bytes <= r.preRoll.maxBytes && r.preRoll.seconds <= PRE_S + 1 + 2,
+    `status: the pre-roll holds ${r.preRoll.seconds} s in ${r.preRoll.bytes} bytes`,
+  );
   t.ok((last.header as StatusHeader).latencyMs.record, 'status: the record stage has its per-frame time');
   const s = await stop(daemon);
   t.equal(s.code, 0, 'SIGTERM exits 0');

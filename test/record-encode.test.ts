@@ -41,16 +41,27 @@ function findBar(f: Frame): number {
   return at;
 }
 
-const decision = (i: number): FrameDecision => ({ score: i / N, smoothed: i / N, alert: i >= 20, gated: null, box: i >= 20 ? { x: 1, y: 2, width: 3, height: 4 } : null });
+const decision = (i: number): FrameDecision => ({
+  score: i / N,
+  smoothed: i / N,
+  alert: i >= 20,
+  gated: null,
+  box: i >= 20 ? { x: 1, y: 2, width: 3, height: 4 } : null,
+});
 
 t.test('frames go through the VP8 encoder one for one, in order, and a writer makes a Matroska file that decodes to them', async (t) => {
   const units: EncodedUnit<FrameDecision>[] = [];
   const failures: string[] = [];
   let arrived = () => {};
-  const enc = Encoder.open<FrameDecision>({ profile: PROFILES.vp8, size: { width: W, height: H }, fps: 10, gop: GOP, kbps: 800, maxInFlight: 4 }, (u) => {
-    units.push(u);
-    arrived();
-  }, (e) => failures.push(e.message), log);
+  const enc = Encoder.open<FrameDecision>(
+    { profile: PROFILES.vp8, size: { width: W, height: H }, fps: 10, gop: GOP, kbps: 800, maxInFlight: 4 },
+    (u) => {
+      units.push(u);
+      arrived();
+    },
+    (e) => failures.push(e.message),
+    log,
+  );
   t.teardown(() => enc.close());
 
   // Pushed in one go, nothing can come out in between: the fifth is refused (maxInFlight 4).
@@ -64,37 +75,86 @@ t.test('frames go through the VP8 encoder one for one, in order, and a writer ma
   const deadline = Date.now() + 20_000;
   while (units.length < N && Date.now() < deadline) await new Promise<void>((r) => (arrived = r));
   t.equal(units.length, N, 'one access unit per frame');
-  t.same(units.map((u) => u.frameId), Array.from({ length: N }, (_, i) => i), 'in the order pushed, each paired with its frame');
-  t.same(units.map((u) => u.meta.score), Array.from({ length: N }, (_, i) => i / N), 'with its metadata');
+  t.same(
+    units.map((u) => u.frameId),
+    Array.from({ length: N }, (_, i) => i),
+    'in the order pushed, each paired with its frame',
+  );
+  t.same(
+    units.map((u) => u.meta.score),
+    Array.from({ length: N }, (_, i) => i / N),
+    'with its metadata',
+  );
   const keys = units.flatMap((u, i) => (u.key ? [i] : []));
   t.equal(keys[0], 0, 'the stream starts with a keyframe');
-  t.ok(keys.every((k, i) => (keys[i + 1] ?? N) - k <= GOP), `a keyframe at least every ${GOP} frames (at ${keys.join(', ')})`);
+  t.ok(
+    keys.every((k, i) => (keys[i + 1] ?? N) - k <= GOP),
+    `a keyframe at least every ${GOP} frames (at ${keys.join(', ')})`,
+  );
   t.same(failures, []);
 
   const root = tempDir('lumen-rec-');
   const cat = await Catalogue.open(root, log);
-  const info: RecordingInfo = { version: 1, id: 'clip-20250101T000000Z-e1', kind: 'clip', state: 'recording', ...cat.pathsFor('clip', 'clip-20250101T000000Z-e1'), codec: 'vp8', width: W, height: H, firstFrame: null, lastFrame: null, frames: 0, startTs: null, endTs: null, bytes: 0, createdAt: Date.now() };
-  const w = new RecordingWriter(cat, info, PROFILES.vp8, { models: [{ id: 'm', version: '1' }], decision: { raiseFrames: 3 }, product: 'test' }, (_w, e) => failures.push(e.message), log);
+  const info: RecordingInfo = {
+    version: 1,
+    id: 'clip-20250101T000000Z-e1',
+    kind: 'clip',
+    state: 'recording',
+    ...cat.pathsFor('clip', 'clip-20250101T000000Z-e1'),
+    codec: 'vp8',
+    width: W,
+    height: H,
+    firstFrame: null,
+    lastFrame: null,
+    frames: 0,
+    startTs: null,
+    endTs: null,
+    bytes: 0,
+    createdAt: Date.now(),
+  };
+  const w = new RecordingWriter(
+    cat,
+    info,
+    PROFILES.vp8,
+    { models: [{ id: 'm', version: '1' }], decision: { raiseFrames: 3 }, product: 'test' },
+    (_w, e) => failures.push(e.message),
+    log,
+  );
   // Starting mid-GOP: the delta units before the next keyframe are skipped.
   const from = keys.find((k) => k > 0)!;
   for (const u of units.slice(from - 2)) w.push(u);
   const done = await w.finish('test');
   t.equal(done.state, 'complete', `the file is complete (${done.error?.message ?? ''})`);
-  t.same({ first: done.firstFrame, last: done.lastFrame, frames: done.frames }, { first: from, last: N - 1, frames: N - from }, 'it starts at the keyframe and ends with the last unit');
+  t.same(
+    { first: done.firstFrame, last: done.lastFrame, frames: done.frames },
+    { first: from, last: N - 1, frames: N - from },
+    'it starts at the keyframe and ends with the last unit',
+  );
   t.equal(cat.lookup(info.id).state, 'complete', 'the index says complete');
   t.equal(statSync(cat.abs(info.path)).mode & 0o777, 0o600, 'the video is 0600');
 
   const bars: number[] = [];
   const n = await decodeRecording(cat.abs(info.path), (f) => bars.push(findBar(f)));
   t.equal(n, N - from, 'GStreamer decodes every frame written');
-  t.ok(bars.every((x, k) => Math.abs(x - barAt(from + k)) <= 1), `each decoded frame is the frame pushed, in order (bars at ${bars.join(' ')})`);
+  t.ok(
+    bars.every((x, k) => Math.abs(x - barAt(from + k)) <= 1),
+    `each decoded frame is the frame pushed, in order (bars at ${bars.join(' ')})`,
+  );
   const flags = blockFlags(cat.abs(info.path));
-  t.same(flags, { blocks: N - from, deltas: N - from - keys.filter((k) => k >= from).length }, 'the muxer knows which blocks are keyframes (seeking lands on them)');
+  t.same(
+    flags,
+    { blocks: N - from, deltas: N - from - keys.filter((k) => k >= from).length },
+    'the muxer knows which blocks are keyframes (seeking lands on them)',
+  );
 
   const ann = await loadAnnotations(cat.abs(info.sidecar));
   t.equal(ann.frameCount, N - from, 'the sidecar describes every frame of the file');
   t.equal(ann.labelled, false, 'and says nobody labelled it yet');
-  t.same(ann.appliance!.frames.map((f) => [f.index, f.frameId, f.alert]), units.slice(from).map((u, k) => [k, u.frameId, u.meta.alert]), 'with the decision on each, by position in the file');
+  t.same(
+    ann.appliance!.frames.map((f) => [f.index, f.frameId, f.alert]),
+    units.slice(from).map((u, k) => [k, u.frameId, u.meta.alert]),
+    'with the decision on each, by position in the file',
+  );
   t.same(ann.appliance!.frames.at(-1)!.box, { x: 1, y: 2, width: 3, height: 4 });
   t.same(failures, [], 'nothing failed');
 });

@@ -52,7 +52,14 @@ t.test('the pre-roll keeps whole GOPs back to the keyframe at or before now − 
   t.equal(p.from(0).length, 26, 'frames 20–45 kept');
   t.equal(p.bytes, 26 * 100, 'bytes held are those of the units kept');
   t.equal(p.seconds, 2.5);
-  t.same(p.from(3500).map((u) => u.frameId).slice(0, 2), [30, 31], 'a clip from 3.5 s starts at the keyframe of 3.0 s');
+  t.same(
+    p
+      .from(3500)
+      .map((u) => u.frameId)
+      .slice(0, 2),
+    [30, 31],
+    'a clip from 3.5 s starts at the keyframe of 3.0 s',
+  );
   t.same(p.from(2999).map((u) => u.frameId)[0], 20, 'a clip from before the second keyframe starts at the first');
 
   const capped = new PreRoll<null>(60_000, 2500);
@@ -66,8 +73,22 @@ t.test('the pre-roll keeps whole GOPs back to the keyframe at or before now − 
 });
 
 const rec = (id: string, kind: RecordingInfo['kind'], ageMs: number, bytes: number, state: RecordingInfo['state'] = 'complete'): RecordingInfo => ({
-  version: 1, id, kind, state, path: `x/${id}.mkv`, sidecar: `x/${id}.annotations.json`, codec: 'vp8', width: 2, height: 2,
-  firstFrame: 0, lastFrame: 1, frames: 2, startTs: 0, endTs: 1, bytes, createdAt: 1_000_000_000_000 - ageMs,
+  version: 1,
+  id,
+  kind,
+  state,
+  path: `x/${id}.mkv`,
+  sidecar: `x/${id}.annotations.json`,
+  codec: 'vp8',
+  width: 2,
+  height: 2,
+  firstFrame: 0,
+  lastFrame: 1,
+  frames: 2,
+  startTs: 0,
+  endTs: 1,
+  bytes,
+  createdAt: 1_000_000_000_000 - ageMs,
 });
 
 t.test('retention: segments go after their hours, clips after their days; over quota the oldest segments go before any clip', async (t) => {
@@ -75,13 +96,47 @@ t.test('retention: segments go after their hours, clips after their days; over q
   const H = 3600_000;
   const s = { quotaMB: 1, segmentMaxAgeHours: 24, clipMaxAgeDays: 30, minFreeMB: 0 };
   const MB = 2 ** 20;
-  const byAge = chooseDeletions([rec('seg-old', 'segment', 25 * H, 10), rec('seg-new', 'segment', 23 * H, 10), rec('clip-25h', 'clip', 25 * H, 10), rec('clip-31d', 'clip', 31 * 24 * H, 10)], now, s, new Set());
-  t.same(byAge.map((d) => [d.record.id, d.reason]), [['seg-old', 'age'], ['clip-31d', 'age']], 'a day-old segment and a month-old clip go; a day-old clip stays');
+  const byAge = chooseDeletions(
+    [
+      rec('seg-old', 'segment', 25 * H, 10),
+      rec('seg-new', 'segment', 23 * H, 10),
+      rec('clip-25h', 'clip', 25 * H, 10),
+      rec('clip-31d', 'clip', 31 * 24 * H, 10),
+    ],
+    now,
+    s,
+    new Set(),
+  );
+  t.same(
+    byAge.map((d) => [d.record.id, d.reason]),
+    [
+      ['seg-old', 'age'],
+      ['clip-31d', 'age'],
+    ],
+    'a day-old segment and a month-old clip go; a day-old clip stays',
+  );
 
-  const list = [rec('clip-a', 'clip', 10 * H, 0.4 * MB), rec('seg-a', 'segment', 5 * H, 0.4 * MB), rec('seg-b', 'segment', 4 * H, 0.4 * MB), rec('clip-b', 'clip', 1 * H, 0.4 * MB)];
-  t.same(chooseDeletions(list, now, s, new Set()).map((d) => d.record.id), ['seg-a', 'seg-b'], '1.6 MB over a 1 MB quota: both segments go, oldest first, the older clip stays');
-  t.same(chooseDeletions(list, now, { ...s, quotaMB: 0.3 }, new Set()).map((d) => d.record.id), ['seg-a', 'seg-b', 'clip-a', 'clip-b'], 'then the clips, oldest first');
-  t.same(chooseDeletions(list, now, { ...s, quotaMB: 0.3 }, new Set(['seg-a', 'clip-b'])).map((d) => d.record.id), ['seg-b', 'clip-a'], 'a recording being written is never deleted');
+  const list = [
+    rec('clip-a', 'clip', 10 * H, 0.4 * MB),
+    rec('seg-a', 'segment', 5 * H, 0.4 * MB),
+    rec('seg-b', 'segment', 4 * H, 0.4 * MB),
+    rec('clip-b', 'clip', 1 * H, 0.4 * MB),
+  ];
+  t.same(
+    chooseDeletions(list, now, s, new Set()).map((d) => d.record.id),
+    ['seg-a', 'seg-b'],
+    '1.6 MB over a 1 MB quota: both segments go, oldest first, the older clip stays',
+  );
+  t.same(
+    chooseDeletions(list, now, { ...s, quotaMB: 0.3 }, new Set()).map((d) => d.record.id),
+    ['seg-a', 'seg-b', 'clip-a', 'clip-b'],
+    'then the clips, oldest first',
+  );
+  t.same(
+    chooseDeletions(list, now, { ...s, quotaMB: 0.3 }, new Set(['seg-a', 'clip-b'])).map((d) => d.record.id),
+    ['seg-b', 'clip-a'],
+    'a recording being written is never deleted',
+  );
   t.same(chooseDeletions([rec('clip-x', 'clip', 40 * 24 * H, 0, 'deleted')], now, s, new Set()), [], 'a tombstone is not deleted again');
 });
 
@@ -95,7 +150,7 @@ t.test('catalogue: a record still "recording" at open is marked incomplete; tomb
   const r = cat.lookup(cut.id);
   t.equal(r.state, 'incomplete', 'the run that wrote it died: incomplete');
   t.equal(r.bytes, 1234, 'its size is what reached the disk');
-  t.equal(JSON.parse(readFileSync(join(root, 'clips', `${cut.id}.json`), 'utf8')).state, 'incomplete', 'and the record on disk says so');
+  t.equal((JSON.parse(readFileSync(join(root, 'clips', `${cut.id}.json`), 'utf8')) as { state: string }).state, 'incomplete', 'and the record on disk says so');
   t.equal(statSync(join(root, 'clips')).mode & 0o777, 0o700, 'folders are 0700');
   t.equal(statSync(join(root, 'clips', `${cut.id}.json`)).mode & 0o777, 0o600, 'records are 0600');
   await cat.remove(r, 'quota');
@@ -110,7 +165,11 @@ t.test('catalogue: a record still "recording" at open is marked incomplete; tomb
 t.test('an export is one tar that tar(1) unpacks into the same bytes, mode 0600, never over a file', async (t) => {
   const root = tempDir('lumen-rec-');
   mkdirSync(join(root, 'clips'), { recursive: true });
-  const r = { ...rec('clip-20250101T000000Z-e3', 'clip', 0, 0), path: 'clips/clip-20250101T000000Z-e3.mkv', sidecar: 'clips/clip-20250101T000000Z-e3.annotations.json' };
+  const r = {
+    ...rec('clip-20250101T000000Z-e3', 'clip', 0, 0),
+    path: 'clips/clip-20250101T000000Z-e3.mkv',
+    sidecar: 'clips/clip-20250101T000000Z-e3.annotations.json',
+  };
   const video = Buffer.from(Array.from({ length: 70_001 }, (_, i) => (i * 7) % 251));
   writeFileSync(join(root, r.path), video);
   writeFileSync(join(root, r.sidecar), '{"version":1}\n');
@@ -124,7 +183,7 @@ t.test('an export is one tar that tar(1) unpacks into the same bytes, mode 0600,
   const into = tempDir();
   t.equal(spawnSync('tar', ['xf', out, '-C', into]).status, 0, 'tar extracts it');
   t.ok(readFileSync(join(into, `${r.id}.mkv`)).equals(video), 'the video comes back byte for byte');
-  t.equal(JSON.parse(readFileSync(join(into, `${r.id}.json`), 'utf8')).id, r.id, 'with its record');
+  t.equal((JSON.parse(readFileSync(join(into, `${r.id}.json`), 'utf8')) as { id: string }).id, r.id, 'with its record');
   await t.rejects(exportRecording(cat, r, out), { code: 'USAGE', message: /exists/ }, 'an existing file is not overwritten');
 });
 
@@ -136,9 +195,22 @@ t.test('agreement with the appliance: reproduced, lost and new alerts, frame agr
     { raiseFrame: 80, clearFrame: 90, onsetFrame: 78, peakScore: 1, falseAlert: false },
   ];
   // The appliance: one alert over 20–41 (reproduced, edges shifted), one over 60–65 (lost).
-  const decisions = Array.from({ length: n }, (_, i) => ({ index: i, frameId: 1000 + i, ts: i * 100, score: 0.6, smoothed: 0.6, alert: (i >= 20 && i < 42) || (i >= 60 && i < 66), gated: null, box: null }));
+  const decisions = Array.from({ length: n }, (_, i) => ({
+    index: i,
+    frameId: 1000 + i,
+    ts: i * 100,
+    score: 0.6,
+    smoothed: 0.6,
+    alert: (i >= 20 && i < 42) || (i >= 60 && i < 66),
+    gated: null,
+    box: null,
+  }));
   const a = agreement(records, spans, decisions, 10, 1);
-  t.same({ ...a, scoreDeltaMean: null }, { applianceAlerts: 2, reproducedAlerts: 1, lostAlerts: 1, newAlerts: 1, alertAgreement: 0.8, scoreDeltaMean: null }, 'one kept (edges shifted), one lost, one new; 80 of 100 frames agree');
+  t.same(
+    { ...a, scoreDeltaMean: null },
+    { applianceAlerts: 2, reproducedAlerts: 1, lostAlerts: 1, newAlerts: 1, alertAgreement: 0.8, scoreDeltaMean: null },
+    'one kept (edges shifted), one lost, one new; 80 of 100 frames agree',
+  );
   t.ok(Math.abs(a.scoreDeltaMean! - 0.1) < 1e-9, 'scores 0.1 apart on average');
   const dir = tempDir();
   const ann = (extra: object) => {
@@ -146,8 +218,16 @@ t.test('agreement with the appliance: reproduced, lost and new alerts, frame agr
     writeFileSync(path, JSON.stringify({ version: 1, video: 'v.mkv', width: 2, height: 2, fps: 10, frameCount: 3, frames: [], ...extra }));
     return path;
   };
-  await t.rejects(loadAnnotations(ann({ labelled: false, frames: [{ index: 0, label: 'egc' }] })), { code: 'FEED_INVALID', message: /labelled is false/ }, 'truth in a file that says it has none is refused');
-  await t.rejects(loadAnnotations(ann({ appliance: { models: [], decision: {}, frames: [{ ...decisions[0], index: 3 }] } })), { code: 'FEED_INVALID', message: /appliance\.frames\.0 \(frame 3\): index beyond frameCount 3/ }, 'a decision beyond the video is refused, named');
+  await t.rejects(
+    loadAnnotations(ann({ labelled: false, frames: [{ index: 0, label: 'egc' }] })),
+    { code: 'FEED_INVALID', message: /labelled is false/ },
+    'truth in a file that says it has none is refused',
+  );
+  await t.rejects(
+    loadAnnotations(ann({ appliance: { models: [], decision: {}, frames: [{ ...decisions[0], index: 3 }] } })),
+    { code: 'FEED_INVALID', message: /appliance\.frames\.0 \(frame 3\): index beyond frameCount 3/ },
+    'a decision beyond the video is refused, named',
+  );
 });
 
 t.test('a recording holds no pixel the models did not see: no active area found → black; roi.blackOutside off → black outside the ROI', async (t) => {
@@ -157,7 +237,10 @@ t.test('a recording holds no pixel the models did not see: no active area found 
   const roi = { x: 2, y: 1, width: 4, height: 3 };
   const on = new RecordPixels({ enabled: true, blackOutside: true });
   t.equal(on.of({ width: w, height: h, data, roi, gated: null }), data, 'the conditioned frame as it is (conditioning blacked the outside): no copy');
-  t.ok(on.of({ width: w, height: h, data, roi, gated: 'no-picture' }).every((v) => v === 0), 'no active area yet: the border text may be there, the frame goes black');
+  t.ok(
+    on.of({ width: w, height: h, data, roi, gated: 'no-picture' }).every((v) => v === 0),
+    'no active area yet: the border text may be there, the frame goes black',
+  );
   const off = new RecordPixels({ enabled: true, blackOutside: false }).of({ width: w, height: h, data, roi, gated: null });
   const inside = (i: number) => {
     const p = i >> 2;
@@ -165,8 +248,15 @@ t.test('a recording holds no pixel the models did not see: no active area found 
     const y = Math.floor(p / w);
     return x >= roi.x && x < roi.x + roi.width && y >= roi.y && y < roi.y + roi.height;
   };
-  t.ok(off.every((v, i) => v === (inside(i) ? 200 : 0)), 'outside the ROI black, inside as the models saw it');
+  t.ok(
+    off.every((v, i) => v === (inside(i) ? 200 : 0)),
+    'outside the ROI black, inside as the models saw it',
+  );
   t.equal(data[0], 200, 'the frame itself is left alone');
   const noRoi = new RecordPixels({ enabled: false, blackOutside: true });
-  t.equal(noRoi.of({ width: w, height: h, data, roi, gated: null }), data, 'ROI extraction off: the models saw the whole (masked) frame, and so does the recording');
+  t.equal(
+    noRoi.of({ width: w, height: h, data, roi, gated: null }),
+    data,
+    'ROI extraction off: the models saw the whole (masked) frame, and so does the recording',
+  );
 });

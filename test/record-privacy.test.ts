@@ -28,12 +28,21 @@ t.test('with the OSD feed and privacy masks, no frame of any clip or segment sho
   const dir = tempDir();
   const feed = await makeFeed(join(dir, 'osd.mkv'), { width: 640, height: 480, fps: 10, seconds: 14, seed: 3, episodes: 'demo' });
   const ann = await loadAnnotations(feed.annotations);
-  const text = ann.textRegions!.map((r) => ({ x: Math.floor(r.x), y: Math.floor(r.y), width: Math.ceil(r.width), height: Math.ceil(r.height), onBorder: r.onBorder }));
+  const text = ann.textRegions!.map((r) => ({
+    x: Math.floor(r.x),
+    y: Math.floor(r.y),
+    width: Math.ceil(r.width),
+    height: Math.ceil(r.height),
+    onBorder: r.onBorder,
+  }));
   t.ok(text.some((r) => r.onBorder) && text.some((r) => !r.onBorder), 'the feed has text in the border and text over the picture');
   // The source shows the text: what the recordings must not.
   const source: number[] = [];
   await decodeRecording(feed.video, (f, i) => i % 20 === 0 && source.push(Math.min(...text.map((r) => maxLuma(f, r)))));
-  t.ok(source.every((v) => v > 150), `in the source every text line is bright (dimmest line's brightest pixel per sampled frame: ${source.map(Math.round).join(' ')})`);
+  t.ok(
+    source.every((v) => v > 150),
+    `in the source every text line is bright (dimmest line's brightest pixel per sampled frame: ${source.map(Math.round).join(' ')})`,
+  );
 
   const state = join(dir, 'state');
   const ep = await endpoints();
@@ -41,7 +50,7 @@ t.test('with the OSD feed and privacy masks, no frame of any clip or segment sho
     capture: { pipeline: 'file-replay', params: { location: feed.video }, loop: false },
     // As a site commissions it: masks over the lines that cross the picture; the border text
     // goes with everything outside the active area.
-    roi: { privacyMasks: text.filter((r) => !r.onBorder).map(({ onBorder: _, ...r }) => r) },
+    roi: { privacyMasks: text.filter((r) => !r.onBorder).map((r) => ({ x: r.x, y: r.y, width: r.width, height: r.height })) },
     publish: { ...ep, statusIntervalMs: 250 },
     metrics: { enabled: false },
     state: { dir: state },
@@ -55,10 +64,15 @@ t.test('with the OSD feed and privacy masks, no frame of any clip or segment sho
     await stop(daemon);
   });
   const finished: ClipInfo[] = [];
-  await waitFor<LumenMessage>(client, (m) => {
-    if (m.topic === TOPICS.clip) finished.push(m.header.clip);
-    return finished.filter((c) => c.kind === 'clip').length === 2 && finished.some((c) => c.kind === 'segment');
-  }, 120_000, 'two alert clips and a closed segment');
+  await waitFor<LumenMessage>(
+    client,
+    (m) => {
+      if (m.topic === TOPICS.clip) finished.push(m.header.clip);
+      return finished.filter((c) => c.kind === 'clip').length === 2 && finished.some((c) => c.kind === 'segment');
+    },
+    120_000,
+    'two alert clips and a closed segment',
+  );
   const s = await stop(daemon);
   t.equal(s.code, 0, 'the daemon stops cleanly (the open segment is finished)');
 
@@ -66,7 +80,10 @@ t.test('with the OSD feed and privacy masks, no frame of any clip or segment sho
   const recs = list.recordings;
   t.equal(recs.filter((r) => r.kind === 'clip').length, 2, 'two clips');
   t.ok(recs.filter((r) => r.kind === 'segment').length >= 2, 'and the procedure in segments');
-  t.ok(recs.every((r) => r.state === 'complete'), 'all complete');
+  t.ok(
+    recs.every((r) => r.state === 'complete'),
+    'all complete',
+  );
   for (const r of recs) {
     let frames = 0;
     let brightest = 0;

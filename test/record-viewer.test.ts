@@ -11,7 +11,16 @@ import { shortDemoFeed } from './helpers/feeds.js';
 
 // Debian's Chromium, as test/viewer.test.ts runs it (no network: never download one).
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 t.test('the viewer names the clip of each past alert', async (t) => {
   const feed = await shortDemoFeed();
@@ -44,5 +53,9 @@ t.test('the viewer names the clip of each past alert', async (t) => {
   const clip = page.locator('#alerts li.raise .clip', { hasText: raise.clip!.id });
   await clip.first().waitFor({ timeout: 30_000 });
   t.equal((await clip.first().textContent())?.trim(), `clip ${raise.clip!.id}`, 'the alert list shows the clip by its id');
-  t.match(await clip.first().getAttribute('title'), new RegExp(`recordings/clips/${raise.clip!.id}\\.mkv.*lumen clips export ${raise.clip!.id}`), 'its title gives the path and how to export it');
+  t.match(
+    await clip.first().getAttribute('title'),
+    new RegExp(`recordings/clips/${raise.clip!.id}\\.mkv.*lumen clips export ${raise.clip!.id}`),
+    'its title gives the path and how to export it',
+  );
 });

@@ -22,42 +22,57 @@ function contains(r: Rect, x: number, y: number): boolean {
 }
 
 function fillRect(f: Frame, r: Rect, rgb: [number, number, number]): void {
-  for (let y = r.y; y < r.y + r.height; y++) for (let x = r.x; x < r.x + r.width; x++) {
-    const i = (y * f.width + x) * 4;
-    f.data[i] = rgb[0]; f.data[i + 1] = rgb[1]; f.data[i + 2] = rgb[2];
-  }
+  for (let y = r.y; y < r.y + r.height; y++)
+    for (let x = r.x; x < r.x + r.width; x++) {
+      const i = (y * f.width + x) * 4;
+      f.data[i] = rgb[0];
+      f.data[i + 1] = rgb[1];
+      f.data[i + 2] = rgb[2];
+    }
 }
 
 /** Exact bounding box of the lit picture (any channel > 16) — the ground truth of a synthetic frame. */
 function litBox(f: Frame, ignore: Rect[] = []): Rect {
-  let x0 = f.width, y0 = f.height, x1 = -1, y1 = -1;
-  for (let y = 0; y < f.height; y++) for (let x = 0; x < f.width; x++) {
-    if (ignore.some((r) => contains(r, x, y))) continue;
-    const i = (y * f.width + x) * 4;
-    if (Math.max(f.data[i], f.data[i + 1], f.data[i + 2]) > 16) {
-      if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
+  let x0 = f.width,
+    y0 = f.height,
+    x1 = -1,
+    y1 = -1;
+  for (let y = 0; y < f.height; y++)
+    for (let x = 0; x < f.width; x++) {
+      if (ignore.some((r) => contains(r, x, y))) continue;
+      const i = (y * f.width + x) * 4;
+      if (Math.max(f.data[i], f.data[i + 1], f.data[i + 2]) > 16) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
     }
-  }
   return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
 
 function edgeError(a: Rect, b: Rect): number {
-  return Math.max(Math.abs(a.x - b.x), Math.abs(a.y - b.y),
-    Math.abs(a.x + a.width - b.x - b.width), Math.abs(a.y + a.height - b.y - b.height));
+  return Math.max(Math.abs(a.x - b.x), Math.abs(a.y - b.y), Math.abs(a.x + a.width - b.x - b.width), Math.abs(a.y + a.height - b.y - b.height));
 }
 
-const circle = (cx: number, cy: number, r: number) => (x: number, y: number): boolean =>
-  (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r;
-const octagon = (bx: number, by: number, w: number, h: number, cut: number) => (x: number, y: number): boolean => {
-  if (x < bx || y < by || x >= bx + w || y >= by + h) return false;
-  return Math.min(x - bx, bx + w - 1 - x) + Math.min(y - by, by + h - 1 - y) >= cut;
-};
-const roundedRect = (bx: number, by: number, w: number, h: number, rad: number) => (x: number, y: number): boolean => {
-  if (x < bx || y < by || x >= bx + w || y >= by + h) return false;
-  const dx = Math.max(0, Math.max(bx + rad - x - 0.5, x + 0.5 - (bx + w - rad)));
-  const dy = Math.max(0, Math.max(by + rad - y - 0.5, y + 0.5 - (by + h - rad)));
-  return dx * dx + dy * dy <= rad * rad;
-};
+const circle =
+  (cx: number, cy: number, r: number) =>
+  (x: number, y: number): boolean =>
+    (x + 0.5 - cx) ** 2 + (y + 0.5 - cy) ** 2 <= r * r;
+const octagon =
+  (bx: number, by: number, w: number, h: number, cut: number) =>
+  (x: number, y: number): boolean => {
+    if (x < bx || y < by || x >= bx + w || y >= by + h) return false;
+    return Math.min(x - bx, bx + w - 1 - x) + Math.min(y - by, by + h - 1 - y) >= cut;
+  };
+const roundedRect =
+  (bx: number, by: number, w: number, h: number, rad: number) =>
+  (x: number, y: number): boolean => {
+    if (x < bx || y < by || x >= bx + w || y >= by + h) return false;
+    const dx = Math.max(0, Math.max(bx + rad - x - 0.5, x + 0.5 - (bx + w - rad)));
+    const dy = Math.max(0, Math.max(by + rad - y - 0.5, y + 0.5 - (by + h - rad)));
+    return dx * dx + dy * dy <= rad * rad;
+  };
 
 /** An OSD text block in the left border, like the processor's patient data. */
 function plantLeftText(f: Frame, x: number, y: number, s: number): Rect[] {
@@ -65,31 +80,41 @@ function plantLeftText(f: Frame, x: number, y: number, s: number): Rect[] {
 }
 
 t.test('synthetic frames: the ROI is the known active area, text in the border left out', async (t) => {
-  const cases: { name: string; w: number; h: number; inside: (x: number, y: number) => boolean; shape: string; s: number; decorate?: (f: Frame) => Rect[] }[] = [
-    { name: 'circle 1080p', w: 1920, h: 1080, inside: circle(1000, 540, 500), shape: 'circle', s: 3 },
-    { name: 'circle cut by the frame, 1080p', w: 1920, h: 1080, inside: circle(1040, 540, 640), shape: 'circle', s: 3 },
-    { name: 'octagon 1080p', w: 1920, h: 1080, inside: octagon(420, 30, 1300, 1020, 260), shape: 'octagon', s: 3 },
-    { name: 'full-frame picture (no border)', w: 640, h: 480, inside: () => true, shape: 'rectangle', s: 2 },
-    { name: 'rounded rectangle 720p', w: 1280, h: 720, inside: roundedRect(260, 40, 960, 640, 60), shape: 'rounded-rectangle', s: 2 },
-    {
-      // The hard case: a thumbnail box cut into the lower-left corner, a blue OSD bar, glints,
-      // and dark mucosa running into the left edge of the picture.
-      name: 'octagon 576p with thumbnail, blue bar, glints, dark edge', w: 720, h: 576, inside: octagon(170, 20, 530, 536, 110), shape: 'octagon', s: 2,
-      decorate: (f) => {
-        fillRect(f, { x: 170, y: 420, width: 110, height: 136 }, [0, 0, 0]);
-        fillRect(f, { x: 300, y: 380, width: 250, height: 30 }, [30, 40, 160]);
-        fillRect(f, { x: 170, y: 200, width: 60, height: 150 }, [26, 12, 10]);
-        const rand = rng(5);
-        for (let k = 0; k < 60; k++) {
-          const cx = 200 + rand() * 480, cy = 40 + rand() * 500, r = 1 + rand() * 5;
-          for (let y = Math.floor(cy - r); y <= cy + r; y++) for (let x = Math.floor(cx - r); x <= cx + r; x++) {
-            if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r && octagon(170, 20, 530, 536, 110)(x, y)) fillRect(f, { x, y, width: 1, height: 1 }, [250, 250, 250]);
+  const cases: { name: string; w: number; h: number; inside: (x: number, y: number) => boolean; shape: string; s: number; decorate?: (f: Frame) => Rect[] }[] =
+    [
+      { name: 'circle 1080p', w: 1920, h: 1080, inside: circle(1000, 540, 500), shape: 'circle', s: 3 },
+      { name: 'circle cut by the frame, 1080p', w: 1920, h: 1080, inside: circle(1040, 540, 640), shape: 'circle', s: 3 },
+      { name: 'octagon 1080p', w: 1920, h: 1080, inside: octagon(420, 30, 1300, 1020, 260), shape: 'octagon', s: 3 },
+      { name: 'full-frame picture (no border)', w: 640, h: 480, inside: () => true, shape: 'rectangle', s: 2 },
+      { name: 'rounded rectangle 720p', w: 1280, h: 720, inside: roundedRect(260, 40, 960, 640, 60), shape: 'rounded-rectangle', s: 2 },
+      {
+        // The hard case: a thumbnail box cut into the lower-left corner, a blue OSD bar, glints,
+        // and dark mucosa running into the left edge of the picture.
+        name: 'octagon 576p with thumbnail, blue bar, glints, dark edge',
+        w: 720,
+        h: 576,
+        inside: octagon(170, 20, 530, 536, 110),
+        shape: 'octagon',
+        s: 2,
+        decorate: (f) => {
+          fillRect(f, { x: 170, y: 420, width: 110, height: 136 }, [0, 0, 0]);
+          fillRect(f, { x: 300, y: 380, width: 250, height: 30 }, [30, 40, 160]);
+          fillRect(f, { x: 170, y: 200, width: 60, height: 150 }, [26, 12, 10]);
+          const rand = rng(5);
+          for (let k = 0; k < 60; k++) {
+            const cx = 200 + rand() * 480,
+              cy = 40 + rand() * 500,
+              r = 1 + rand() * 5;
+            for (let y = Math.floor(cy - r); y <= cy + r; y++)
+              for (let x = Math.floor(cx - r); x <= cx + r; x++) {
+                if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r && octagon(170, 20, 530, 536, 110)(x, y))
+                  fillRect(f, { x, y, width: 1, height: 1 }, [250, 250, 250]);
+              }
           }
-        }
-        return [];
+          return [];
+        },
       },
-    },
-  ];
+    ];
   for (const c of cases) {
     const f = makeFrame(c.w, c.h, c.inside);
     c.decorate?.(f);
@@ -103,7 +128,8 @@ t.test('synthetic frames: the ROI is the known active area, text in the border l
     const a = findActiveArea(f, { margin: 0 });
     t.ok(edgeError(a.rect, truth) <= 2, `${c.name}: ROI ${JSON.stringify(a.rect)} within 2 px of ${JSON.stringify(truth)}`);
     t.equal(a.shape, c.shape, `${c.name}: shape`);
-    for (const r of outside.filter((r) => r.x < truth.x)) t.ok(a.rect.x >= r.x + r.width, `${c.name}: ROI left edge right of the text block ending at x=${r.x + r.width}`);
+    for (const r of outside.filter((r) => r.x < truth.x))
+      t.ok(a.rect.x >= r.x + r.width, `${c.name}: ROI left edge right of the text block ending at x=${r.x + r.width}`);
 
     // The default margin adds 4 px per side, clamped to the frame.
     const m = findActiveArea(f).rect;
@@ -113,7 +139,9 @@ t.test('synthetic frames: the ROI is the known active area, text in the border l
 });
 
 t.test('the outline follows the shape: spanAt on a circle', async (t) => {
-  const cx = 640, cy = 360, r = 330;
+  const cx = 640,
+    cy = 360,
+    r = 330;
   const f = makeFrame(1280, 720, circle(cx, cy, r));
   drawText(f, '15/03/2012', 10, 40, 2);
   const a = findActiveArea(f);
@@ -148,12 +176,14 @@ t.test('real frames: the ROI holds every lesion pixel', async (t) => {
       const mask = await loadMask(`${DATA}${set}/masks/${name}`);
       t.equal(mask.width, f.width, `${name}: mask matches the frame`);
       const a = findActiveArea(f);
-      let outside = 0, lesion = 0;
-      for (let y = 0; y < mask.height; y++) for (let x = 0; x < mask.width; x++) {
-        if (!mask.on(x, y)) continue;
-        lesion++;
-        if (!contains(a.rect, x, y)) outside++;
-      }
+      let outside = 0,
+        lesion = 0;
+      for (let y = 0; y < mask.height; y++)
+        for (let x = 0; x < mask.width; x++) {
+          if (!mask.on(x, y)) continue;
+          lesion++;
+          if (!contains(a.rect, x, y)) outside++;
+        }
       t.ok(lesion > 0, `${set}/${name}: the mask has lesion pixels`);
       t.equal(outside, 0, `${set}/${name}: no lesion pixel outside ROI ${JSON.stringify(a.rect)}`);
       // Both sets use processors that cut the picture's corners.
@@ -172,7 +202,8 @@ t.test('real frames re-framed: Kvasir OSD text moved into a left border stays ou
   for (const name of readdirSync(`${DATA}kvasir-seg/images`).sort()) {
     const f = await loadFrame(`${DATA}kvasir-seg/images/${name}`);
     const mask = await loadMask(`${DATA}kvasir-seg/masks/${name}`);
-    const W = f.width + P, H = f.height;
+    const W = f.width + P,
+      H = f.height;
     const data = new Uint8Array(W * H * 4);
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < P; x++) data[(y * W + x) * 4 + 3] = 255;
@@ -181,13 +212,17 @@ t.test('real frames re-framed: Kvasir OSD text moved into a left border stays ou
     const blocks = findBurnedInText(f).filter((b) => b.confidence >= 0.5 && b.rect.x + b.rect.width / 2 < 0.25 * f.width && b.rect.width <= P - 16);
     let textRight = -1;
     for (const b of blocks) {
-      for (let y = b.rect.y; y < b.rect.y + b.rect.height; y++) for (let x = b.rect.x; x < b.rect.x + b.rect.width; x++) {
-        const i = (y * f.width + x) * 4;
-        if ((77 * f.data[i] + 150 * f.data[i + 1] + 29 * f.data[i + 2]) >> 8 < 120) continue;
-        const nx = 8 + x - b.rect.x, j = (y * W + nx) * 4;
-        data[j] = f.data[i]; data[j + 1] = f.data[i + 1]; data[j + 2] = f.data[i + 2];
-        textRight = Math.max(textRight, nx);
-      }
+      for (let y = b.rect.y; y < b.rect.y + b.rect.height; y++)
+        for (let x = b.rect.x; x < b.rect.x + b.rect.width; x++) {
+          const i = (y * f.width + x) * 4;
+          if ((77 * f.data[i] + 150 * f.data[i + 1] + 29 * f.data[i + 2]) >> 8 < 120) continue;
+          const nx = 8 + x - b.rect.x,
+            j = (y * W + nx) * 4;
+          data[j] = f.data[i];
+          data[j + 1] = f.data[i + 1];
+          data[j + 2] = f.data[i + 2];
+          textRight = Math.max(textRight, nx);
+        }
     }
     if (textRight >= 0) planted++;
     const a = findActiveArea({ id: 0, ts: 0, width: W, height: H, data });
@@ -225,13 +260,20 @@ t.test('RoiTracker: detects every K frames, faster while confirming a change', a
   const tr = new RoiTracker<{ rect: Rect }>({ detectEvery: 10, confirmEvery: 2, stableCount: 2 });
   let calls = 0;
   let x = 100;
-  const detect = (): { rect: Rect } => { calls++; return { rect: { x, y: 0, width: 300, height: 300 } }; };
+  const detect = (): { rect: Rect } => {
+    calls++;
+    return { rect: { x, y: 0, width: 300, height: 300 } };
+  };
   const frame = (id: number): Frame => ({ id, ts: 0, width: 1, height: 1, data: new Uint8Array(4) });
   for (let id = 0; id < 30; id++) tr.track(frame(id), detect);
   t.equal(calls, 3, 'frames 0, 10, 20');
   x = 200;
   const seen: number[] = [];
-  for (let id = 30; id < 40; id++) { const before = calls; tr.track(frame(id), detect); if (calls > before) seen.push(id); }
+  for (let id = 30; id < 40; id++) {
+    const before = calls;
+    tr.track(frame(id), detect);
+    if (calls > before) seen.push(id);
+  }
   t.same(seen.slice(0, 2), [30, 32], 'a changed area is re-checked after confirmEvery frames');
   t.equal(tr.roi?.x, 200, 'and adopted after stableCount agreeing detections');
   t.ok(tr.isDue(5), 'a frame id going backwards (new capture session) makes a detection due');

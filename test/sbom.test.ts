@@ -21,24 +21,40 @@ t.test('npm run sbom writes a CycloneDX JSON naming the npm runtime dependencies
   p.stderr.on('data', (d) => (stderr += d));
   const code = await new Promise<number | null>((resolve) => p.on('exit', resolve));
   t.equal(code, 0, stderr);
-  const bom = JSON.parse(readFileSync(out, 'utf8')) as { bomFormat: string; specVersion: string; metadata: { component: { name: string } }; components: Component[]; dependencies: { ref: string; dependsOn?: string[] }[] };
+  const bom = JSON.parse(readFileSync(out, 'utf8')) as {
+    bomFormat: string;
+    specVersion: string;
+    metadata: { component: { name: string } };
+    components: Component[];
+    dependencies: { ref: string; dependsOn?: string[] }[];
+  };
   t.equal(bom.bomFormat, 'CycloneDX');
   t.match(bom.specVersion, /^1\.\d+$/);
   t.equal(bom.metadata.component.name, 'lumen-edge', 'the root is the product');
   const byName = (n: string) => bom.components.find((c) => c.name === n);
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-  for (const n of ['onnxruntime-node', 'zeromq', 'gstreamer-superficial']) t.match(byName(n), { type: 'library', purl: new RegExp(`^pkg:npm/${n}@`) }, `${n} (npm)`);
+  for (const n of ['onnxruntime-node', 'zeromq', 'gstreamer-superficial'])
+    t.match(byName(n), { type: 'library', purl: new RegExp(`^pkg:npm/${n}@`) }, `${n} (npm)`);
   t.notOk(byName('typescript') ?? byName('tap'), 'development dependencies are left out');
   t.ok(Object.keys(pkg.devDependencies).length > 0);
   const gst = bom.components.filter((c) => /gstreamer/.test(c.name) && !c.purl?.startsWith('pkg:npm/'));
   t.ok(gst.length >= 1, `GStreamer as a system component: ${gst.map((c) => `${c.name}@${c.version}`).join(', ')}`);
-  t.ok(gst.every((c) => /^pkg:(deb|generic)\//.test(c.purl ?? '') && /^\d/.test(c.version)), 'with a version and a system purl');
+  t.ok(
+    gst.every((c) => /^pkg:(deb|generic)\//.test(c.purl ?? '') && /^\d/.test(c.version)),
+    'with a version and a system purl',
+  );
   const node = byName('nodejs');
   t.ok(node, 'Node.js as a component');
   t.match(node?.version, /^\d+\.\d+/);
   const models = bom.components.filter((c) => c.type === 'machine-learning-model');
-  t.ok(models.some((m) => m.name === 'ref-classifier' && /^[0-9a-f]{64}$/.test(m.hashes?.[0]?.content ?? '')), 'model bundles with their sha256');
+  t.ok(
+    models.some((m) => m.name === 'ref-classifier' && /^[0-9a-f]{64}$/.test(m.hashes?.[0]?.content ?? '')),
+    'model bundles with their sha256',
+  );
   const root = bom.dependencies.find((d) => d.ref === (bom.metadata.component as unknown as { 'bom-ref': string })['bom-ref']);
-  t.ok(root?.dependsOn?.some((r) => gst.some((g) => (g as unknown as { 'bom-ref': string })['bom-ref'] === r)), 'the product depends on GStreamer in the graph');
+  t.ok(
+    root?.dependsOn?.some((r) => gst.some((g) => (g as unknown as { 'bom-ref': string })['bom-ref'] === r)),
+    'the product depends on GStreamer in the graph',
+  );
   t.match(stdout, new RegExp(`${bom.components.length} components`), 'the count printed is the count written');
 });

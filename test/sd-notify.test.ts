@@ -4,12 +4,19 @@ import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NotifyError, SdNotifier, Watchdog, watchdogIntervalMs } from '../runtime/health/sd-notify.js';
-import { exited, killOnTeardown, Lines, startListener, type Line } from './helpers/notify-listener.js';
+import { exited, killOnTeardown, Lines, startListener, type NotifyMessage } from './helpers/notify-listener.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const childScript = join(here, 'fixtures/health/notify-child.ts');
 
-const messages = (lines: Lines): Line[] => lines.all.filter((l) => l.event === 'message');
+const messages = (lines: Lines): NotifyMessage[] => lines.all.filter((l) => l.event === 'message');
+
+/** What the stand-in daemon (fixtures/health/notify-child.ts) prints. */
+type ChildLine =
+  | { event: 'ready'; intervalMs: number }
+  | { event: 'tick'; pinged: boolean; progressed: number; error?: string }
+  | { event: 'stalled' | 'flowing'; frames: number }
+  | { event: 'no-systemd' | 'stopped' };
 
 t.test('watchdogIntervalMs is half of WATCHDOG_USEC, for this PID only', async (t) => {
   t.equal(watchdogIntervalMs({}), null, 'no WatchdogSec=');
@@ -91,41 +98,50 @@ t.test('a child daemon: READY=1, pings while frames flow, silence when they stal
   delete env.WATCHDOG_PID;
   const child = spawn(process.execPath, [...process.execArgv, childScript], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   killOnTeardown(t, child);
-  const said = new Lines('child', child);
+  const said = new Lines<ChildLine>('child', child);
 
   await heard.waitFor('READY=1', (l) => l.event === 'message' && l.text.startsWith('READY=1'));
   const pingCount = () => messages(heard).filter((m) => m.text === 'WATCHDOG=1').length;
   await heard.waitFor('3 pings while frames flow', () => pingCount() >= 3);
 
-  child.stdin!.write('stall\n');
+  child.stdin.write('stall\n');
   const stalledAt = await said.waitFor('the child to stop its frames', (l) => l.event === 'stalled');
   // Three silent ticks in a row (1.5 × WatchdogSec) is what systemd would punish.
   let silentFrom = stalledAt;
   for (let silent = 0; silent < 3; silent++) {
-    silentFrom = (await said.waitFor(`silent tick ${silent + 1}`, (l) => l.event === 'tick' && !l.pinged, 60_000, silentFrom + 1));
+    silentFrom = await said.waitFor(`silent tick ${silent + 1}`, (l) => l.event === 'tick' && !l.pinged, 60_000, silentFrom + 1);
   }
   const ticksWhileStalled = said.all.slice(stalledAt + 1, silentFrom + 1).filter((l) => l.event === 'tick');
   t.ok(ticksWhileStalled.filter((l) => l.pinged).length <= 1, 'at most the tick straddling the stall pinged');
-  t.ok(ticksWhileStalled.slice(-3).every((l) => !l.pinged), 'then no pings');
+  t.ok(
+    ticksWhileStalled.slice(-3).every((l) => !l.pinged),
+    'then no pings',
+  );
 
-  child.stdin!.write('flow\n');
+  child.stdin.write('flow\n');
   const flowingAt = await said.waitFor('the child to resume', (l) => l.event === 'flowing');
   await said.waitFor('a ping after frames resume', (l) => l.event === 'tick' && l.pinged, 60_000, flowingAt + 1);
 
-  child.stdin!.write('quit\n');
+  child.stdin.write('quit\n');
   await heard.waitFor('STOPPING=1', (l) => l.event === 'message' && l.text.startsWith('STOPPING=1'));
   t.equal(await exited(child), 0, 'the child exits on its own once the notifier is closed');
 
   const got = messages(heard);
   t.equal(got[0].text, 'READY=1\nSTATUS=capture live, models warm');
   t.equal(got.at(-1)!.text, 'STOPPING=1\nSTATUS=shutting down');
-  t.ok(got.every((m) => m.pid === child.pid), 'every datagram came from the main PID');
+  t.ok(
+    got.every((m) => m.pid === child.pid),
+    'every datagram came from the main PID',
+  );
   const pingedTicks = said.all.filter((l) => l.event === 'tick' && l.pinged).length;
   t.equal(pingCount(), pingedTicks, 'every ping the child sent arrived, and nothing else');
-  t.notOk(said.all.some((l) => l.event === 'tick' && l.error), 'no send failed');
+  t.notOk(
+    said.all.some((l) => l.event === 'tick' && l.error),
+    'no send failed',
+  );
 
   // What systemd would see: a gap between pings longer than WatchdogSec while frames stalled.
-  const pingTimes = got.filter((m) => m.text === 'WATCHDOG=1').map((m) => m.t as number);
+  const pingTimes = got.filter((m) => m.text === 'WATCHDOG=1').map((m) => m.t);
   const gaps = pingTimes.slice(1).map((tm, i) => tm - pingTimes[i]);
   t.ok(Math.max(...gaps) > watchdogUsec / 1000, `longest gap ${Math.max(...gaps).toFixed(0)} ms > WatchdogSec`);
   t.ok(pingTimes.at(-1)! > pingTimes[0], 'pings resumed after the stall');

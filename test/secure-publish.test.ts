@@ -19,15 +19,30 @@ async function loEndpoints(): Promise<{ endpoint: string; historyEndpoint: strin
 const SOURCE = { pipeline: 'test-source', params: { width: 160, height: 120, fps: 10 } };
 
 t.test('which endpoints count as local', async (t) => {
-  for (const e of ['tcp://127.0.0.1:5555', 'tcp://127.9.0.1:1', 'tcp://localhost:5555', 'tcp://[::1]:5555', 'ipc:///run/lumen/pub', 'inproc://x']) t.ok(isLocalEndpoint(e), e);
-  for (const e of ['tcp://0.0.0.0:5555', 'tcp://*:5555', 'tcp://192.168.1.20:5555', 'tcp://eth0:5555', 'tcp://lo:5555', 'tcp://[::]:5555', 'tcp://appliance.local:5555', 'tcp://127.0.0.1.evil:1'])
+  for (const e of ['tcp://127.0.0.1:5555', 'tcp://127.9.0.1:1', 'tcp://localhost:5555', 'tcp://[::1]:5555', 'ipc:///run/lumen/pub', 'inproc://x'])
+    t.ok(isLocalEndpoint(e), e);
+  for (const e of [
+    'tcp://0.0.0.0:5555',
+    'tcp://*:5555',
+    'tcp://192.168.1.20:5555',
+    'tcp://eth0:5555',
+    'tcp://lo:5555',
+    'tcp://[::]:5555',
+    'tcp://appliance.local:5555',
+    'tcp://127.0.0.1.evil:1',
+  ])
     t.notOk(isLocalEndpoint(e), e);
 });
 
 t.test('a network-reachable endpoint without CURVE is refused at start with PUBLISH_INSECURE, and doctor FAILs it', async (t) => {
   const dir = tempDir();
   const { endpoint, historyEndpoint } = await loEndpoints();
-  const config = writeConfig(dir, { capture: SOURCE, inference: { providers: ['cpu'] }, publish: { endpoint, historyEndpoint }, state: { dir: `${dir}/state` } });
+  const config = writeConfig(dir, {
+    capture: SOURCE,
+    inference: { providers: ['cpu'] },
+    publish: { endpoint, historyEndpoint },
+    state: { dir: `${dir}/state` },
+  });
   const run = lumen(['run', '--config', config]);
   const e = await run.exited;
   t.equal(e.code, 2, 'exit 2');
@@ -36,14 +51,21 @@ t.test('a network-reachable endpoint without CURVE is refused at start with PUBL
   t.match(run.stderr(), /publish\.insecure: true/, 'and how to accept it on purpose');
   const doctor = lumen(['doctor', '--config', config, '--json']);
   t.equal((await doctor.exited).code, 1, 'doctor exits 1');
-  const check = (JSON.parse(doctor.stdout()) as { checks: { name: string; verdict: string; detail: string }[] }).checks.find((c) => c.name === 'publish security');
+  const check = (JSON.parse(doctor.stdout()) as { checks: { name: string; verdict: string; detail: string }[] }).checks.find(
+    (c) => c.name === 'publish security',
+  );
   t.match(check, { verdict: 'FAIL', detail: /PUBLISH_INSECURE/ });
 });
 
 t.test('publish.insecure: true starts, and status, the log and doctor (WARN) say so', async (t) => {
   const dir = tempDir();
   const { endpoint, historyEndpoint, port } = await loEndpoints();
-  const config = writeConfig(dir, { capture: SOURCE, inference: { providers: ['cpu'] }, publish: { endpoint, historyEndpoint, insecure: true, statusIntervalMs: 200 }, state: { dir: `${dir}/state` } });
+  const config = writeConfig(dir, {
+    capture: SOURCE,
+    inference: { providers: ['cpu'] },
+    publish: { endpoint, historyEndpoint, insecure: true, statusIntervalMs: 200 },
+    state: { dir: `${dir}/state` },
+  });
   const { daemon, client } = daemonWithClient(t, config, { endpoint: `tcp://127.0.0.1:${port}`, topics: [TOPICS.status] });
   const m = await waitFor<LumenMessage>(client, (x) => x.topic === TOPICS.status, 60_000, 'status from the insecure daemon');
   if (m.topic !== TOPICS.status) throw new Error('not a status');
@@ -57,7 +79,9 @@ t.test('publish.insecure: true starts, and status, the log and doctor (WARN) say
   t.match(warning[0], { level: 40, insecure: true }, 'as a warning');
   const doctor = lumen(['doctor', '--config', config, '--json']);
   await doctor.exited;
-  const check = (JSON.parse(doctor.stdout()) as { checks: { name: string; verdict: string; detail: string }[] }).checks.find((c) => c.name === 'publish security');
+  const check = (JSON.parse(doctor.stdout()) as { checks: { name: string; verdict: string; detail: string }[] }).checks.find(
+    (c) => c.name === 'publish security',
+  );
   t.match(check, { verdict: 'WARN', detail: /publish\.insecure/ });
 });
 
@@ -94,7 +118,11 @@ t.test('a daemon whose allow-list file is malformed at start refuses to start wi
   const config = writeConfig(dir, {
     capture: SOURCE,
     inference: { providers: ['cpu'] },
-    publish: { endpoint: `tcp://127.0.0.1:${await freePort()}`, historyEndpoint: `tcp://127.0.0.1:${await freePort()}`, curve: { enabled: true, keyFile: 'daemon.key', allowListFile: 'monitors.list' } },
+    publish: {
+      endpoint: `tcp://127.0.0.1:${await freePort()}`,
+      historyEndpoint: `tcp://127.0.0.1:${await freePort()}`,
+      curve: { enabled: true, keyFile: 'daemon.key', allowListFile: 'monitors.list' },
+    },
     state: { dir: `${dir}/state` },
   });
   const run = lumen(['run', '--config', config]);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { copyFileSync, createWriteStream, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 import { daemonWithClient, endpoints, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
@@ -32,26 +32,37 @@ t.test('a stream that stalls without ending: "no signal" within a second, live a
   const fifo = join(dir, 'feed.fifo');
   execFileSync('mkfifo', [fifo]);
   const bytes = readFileSync(feed.video);
-  // Closed before the daemon is stopped: GStreamer's filesrc cannot stop while a read from an
-  // open, silent pipe blocks.
-  let fd = -1;
-  t.teardown(() => {
-    if (fd >= 0) closeSync(fd);
-  });
-  // The writer end: opening a FIFO blocks until the reader opens it, so the daemon starts first.
+  // The daemon starts on a pipe nobody writes to yet: it must run and say so (a source opened
+  // with blocking calls froze its event loop here: no status at all).
   const { client } = await replayDaemon(t, dir, fifo, false, [TOPICS.status, TOPICS.overlay]);
-  fd = await new Promise<number>((resolve) => setImmediate(() => resolve(openSync(fifo, 'w'))));
+  await waitFor(client, (m) => m.topic === TOPICS.status && m.header.state === 'no-signal', 60_000, 'status no-signal while the pipe has no writer');
+  // Written from the thread pool: the test's own loop keeps reading status while the pipe is full.
+  const writer = createWriteStream(fifo);
+  // The recording is still being written when the test ends: the write is cut off with the pipe.
+  writer.on('error', () => {});
+  t.teardown(() => void writer.destroy());
+  const write = (chunk: Buffer) => void writer.write(chunk);
   // A third of the recording, then nothing (the writer stays open: a stall, not an end).
-  writeSync(fd, bytes, 0, Math.floor(bytes.length / 3));
+  write(bytes.subarray(0, Math.floor(bytes.length / 3)));
   let lastOverlayAt = 0;
-  await waitFor(client, (m) => {
-    if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
-    return lastOverlayAt > 0 && m.topic === TOPICS.status && m.header.signal?.state === 'live';
-  }, 90_000, 'frames from the stream');
-  const noSignal = await waitFor(client, (m) => {
-    if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
-    return m.topic === TOPICS.status && m.header.state === 'no-signal';
-  }, 30_000, 'status no-signal');
+  await waitFor(
+    client,
+    (m) => {
+      if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
+      return lastOverlayAt > 0 && m.topic === TOPICS.status && m.header.signal?.state === 'live';
+    },
+    90_000,
+    'frames from the stream',
+  );
+  const noSignal = await waitFor(
+    client,
+    (m) => {
+      if (m.topic === TOPICS.overlay) lastOverlayAt = Date.now();
+      return m.topic === TOPICS.status && m.header.state === 'no-signal';
+    },
+    30_000,
+    'status no-signal',
+  );
   const h = (noSignal as { header: StatusHeader }).header;
   const reportedAfter = Date.now() - lastOverlayAt;
   t.ok(reportedAfter < 2000, `no-signal published ${reportedAfter} ms after the last overlay (bound: 1 s of silence, then published at once)`);
@@ -59,12 +70,21 @@ t.test('a stream that stalls without ending: "no signal" within a second, live a
   t.match(h.signal?.lastError, /no frame for \d+ ms/, `and why (${h.signal?.lastError})`);
   // The stream resumes: the rest of the recording.
   const resumedAt = Date.now();
-  writeSync(fd, bytes, Math.floor(bytes.length / 3), bytes.length - Math.floor(bytes.length / 3));
+  write(bytes.subarray(Math.floor(bytes.length / 3)));
+  const overlayAfter = await waitFor(client, (m) => m.topic === TOPICS.overlay, 30_000, 'an overlay after the stream resumed');
+  const overlayMs = Date.now() - resumedAt;
   // Live again (the state is "running", or "degraded" where this loaded machine sheds work).
-  await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal', 30_000, 'the signal live again');
-  // A Matroska stream through a pipe resumes once its demuxer has read on to its next cluster:
-  // measured 3–12 s here (a camera's frames resume as they come). Bounded, not instant.
-  t.ok(Date.now() - resumedAt < 20_000, `live again ${Date.now() - resumedAt} ms after the stream resumed`);
+  await waitFor(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal',
+    30_000,
+    'the signal live again',
+  );
+  const liveMs = Date.now() - resumedAt;
+  t.ok(overlayAfter, 'overlays resume');
+  t.ok(overlayMs < 2000, `first overlay ${overlayMs} ms after the stream resumed (goal: 2 s)`);
+  // Status follows within its interval (250 ms here) plus the loaded machine's delays.
+  t.ok(liveMs < 3000, `status live ${liveMs} ms after the stream resumed`);
 });
 
 t.test('a looping recording truncated to nothing: reported, retried with backoff, no spin and no memory growth', async (t) => {
@@ -76,7 +96,12 @@ t.test('a looping recording truncated to nothing: reported, retried with backoff
   await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.processed > 5, 90_000, 'frames from the recording');
   truncateSync(video, 0);
   t.equal(statSync(video).size, 0, 'the file is empty now');
-  const lost = await waitFor(client, (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && (m.header.signal?.restarts ?? 0) >= 1, 60_000, 'no-signal after a failed re-open');
+  const lost = await waitFor(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && (m.header.signal?.restarts ?? 0) >= 1,
+    60_000,
+    'no-signal after a failed re-open',
+  );
   t.ok((lost as { header: StatusHeader }).header.signal?.lastError, `the reason is reported: ${(lost as { header: StatusHeader }).header.signal?.lastError}`);
   const rss0 = rssMb(daemon.proc.pid!);
   const cpu0 = Number(readFileSync(`/proc/${daemon.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ')[11]);
@@ -91,7 +116,12 @@ t.test('a looping recording truncated to nothing: reported, retried with backoff
   t.ok(cpuShare < 0.5, `no spin: ${(cpuShare * 100).toFixed(0)} % of a core`);
   // The file comes back: the next attempt finds it.
   copyFileSync(feed.video, video);
-  await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal', 30_000, 'the signal live again once the file is back');
+  await waitFor(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.state !== 'no-signal',
+    30_000,
+    'the signal live again once the file is back',
+  );
   t.pass('recovered by itself');
 });
 
@@ -100,7 +130,12 @@ t.test('a source that is not there at start (capture card unplugged): the daemon
   const dir = tempDir();
   const video = join(dir, 'later.mkv');
   const { client } = await replayDaemon(t, dir, video, true);
-  const waiting = await waitFor(client, (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && /waiting for .*later\.mkv to appear/.test(m.header.signal?.lastError ?? ''), 90_000, 'no-signal, waiting for the source');
+  const waiting = await waitFor(
+    client,
+    (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && /waiting for .*later\.mkv to appear/.test(m.header.signal?.lastError ?? ''),
+    90_000,
+    'no-signal, waiting for the source',
+  );
   t.ok(waiting, 'status: no-signal, waiting for the source to appear');
   const restarts = (waiting as { header: StatusHeader }).header.signal?.restarts ?? -1;
   // While the path is absent nothing is opened (each open costs memory): the count stays put.

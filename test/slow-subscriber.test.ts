@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
+import { LumenClient } from '../runtime/client/client.js';
 import { makeFeed } from '../runtime/feed/make-feed.js';
 import { TOPICS } from '../runtime/publish/protocol.js';
 import { collectAlerts } from './helpers/alert-run.js';
@@ -41,7 +41,7 @@ t.test('a slow subscriber past its high-water mark loses overlays but no alert',
   while (alertSeqs.length < 6) {
     const r = await budget.within(slowIt.next(), 60_000, `the slow subscriber's next message (has alerts ${alertSeqs.join(',') || 'none'} of 1–6)`);
     if (r.done) break;
-    const m = r.value as LumenMessage;
+    const m = r.value;
     if (m.topic === TOPICS.overlay) overlaySeqs.push(m.header.seq);
     if (m.topic === TOPICS.alert) alertSeqs.push(m.header.seq);
   }

@@ -70,7 +70,12 @@ t.test('the unit says what the daemon relies on', async (t) => {
   t.equal(one('User'), 'lumen');
   t.equal(one('DynamicUser'), undefined, 'a static user from sysusers.d');
   t.equal(one('SupplementaryGroups'), 'video');
-  for (const [k, v] of [['ProtectSystem', 'strict'], ['PrivateTmp', 'yes'], ['NoNewPrivileges', 'yes'], ['DevicePolicy', 'closed']]) {
+  for (const [k, v] of [
+    ['ProtectSystem', 'strict'],
+    ['PrivateTmp', 'yes'],
+    ['NoNewPrivileges', 'yes'],
+    ['DevicePolicy', 'closed'],
+  ]) {
     t.equal(one(k), v, k);
   }
   for (const k of ['StateDirectory', 'CacheDirectory', 'ConfigurationDirectory']) t.equal(one(k), 'lumen', k);

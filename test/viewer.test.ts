@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { createLogger } from '../runtime/log.js';
 import { ViewServer } from '../runtime/view/view-server.js';
 import { endpoints, freePort, logOnFailure, lumen, ROOT, stop, tempDir, writeConfig, type Child } from './helpers/daemon.js';
@@ -12,7 +12,17 @@ import { shortDemoFeed } from './helpers/feeds.js';
 // Debian's Chromium (apt-get install chromium); the machine has no network: never download one.
 const CHROMIUM = '/usr/bin/chromium';
 // Sound may start without a gesture here: the test still clicks the button as a person would.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTEFACTS = join(ROOT, '.tap', 'artefacts');
 
 const log = createLogger('view-test', 'warn');
@@ -25,6 +35,10 @@ interface PageState {
   muted: boolean;
   beeps: number;
   frameId: number | null;
+  /** The quality-gate notice shown, or null. */
+  gate: string | null;
+  /** The alert-history notice shown, or null. */
+  history: string | null;
   transitions: { link: string; at: number; lastOverlayAt: number }[];
 }
 interface Rect {
@@ -54,13 +68,20 @@ declare global {
   }
 }
 
+/** A WebSocket message's text. */
+function wsText(d: RawData): string {
+  return (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d)).toString('utf8');
+}
+
 /** Waits until the page's link state is one of `links`. */
 async function waitLink(page: Page, links: string[], ms: number): Promise<void> {
   try {
     await page.waitForFunction((ls) => ls.includes(window.lumenView.state().link), links, { timeout: ms, polling: 50 });
   } catch (err) {
     const state = await page.evaluate(() => window.lumenView.state()).catch(() => null);
-    throw new Error(`page link state never became ${links.join('|')} within ${ms} ms (now ${JSON.stringify(state?.link)}): ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `page link state never became ${links.join('|')} within ${ms} ms (now ${JSON.stringify(state?.link)}): ${(err as Error).message.split('\n')[0]}`,
+    );
   }
 }
 
@@ -104,7 +125,9 @@ function get(url: string, path: string, method = 'GET'): Promise<{ status: numbe
     const req = request({ host: u.hostname, port: u.port, path, method }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body, csp: String(res.headers['content-security-policy']) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, type: String(res.headers['content-type']), body, csp: String(res.headers['content-security-policy']) }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -127,7 +150,7 @@ t.test('viewer server: serves only its page files, refuses foreign WebSocket ori
   t.equal((await get(view.url, '/../package.json')).status, 404, 'no path outside the page files');
   t.equal((await get(view.url, '/view-server.ts')).status, 404, 'no source files');
   t.equal((await get(view.url, '/', 'POST')).status, 405);
-  const health = JSON.parse((await get(view.url, '/healthz')).body);
+  const health = JSON.parse((await get(view.url, '/healthz')).body) as { ok: boolean; daemon: { endpoint: string } };
   t.equal(health.ok, true);
   t.equal(health.daemon.endpoint, ep.endpoint);
 
@@ -142,7 +165,7 @@ t.test('viewer server: serves only its page files, refuses foreign WebSocket ori
   const hello = await new Promise<{ type: string }>((resolve, reject) => {
     const ws = new WebSocket(wsUrl, { origin: view.url.replace(/\/$/, '') });
     ws.on('message', (d) => {
-      resolve(JSON.parse(String(d)));
+      resolve(JSON.parse(wsText(d)) as { type: string });
       ws.close();
     });
     ws.on('error', reject);
@@ -154,6 +177,53 @@ t.test('viewer server: serves only its page files, refuses foreign WebSocket ori
   t.pass('close() is idempotent');
 });
 
+t.test('the viewer says when the alert history cannot be read, and clears it once it can', async (t) => {
+  // The viewer starts before the daemon: its catch-up on the history endpoint gets no answer.
+  const ep = await endpoints();
+  const view = await ViewServer.start({ ...ep, port: 0, log });
+  const dir = tempDir('lumen-view-history-');
+  let daemon: Child | undefined;
+  let browser: Browser | undefined;
+  t.teardown(async () => {
+    await browser?.close().catch(() => {});
+    await view.close();
+    if (daemon) {
+      logOnFailure(t, daemon);
+      await stop(daemon);
+    }
+  });
+  const ws = new WebSocket(view.url.replace('http', 'ws') + 'ws', { origin: view.url.replace(/\/$/, '') });
+  t.teardown(() => ws.close());
+  const messages: { type: string; failure?: { code: string; attempt: number } | null }[] = [];
+  ws.on('message', (d) => messages.push(JSON.parse(wsText(d)) as (typeof messages)[number]));
+  const until = async (what: string, pred: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; !pred(); await new Promise((r) => setTimeout(r, 50)))
+      if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  };
+  await until('a history failure on the page socket', () => messages.some((m) => m.type === 'history' && m.failure), 30_000);
+  const failed = messages.find((m) => m.type === 'history' && m.failure)!;
+  t.equal(failed.failure?.code, 'HISTORY_UNAVAILABLE', 'pages are told the history is unavailable, with the code');
+
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium)`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(view.url);
+  // A page that connects after the failure learns it from its hello.
+  await page.waitForFunction(() => window.lumenView.state().history !== null, undefined, { timeout: 30_000 });
+  t.ok(await page.isVisible('#history'), 'the alert panel shows the notice');
+  t.match(
+    await page.textContent('#history'),
+    /^Alert history unavailable \(HISTORY_UNAVAILABLE\): alerts from before now may be missing; retrying in \d+ s$/,
+    'saying why and that it retries',
+  );
+
+  // The daemon comes up on those endpoints: the next retry reads the history, the notice goes.
+  daemon = lumen(['run', '--config', writeConfig(dir, { publish: ep, inference: { providers: ['cpu'] }, state: { dir: join(dir, 'state') } })]);
+  await until('a history recovery on the page socket', () => messages.some((m) => m.type === 'history' && m.failure === null), 90_000);
+  await page.waitForFunction(() => window.lumenView.state().history === null, undefined, { timeout: 30_000 });
+  t.notOk(await page.isVisible('#history'), 'the notice goes once the history answers');
+});
+
 t.test('lumen view command: prints its address, serves the page, exits 0 on SIGTERM; refuses a bad port', async (t) => {
   const ep = await endpoints();
   const bad = lumen(['view', '--port', 'http']);
@@ -163,7 +233,7 @@ t.test('lumen view command: prints its address, serves the page, exits 0 on SIGT
 
   const view = lumen(['view', '--port', '0', '--endpoint', ep.endpoint, '--history', ep.historyEndpoint]);
   t.teardown(() => stop(view));
-  for (const until = Date.now() + 30_000; !/open http/.test(view.stdout()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+  for (const until = Date.now() + 30_000; !/open http/.test(view.stdout()) && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
   const url = /open (http:\/\/\S+)/.exec(view.stdout())?.[1];
   t.ok(url, `the command prints the page's address (${url})`);
   const index = await get(url!, '/');
@@ -173,7 +243,7 @@ t.test('lumen view command: prints its address, serves the page, exits 0 on SIGT
   t.ok(s.ms < 3000, `within its shutdown deadline (${s.ms} ms), even with a history request in flight`);
 });
 
-t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery, overlay→draw delay', async (t) => {
+t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost and recovery, overlay→draw delay', async (t) => {
   const feed = await shortDemoFeed();
   const dir = tempDir('lumen-view-');
   const ep = await endpoints();
@@ -201,11 +271,28 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
   await page.goto(view.url);
+  mkdirSync(ARTEFACTS, { recursive: true });
 
   await waitLink(page, ['live'], 90_000);
   t.pass('overlays arrive: the page is live');
   t.equal(await page.textContent('#noalert'), 'No alert', 'the alert bar says "No alert" before the episode');
   t.notOk(await page.isVisible('#lost'), 'no signal-lost notice while frames arrive');
+
+  // The demo's heavy bleeding (about a second of every 12 s loop): the page says the frames are
+  // ungradable and why, with the share of the picture under blood, and raises no alert.
+  await page.waitForFunction(() => /bleeding/.test(window.lumenView.state().gate ?? ''), undefined, { timeout: 90_000, polling: 20 });
+  const bleeding = await page.evaluate(() => ({
+    state: window.lumenView.state(),
+    text: document.getElementById('gate')!.textContent,
+    shown: !document.getElementById('gate')!.hidden,
+  }));
+  t.ok(bleeding.shown, 'the gate notice is shown');
+  const share = /^Ungradable: bleeding (\d+)\u00a0%$/.exec(bleeding.text ?? '');
+  t.ok(share && Number(share[1]) >= 50, `the notice names bleeding and the share of the picture it hides (${JSON.stringify(bleeding.text)})`);
+  t.equal(bleeding.state.alert, false, 'no alert while blood fills the view');
+  await page.screenshot({ path: join(ARTEFACTS, 'viewer-ungradable.png') });
+  await page.waitForFunction(() => window.lumenView.state().gate === null, undefined, { timeout: 30_000, polling: 20 });
+  t.notOk(await page.isVisible('#gate'), 'the notice goes once frames are gradable again');
 
   // Sound needs a user gesture: the page offers a button, and after the click it can beep.
   t.ok(await page.isVisible('#sound'), 'the page offers to enable sound');
@@ -222,7 +309,7 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   // The contour: drawn from the overlay's geometry, green pixels inside the drawn image, inside
   // the ROI the models saw, on the lesion box, and where the outline's points say.
   let contour = await readContour(page);
-  for (const until = Date.now() + 30_000; (contour.n < 30 || !contour.geometry?.box) && Date.now() < until; ) {
+  for (const until = Date.now() + 30_000; (contour.n < 30 || !contour.geometry?.box) && Date.now() < until;) {
     await new Promise((r) => setTimeout(r, 100));
     contour = await readContour(page);
   }
@@ -241,16 +328,21 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   const xs = g.contours.flatMap((p) => p.filter((_, i) => i % 2 === 0));
   const ys = g.contours.flatMap((p) => p.filter((_, i) => i % 2 === 1));
   const tol = 4;
-  t.ok(b.x0 >= Math.min(...xs) - tol && b.x1 <= Math.max(...xs) + tol && b.y0 >= Math.min(...ys) - tol && b.y1 <= Math.max(...ys) + tol, 'the green pixels lie on the outline the message carried');
+  t.ok(
+    b.x0 >= Math.min(...xs) - tol && b.x1 <= Math.max(...xs) + tol && b.y0 >= Math.min(...ys) - tol && b.y1 <= Math.max(...ys) + tol,
+    'the green pixels lie on the outline the message carried',
+  );
 
-  mkdirSync(ARTEFACTS, { recursive: true });
   const shot = join(ARTEFACTS, 'viewer-alert.png');
   await page.screenshot({ path: shot });
   t.comment(`screenshot during the alert: ${shot}`);
 
   const stAlert = await page.evaluate(() => window.lumenView.state());
   t.ok(stAlert.alerts >= 1, 'the alert list has the raise');
-  await t.resolves(page.waitForFunction(() => document.querySelectorAll('#alerts li.raise').length >= 1, undefined, { timeout: 5000 }), 'the raise is listed');
+  await t.resolves(
+    page.waitForFunction(() => document.querySelectorAll('#alerts li.raise').length >= 1, undefined, { timeout: 5000 }),
+    'the raise is listed',
+  );
   t.equal(audio, 'running', 'sound is on after the click');
   await page.waitForFunction(() => window.lumenView.state().beeps >= 1, undefined, { timeout: 60_000 });
   t.pass('a live raise beeps');
@@ -262,7 +354,9 @@ t.test('lumen view in Chromium: overlay, alert banner, signal lost and recovery,
   // Enough overlays for a p99 that is not just the maximum of a few.
   await page.waitForFunction(() => window.lumenView.stats().count >= 200, undefined, { timeout: 90_000 });
   const delay = await page.evaluate(() => window.lumenView.stats());
-  t.comment(`overlay publication → drawn: p50 ${delay.p50} ms, p99 ${delay.p99} ms, max ${delay.max} ms over ${delay.count} overlays (decode skipped ${delay.decodeSkipped})`);
+  t.comment(
+    `overlay publication → drawn: p50 ${delay.p50} ms, p99 ${delay.p99} ms, max ${delay.max} ms over ${delay.count} overlays (decode skipped ${delay.decodeSkipped})`,
+  );
   t.ok(delay.count >= 200, 'delay measured over many overlays');
   t.ok(delay.p50 !== null && delay.p50 >= 0 && delay.p50 < 1000, `overlay→draw p50 is plausible (${delay.p50} ms)`);
 

@@ -87,13 +87,15 @@ export interface CalibrationResult {
  * `keep(record, analysed)` is called for each judged frame (e.g. to keep thumbnails of the gated ones).
  */
 export async function calibrate(
-  folder: string, settings: SiteSettings,
+  folder: string,
+  settings: SiteSettings,
   opts: { onFrame?: (done: number, total: number) => void; keep?: (r: CalibrationRecord, analysed: Frame) => Promise<void> } = {},
 ): Promise<CalibrationResult> {
   const entries = await listStills(folder);
   const records: CalibrationRecord[] = [];
   const errors: CalibrationError[] = [];
-  let msRead = 0, msGate = 0;
+  let msRead = 0,
+    msGate = 0;
   for (const [i, e] of entries.entries()) {
     try {
       let t = performance.now();

@@ -8,7 +8,11 @@ import type { CalibrationRecord, CalibrationResult } from './calibrate.js';
 /** Most thumbnails kept in a report: a folder where everything is gated should not fill memory. */
 const MAX_THUMBS = 200;
 const TINT: Record<RegionState, [number, number, number] | null> = {
-  usable: null, dark: [40, 80, 255], overexposed: [255, 255, 0], bubbles: [0, 255, 255], bleeding: [255, 0, 160],
+  usable: null,
+  dark: [40, 80, 255],
+  overexposed: [255, 255, 0],
+  bubbles: [0, 255, 255],
+  bleeding: [255, 0, 160],
 };
 
 /** Keeps a JPEG thumbnail of every gated frame, its unusable regions tinted by state. */
@@ -48,12 +52,18 @@ export async function writeCalibrationReport(dir: string, r: CalibrationResult, 
 .g{display:flex;flex-wrap:wrap;gap:12px}.g figure{margin:0;width:240px}.g figcaption{font-size:12px}.bad{color:#b00}</style>
 <h1>Calibration</h1><p>${esc(r.folder)} — analysis size ${r.settings.analysis ? `${r.settings.analysis.width}×${r.settings.analysis.height}` : 'full'}; gate ${r.settings.quality ? esc(JSON.stringify(r.settings.quality)) : 'off'}; ${r.settings.privacyMasks.length} privacy masks.</p>
 <h2>Summary</h2><table>${rows([
-    ['frames', s.frames], ['refused (errors)', s.errors], ['gated', s.gated],
+    ['frames', s.frames],
+    ['refused (errors)', s.errors],
+    ['gated', s.gated],
     ...Object.entries(s.gatedBy).map(([k, v]) => [`  gated: ${k}`, v] as [string, unknown]),
-    ['lesion frames', s.lesionFrames], ['lesion frames gated', s.lesionFramesGated],
+    ['lesion frames', s.lesionFrames],
+    ['lesion frames gated', s.lesionFramesGated],
     ['lesion pixels kept by the ROI', s.lesionKeptShare === null ? '—' : `${s.lesionKeptPx} of ${s.lesionPx} (${(s.lesionKeptShare * 100).toFixed(3)} %)`],
-    ['lesion frames losing pixels', s.lesionFramesCut], ['frames with text', s.framesWithText], ['text blocks', s.textBlocks],
-    ['least usable share', s.minUsable ?? '—'], ['ms per frame (read / ROI + gate)', `${s.msRead} / ${s.msGate}`],
+    ['lesion frames losing pixels', s.lesionFramesCut],
+    ['frames with text', s.framesWithText],
+    ['text blocks', s.textBlocks],
+    ['least usable share', s.minUsable ?? '—'],
+    ['ms per frame (read / ROI + gate)', `${s.msRead} / ${s.msGate}`],
   ])}</table>
 <h2>Gated frames (${gated.length})</h2><p>Unusable regions tinted: dark blue, overexposed yellow, bubbles cyan, bleeding magenta.</p>
 <div class="g">${gated.map((x) => `<figure>${thumbs.thumbs.has(x.name) ? `<img width="240" src="data:image/jpeg;base64,${thumbs.thumbs.get(x.name)}">` : ''}<figcaption${(x.lesionPx ?? 0) > 0 ? ' class="bad"' : ''}><b>${esc(x.name)}</b>${(x.lesionPx ?? 0) > 0 ? ' — LESION FRAME' : ''}<br>${x.reasons.join(', ')}<br>${x.explanation.map(esc).join('<br>')}</figcaption></figure>`).join('') || '<p>none</p>'}</div>

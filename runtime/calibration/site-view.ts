@@ -52,11 +52,15 @@ export function judgeFrame(full: Frame, s: SiteSettings): SiteJudgement {
   const { frame: analysed, scale } = s.analysis ? scaleToFit(masked, s.analysis) : { frame: masked, scale: 1 };
   const area = findActiveArea(analysed);
   const r = area.rect;
-  const roi = scale === 1 ? r : {
-    x: Math.floor(r.x / scale), y: Math.floor(r.y / scale),
-    width: Math.min(full.width, Math.ceil((r.x + r.width) / scale)) - Math.floor(r.x / scale),
-    height: Math.min(full.height, Math.ceil((r.y + r.height) / scale)) - Math.floor(r.y / scale),
-  };
+  const roi =
+    scale === 1
+      ? r
+      : {
+          x: Math.floor(r.x / scale),
+          y: Math.floor(r.y / scale),
+          width: Math.min(full.width, Math.ceil((r.x + r.width) / scale)) - Math.floor(r.x / scale),
+          height: Math.min(full.height, Math.ceil((r.y + r.height) / scale)) - Math.floor(r.y / scale),
+        };
   const quality = s.quality ? evaluateQuality(analysed, area, s.quality) : null;
   return { masked, analysed, scale, area, roi, shape: area.shape, quality };
 }
@@ -66,10 +70,19 @@ export function judgeFrame(full: Frame, s: SiteSettings): SiteJudgement {
  * that reach the models — inside the active area's outline (mapped to full-frame pixels; the
  * daemon blacks out the rest) and not under a privacy mask.
  */
-export function lesionKept(mask: Uint8Array, width: number, height: number, j: SiteJudgement, masks: readonly Rect[]): { lesion: number; kept: number; inRect: number } {
-  let lesion = 0, kept = 0, inRect = 0;
+export function lesionKept(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  j: SiteJudgement,
+  masks: readonly Rect[],
+): { lesion: number; kept: number; inRect: number } {
+  let lesion = 0,
+    kept = 0,
+    inRect = 0;
   const r = j.roi;
-  const masked = (x: number, y: number) => masks.some((m) => x >= Math.floor(m.x) && y >= Math.floor(m.y) && x < Math.ceil(m.x + m.width) && y < Math.ceil(m.y + m.height));
+  const masked = (x: number, y: number) =>
+    masks.some((m) => x >= Math.floor(m.x) && y >= Math.floor(m.y) && x < Math.ceil(m.x + m.width) && y < Math.ceil(m.y + m.height));
   for (let y = 0; y < height; y++) {
     const span = j.area.shape === 'none' ? null : spanAt(j.area, Math.min(j.analysed.height - 1, Math.floor(y * j.scale)));
     for (let x = 0, p = y * width; x < width; x++, p++) {

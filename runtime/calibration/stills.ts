@@ -74,7 +74,11 @@ export async function loadStill(path: string): Promise<Frame> {
 /** Refuses a frame size no capture gives (IMAGE_SIZE). */
 export function checkSize(path: string, width: number, height: number): void {
   if (Math.min(width, height) < MIN_SIDE || Math.max(width, height) > MAX_SIDE) {
-    throw new LumenError('IMAGE_SIZE', `${path}: ${width}×${height} is not a video frame size (${MIN_SIDE} to ${MAX_SIDE} pixels a side)`, { path, width, height });
+    throw new LumenError('IMAGE_SIZE', `${path}: ${width}×${height} is not a video frame size (${MIN_SIDE} to ${MAX_SIDE} pixels a side)`, {
+      path,
+      width,
+      height,
+    });
   }
 }
 
@@ -86,7 +90,8 @@ export async function loadMask(path: string, width: number, height: number, imag
   if (img.width !== width || img.height !== height) {
     throw new LumenError('MASK_SIZE', `${path}: the mask is ${img.width}×${img.height}, its image ${basename(image)} is ${width}×${height}`, { path, image });
   }
-  const n = width * height, ch = img.data.length / n;
+  const n = width * height,
+    ch = img.data.length / n;
   const m = new Uint8Array(n);
   for (let p = 0; p < n; p++) m[p] = img.data[p * ch] >= MASK_LEVEL ? 1 : 0;
   return m;

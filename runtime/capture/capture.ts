@@ -4,7 +4,8 @@ import type { Frame, Size } from '../frame.js';
 import { ANALYSIS_PLACEHOLDER, analysisLaunch, probedSize, SIZE_PROBE_RATE, SIZE_PROBE_SINK, SIZE_PROBE_VALVE } from './analysis-stream.js';
 import { diagnose, GstPipeline, type AppSink, type BusMessage, type Sample } from './gst.js';
 import { Mailbox } from './mailbox.js';
-import { checkElements, loadTemplate, renderSourceSize, renderTemplate } from './template.js';
+import { checkElements, loadTemplate, type PipelineTemplate, renderSourceSize, renderTemplate } from './template.js';
+import { openPipeSource, type PipeSource } from './pipe-source.js';
 
 /**
  * `live`: keep only the newest frame (appsink drops in GStreamer, the mailbox drops in Node);
@@ -77,13 +78,25 @@ export class Capture {
     fixedSource: Size | null,
     private readonly opts: CaptureOptions,
     private readonly log: Logger,
+    private readonly pipe: PipeSource | null,
   ) {
     this.full = fixedSource;
   }
 
   /** Renders and checks the template, starts the pipeline and resolves on the first frame. */
   static async open(opts: CaptureOptions, log: Logger): Promise<Capture> {
-    const template = await loadTemplate(opts.pipelinesDir, opts.template);
+    const loaded = await loadTemplate(opts.pipelinesDir, opts.template);
+    const pipe = openPipeSource(loaded, opts.params);
+    const template = pipe?.template ?? loaded;
+    try {
+      return await Capture.build(template, pipe, opts, log);
+    } catch (err) {
+      pipe?.close();
+      throw err;
+    }
+  }
+
+  private static async build(template: PipelineTemplate, pipe: PipeSource | null, opts: CaptureOptions, log: Logger): Promise<Capture> {
     const size = opts.analysis ?? null;
     const selfScaling = template.body.includes(`{${ANALYSIS_PLACEHOLDER}}`);
     const slots = { [ANALYSIS_PLACEHOLDER]: size ? `,width=${size.width},height=${size.height}` : '' };
@@ -92,7 +105,7 @@ export class Capture {
     checkElements(launch);
     const pipeline = new GstPipeline(launch);
     const fixed = selfScaling ? renderSourceSize(template, opts.params) : null;
-    const capture = new Capture(pipeline, pipeline.appsink('sink'), probe ? pipeline.appsink(SIZE_PROBE_SINK) : null, fixed, opts, log);
+    const capture = new Capture(pipeline, pipeline.appsink('sink'), probe ? pipeline.appsink(SIZE_PROBE_SINK) : null, fixed, opts, log, pipe);
     log.info({ pipeline: launch, mode: opts.mode }, 'capture starting');
     await capture.start();
     return capture;
@@ -202,7 +215,11 @@ export class Capture {
     const a = this.opts.analysis;
     if (!a || !this.opts.analysisExplicit || !this.full) return;
     if (this.full.width < a.width && this.full.height < a.height) {
-      throw new LumenError('CONFIG_INVALID', `capture.analysisSize ${a.width}x${a.height} is larger than the source (${this.full.width}×${this.full.height}): use a smaller size or "full"`, { key: 'capture.analysisSize' });
+      throw new LumenError(
+        'CONFIG_INVALID',
+        `capture.analysisSize ${a.width}x${a.height} is larger than the source (${this.full.width}×${this.full.height}): use a smaller size or "full"`,
+        { key: 'capture.analysisSize' },
+      );
     }
   }
 
@@ -239,7 +256,7 @@ export class Capture {
    */
   private async sizedInOrder(s: Sample): Promise<Frame> {
     const m = this.admit(s);
-    for (const until = Date.now() + this.opts.readyTimeoutMs; ; ) {
+    for (const until = Date.now() + this.opts.readyTimeoutMs; ;) {
       const f = this.sized(s, m);
       if (f) return f;
       if (this.failure) throw this.failure;
@@ -321,5 +338,6 @@ export class Capture {
     clearTimeout(this.probeTimer);
     this.mailbox.close();
     this.pipeline.stop();
+    this.pipe?.close();
   }
 }

@@ -32,7 +32,10 @@ const SAFE_VALUE = /^[^!"'\\\n]+$/;
 
 export async function listTemplates(dir: string): Promise<string[]> {
   const files = await readdir(dir);
-  return files.filter((f) => f.endsWith('.pipeline')).map((f) => f.slice(0, -'.pipeline'.length)).sort();
+  return files
+    .filter((f) => f.endsWith('.pipeline'))
+    .map((f) => f.slice(0, -'.pipeline'.length))
+    .sort();
 }
 
 export async function loadTemplate(dir: string, name: string): Promise<PipelineTemplate> {
@@ -84,12 +87,18 @@ export function renderTemplate(t: PipelineTemplate, values: Record<string, strin
       continue;
     }
     if (!SAFE_VALUE.test(v)) {
-      throw new LumenError('PIPELINE_PARAM', `pipeline "${t.name}" parameter ${p.name} has a character GStreamer would misread: ${JSON.stringify(v)}`, { param: p.name });
+      throw new LumenError('PIPELINE_PARAM', `pipeline "${t.name}" parameter ${p.name} has a character GStreamer would misread: ${JSON.stringify(v)}`, {
+        param: p.name,
+      });
     }
     resolved[p.name] = /\s/.test(v) ? `"${v}"` : v;
   }
   if (missing.length) {
-    throw new LumenError('PIPELINE_PARAM', `pipeline "${t.name}" needs parameter ${missing.join(', ')} (${missing.map((m) => t.params.find((p) => p.name === m)?.description).join('; ')})`, { missing });
+    throw new LumenError(
+      'PIPELINE_PARAM',
+      `pipeline "${t.name}" needs parameter ${missing.join(', ')} (${missing.map((m) => t.params.find((p) => p.name === m)?.description).join('; ')})`,
+      { missing },
+    );
   }
   return fill(t.body, resolved);
 }

@@ -7,7 +7,18 @@
  * the newer alerts back and asks again with back-off; status and overlays keep flowing meanwhile.
  */
 import { ERROR_CODES, LumenError, messageOf, type ErrorCode } from '../errors.js';
-import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type ClipHeader, type ClipInfo, type FrameHeader, type HistoryReply, type OverlayHeader, type StatusHeader } from '../publish/protocol.js';
+import {
+  HISTORY_MAX_LIMIT,
+  PROTOCOL_VERSION,
+  TOPICS,
+  type AlertHeader,
+  type ClipHeader,
+  type ClipInfo,
+  type FrameHeader,
+  type HistoryReply,
+  type OverlayHeader,
+  type StatusHeader,
+} from '../publish/protocol.js';
 import { connectRequest, connectSubscriber, type CurveClient, type Request, type Subscriber } from '../publish/zmq.js';
 
 /** Messages the client itself makes (not from the wire): how alert history is doing. */
@@ -37,6 +48,15 @@ export interface HistoryRecovery {
   attempts: number;
   /** From the first failure to this success, ms. */
   downMs: number;
+}
+
+/** The fields of a received header the client checks before trusting its topic's type. */
+interface WireHeader {
+  v?: unknown;
+  seq?: unknown;
+  geometry?: unknown;
+  format?: unknown;
+  clip?: { id?: unknown } | null;
 }
 
 export type LumenMessage =
@@ -169,7 +189,9 @@ export class LumenClient {
     try {
       while (!this.closed) {
         recv ??= this.sub.receive();
-        const next: { frames: Buffer[] } | { fill: FillResult } = this.fillTask ? await Promise.race([recv.then((frames) => ({ frames })), this.fillTask]) : { frames: await recv };
+        const next: { frames: Buffer[] } | { fill: FillResult } = this.fillTask
+          ? await Promise.race([recv.then((frames) => ({ frames })), this.fillTask])
+          : { frames: await recv };
         if ('fill' in next) {
           this.fillTask = null;
           yield* this.onFill(next.fill);
@@ -223,7 +245,10 @@ export class LumenClient {
       const min = this.opts.historyRetryMinMs ?? 500;
       const retryInMs = Math.min(this.opts.historyRetryMaxMs ?? 15_000, min * 2 ** (this.failures - 1));
       const code: ErrorCode = r.err instanceof LumenError ? r.err.code : 'HISTORY_UNAVAILABLE';
-      yield { topic: CLIENT_EVENTS.historyFailed, header: { after: this.lastAlertSeq ?? 0, newest: this.newest, attempt: this.failures, retryInMs, code, message: messageOf(r.err) } };
+      yield {
+        topic: CLIENT_EVENTS.historyFailed,
+        header: { after: this.lastAlertSeq ?? 0, newest: this.newest, attempt: this.failures, retryInMs, code, message: messageOf(r.err) },
+      };
       this.startFill(retryInMs);
       return;
     }
@@ -279,21 +304,23 @@ export class LumenClient {
   private parse(frames: Buffer[]): LumenMessage | null {
     try {
       const topic = frames[0].toString('utf8');
-      const header = JSON.parse(frames[1].toString('utf8'));
+      // Checked here for what the client relies on; the topic's type says the rest.
+      const header = JSON.parse(frames[1].toString('utf8')) as WireHeader;
       if (header.v !== PROTOCOL_VERSION || !Number.isInteger(header.seq)) throw new Error('bad header');
       if (topic === TOPICS.overlay) {
         if (!header.geometry || typeof header.geometry !== 'object') throw new Error('overlay without geometry');
         if (header.format === 'png' && !frames[2]) throw new Error('png overlay without payload');
-        return { topic, header, payload: header.format === 'png' ? frames[2] : null };
+        return { topic, header: header as OverlayHeader, payload: header.format === 'png' ? frames[2] : null };
       }
       if (topic === TOPICS.frame) {
         if (!frames[2]) throw new Error(`${topic} without payload`);
-        return { topic, header, payload: frames[2] };
+        return { topic, header: header as FrameHeader, payload: frames[2] };
       }
-      if (topic === TOPICS.status || topic === TOPICS.alert) return { topic, header, recovered: false } as LumenMessage;
+      if (topic === TOPICS.status) return { topic, header: header as StatusHeader };
+      if (topic === TOPICS.alert) return { topic, header: header as AlertHeader, recovered: false };
       if (topic === TOPICS.clip) {
         if (!header.clip || typeof header.clip.id !== 'string') throw new Error('clip without its record');
-        return { topic, header };
+        return { topic, header: header as ClipHeader };
       }
       throw new Error(`unknown topic ${topic}`);
     } catch {

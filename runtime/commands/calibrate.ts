@@ -22,9 +22,11 @@ export function parseSize(flag: string, v: string): Size | null {
 export function registerCalibrate(program: Command): void {
   program
     .command('calibrate')
-    .description('run the quality gate, ROI and text finder over a folder of real frames and print the figures (gated per reason, lesion frames gated, lesion pixels kept, text found)')
+    .description(
+      'run the quality gate, ROI and text finder over a folder of real frames and print the figures (gated per reason, lesion frames gated, lesion pixels kept, text found)',
+    )
     .argument('<folder>', 'images, or a folder with images/ and masks/, or a folder of such folders')
-    .option('-c, --config <file>', "site config: its privacy masks, gate thresholds and analysis size are used (default: the built-in defaults)")
+    .option('-c, --config <file>', 'site config: its privacy masks, gate thresholds and analysis size are used (default: the built-in defaults)')
     .option('--analysis-size <WxH>', 'frames larger than this are scaled to fit, as the live path does, or "full" (default: the config\'s, else 960x540)')
     .option('-r, --report <dir>', 'write calibration.json and calibration.html (thumbnails of every gated frame) there')
     .option('--json', 'print the summary as JSON')
@@ -40,7 +42,11 @@ export function registerCalibrate(program: Command): void {
       const s = r.summary;
       if (o.json) process.stdout.write(JSON.stringify({ ...s, wallS }) + '\n');
       else {
-        const by = Object.entries(s.gatedBy).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+        const by =
+          Object.entries(s.gatedBy)
+            .filter(([, v]) => v > 0)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || 'none';
         process.stdout.write(
           `calibrate ${folder}: ${s.frames} frames in ${wallS} s (${s.msRead} ms read, ${s.msGate} ms ROI + gate per frame)\n` +
             `  gated            ${s.gated} (${by})\n` +
@@ -48,7 +54,10 @@ export function registerCalibrate(program: Command): void {
             `  lesion pixels    ${s.lesionKeptShare === null ? '— (no masks)' : `${s.lesionInRoiPx} of ${s.lesionPx} inside the ROI box, ${s.lesionKeptPx} inside its outline and clear of privacy masks (reach the models); ${s.lesionFramesCut} frames lose some`}\n` +
             `  text blocks      ${s.textBlocks} on ${s.framesWithText} frames\n` +
             `  least usable     ${s.minUsable ?? '—'}\n` +
-            r.records.filter((x) => x.gated).map((x) => `  GATED ${x.name}${(x.lesionPx ?? 0) > 0 ? ' (lesion frame)' : ''}: ${x.explanation.join('; ')}\n`).join('') +
+            r.records
+              .filter((x) => x.gated)
+              .map((x) => `  GATED ${x.name}${(x.lesionPx ?? 0) > 0 ? ' (lesion frame)' : ''}: ${x.explanation.join('; ')}\n`)
+              .join('') +
             (o.report ? `report: ${resolve(o.report, 'calibration.html')}\n` : ''),
         );
       }

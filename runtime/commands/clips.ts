@@ -48,7 +48,10 @@ export function registerClips(program: Command): void {
       const list = (await Catalogue.read(root)).list().filter((r) => o.all || r.state !== 'deleted');
       if (o.json) process.stdout.write(JSON.stringify({ folder: root, recordings: list }, null, 2) + '\n');
       else if (!list.length) process.stdout.write(`no recordings in ${root}\n`);
-      else process.stdout.write(`${'id'.padEnd(30)} ${'kind'.padEnd(8)} ${'state'.padEnd(10)} ${'start (UTC)'.padEnd(19)}  length    frames (ids)          size\n${list.map(line).join('')}`);
+      else
+        process.stdout.write(
+          `${'id'.padEnd(30)} ${'kind'.padEnd(8)} ${'state'.padEnd(10)} ${'start (UTC)'.padEnd(19)}  length    frames (ids)          size\n${list.map(line).join('')}`,
+        );
     });
   where(clips.command('export').argument('<id>', 'the recording (an alert names its clip id; see lumen clips list)'))
     .description('write one recording (video, annotation sidecar, record) into one tar file, mode 0600')
@@ -58,9 +61,15 @@ export function registerClips(program: Command): void {
       const cat = await Catalogue.read(await recordingsRoot(o));
       const r = cat.lookup(id);
       if (r.state !== 'complete' && !o.incomplete) {
-        throw new LumenError('CLIP_INCOMPLETE', `recording ${id} is ${r.state}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}, not complete: pass --incomplete to export what was written`, { id, state: r.state });
+        throw new LumenError(
+          'CLIP_INCOMPLETE',
+          `recording ${id} is ${r.state}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}, not complete: pass --incomplete to export what was written`,
+          { id, state: r.state },
+        );
       }
       const done = await exportRecording(cat, r, o.out);
-      process.stdout.write(`exported ${id} (${r.state}, ${r.frames} frames) to ${o.out}: ${done.members.join(', ')}; ${done.bytes} bytes; video sha256 ${done.sha256}\n`);
+      process.stdout.write(
+        `exported ${id} (${r.state}, ${r.frames} frames) to ${o.out}: ${done.members.join(', ')}; ${done.bytes} bytes; video sha256 ${done.sha256}\n`,
+      );
     });
 }

@@ -28,14 +28,15 @@ export function registerDoctor(program: Command): void {
       const failed = checks.some((c) => c.verdict === 'FAIL');
       if (o.json) process.stdout.write(JSON.stringify({ ok: !failed, checks }, null, 2) + '\n');
       else {
-        for (const c of checks) process.stdout.write(`${c.verdict.padEnd(4)} ${c.name.padEnd(18)} ${c.detail}${c.action ? `\n     ${''.padEnd(18)} → ${c.action}` : ''}\n`);
+        for (const c of checks)
+          process.stdout.write(`${c.verdict.padEnd(4)} ${c.name.padEnd(18)} ${c.detail}${c.action ? `\n     ${''.padEnd(18)} → ${c.action}` : ''}\n`);
         process.stdout.write(failed ? 'doctor: FAIL\n' : 'doctor: OK\n');
       }
       process.exitCode = failed ? 1 : 0;
     });
   program
     .command('selftest')
-    .description('run the installed models over the demo feed and check that its lesions raise alerts (exit 1: missed; 2: could not run)')
+    .description('run the installed models over the demo feed and check that its lesions raise alerts and its bleeding none (exit 1: failed; 2: could not run)')
     .option('-c, --config <file>', 'config file (default: the built-in one)')
     .option('--feed <file>', 'feed with annotations beside it', DEMO_FEED)
     .action(async (o: { config?: string; feed: string }) => {

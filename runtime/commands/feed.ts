@@ -40,6 +40,8 @@ export function registerFeed(program: Command): void {
         }
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
-      process.stdout.write(`${made.video}: ${made.frames} frames ${width}×${height} @ ${fps} fps in ${((Date.now() - t0) / 1000).toFixed(1)} s\n${made.annotations}\n`);
+      process.stdout.write(
+        `${made.video}: ${made.frames} frames ${width}×${height} @ ${fps} fps in ${((Date.now() - t0) / 1000).toFixed(1)} s\n${made.annotations}\n`,
+      );
     });
 }

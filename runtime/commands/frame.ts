@@ -39,9 +39,18 @@ export async function inspectFrame(file: string, settings: SiteSettings = siteSe
     .map((b) => ({ ...b.rect, confidence: Math.round(b.confidence * 100) / 100, inPicture: !b.onBorder }));
   const scores = q ? Object.fromEntries(Object.entries(q.scores).map(([k, v]) => [k, Math.round((v as number) * 1000) / 1000])) : {};
   return {
-    file, width: frame.width, height: frame.height, analysed: { width: j.analysed.width, height: j.analysed.height },
-    roi: j.roi, shape: j.shape, quality: scores, gated: q?.gated ?? false, reasons: q?.reasons ?? [],
-    explanation: q?.explanation ?? ['quality gate off in this config'], privacyMasks: settings.privacyMasks.length, text,
+    file,
+    width: frame.width,
+    height: frame.height,
+    analysed: { width: j.analysed.width, height: j.analysed.height },
+    roi: j.roi,
+    shape: j.shape,
+    quality: scores,
+    gated: q?.gated ?? false,
+    reasons: q?.reasons ?? [],
+    explanation: q?.explanation ?? ['quality gate off in this config'],
+    privacyMasks: settings.privacyMasks.length,
+    text,
   };
 }
 
@@ -49,9 +58,11 @@ export function registerFrame(program: Command): void {
   const frame = program.command('frame').description('look at single frames, e.g. when commissioning a video processor');
   frame
     .command('inspect <image...>')
-    .description('per image, as the daemon would see it: the ROI (box and shape), quality scores and the gate verdict with its reasons, and likely burned-in text')
+    .description(
+      'per image, as the daemon would see it: the ROI (box and shape), quality scores and the gate verdict with its reasons, and likely burned-in text',
+    )
     .option('--json', 'one JSON object per image, one per line')
-    .option('-c, --config <file>', "site config: its privacy masks, gate thresholds and analysis size are used (default: the built-in defaults)")
+    .option('-c, --config <file>', 'site config: its privacy masks, gate thresholds and analysis size are used (default: the built-in defaults)')
     .option('--analysis-size <WxH>', "frames larger than this are scaled to fit, as the live path does (default: the config's, else 960x540)")
     .action(async (files: string[], o: { json?: boolean; config?: string; analysisSize?: string }) => {
       const config = o.config ? await loadConfig(o.config) : parseConfig({}, 'built-in default');
@@ -70,14 +81,21 @@ export function registerFrame(program: Command): void {
           process.stdout.write(JSON.stringify(r) + '\n');
           continue;
         }
-        const q = Object.entries(r.quality).map(([k, v]) => `${k} ${v}`).join(', ');
+        const q = Object.entries(r.quality)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ');
         process.stdout.write(
           `${basename(f)} ${r.width}×${r.height}${r.analysed.width !== r.width ? ` (analysed at ${r.analysed.width}×${r.analysed.height})` : ''}\n` +
             `  roi      ${r.roi.x},${r.roi.y} ${r.roi.width}×${r.roi.height} (${r.shape})${r.privacyMasks ? `, ${r.privacyMasks} privacy masks applied` : ''}\n` +
             `  quality  ${q || 'gate off'}\n  verdict  ${r.gated ? `GATED (${r.reasons.join(', ')})` : 'gradable'}\n` +
             r.explanation.map((e) => `           ${e}\n`).join('') +
             (r.text.length
-              ? r.text.map((t) => `  text     ${t.x},${t.y} ${t.width}×${t.height} confidence ${t.confidence}${t.inPicture ? ' over the picture: set a privacy mask' : ' beside the picture'}\n`).join('')
+              ? r.text
+                  .map(
+                    (t) =>
+                      `  text     ${t.x},${t.y} ${t.width}×${t.height} confidence ${t.confidence}${t.inPicture ? ' over the picture: set a privacy mask' : ' beside the picture'}\n`,
+                  )
+                  .join('')
               : '  text     none found\n'),
         );
       }

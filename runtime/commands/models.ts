@@ -14,7 +14,6 @@ import { parseConfig } from '../config/load.js';
 import { sessionOptions } from '../daemon/sessions.js';
 import { createLogger } from '../log.js';
 
-
 export function registerModels(program: Command): void {
   const models = program.command('models').description('model bundles: build, inspect, sign, verify');
   models
@@ -24,7 +23,8 @@ export function registerModels(program: Command): void {
     .option('--only <set>', 'reference | architectures')
     .option('--seed <n>', 'seed of the architecture weights', '1')
     .action(async (o: { dir: string; only?: string; seed: string }) => {
-      if (o.only && o.only !== 'reference' && o.only !== 'architectures') throw new LumenError('USAGE', `--only ${o.only}: expected reference or architectures`);
+      if (o.only && o.only !== 'reference' && o.only !== 'architectures')
+        throw new LumenError('USAGE', `--only ${o.only}: expected reference or architectures`);
       const built = [
         ...(o.only !== 'architectures' ? await buildReferenceBundles(o.dir) : []),
         ...(o.only !== 'reference' ? await buildArchitectureBundles(o.dir, Number(o.seed)) : []),
@@ -39,7 +39,9 @@ export function registerModels(program: Command): void {
       const b = await loadBundle(resolveBundle(d));
       const r = inspectOnnx(b.onnx);
       const { id, version, task } = b.manifest;
-      process.stdout.write(o.json ? JSON.stringify({ bundle: { id, version, task }, ...r }, null, 2) + '\n' : formatInspection(r, `${id} ${version} (${task})`) + '\n');
+      process.stdout.write(
+        o.json ? JSON.stringify({ bundle: { id, version, task }, ...r }, null, 2) + '\n' : formatInspection(r, `${id} ${version} (${task})`) + '\n',
+      );
     });
   models
     .command('import <file>')
@@ -71,7 +73,14 @@ export function registerModels(program: Command): void {
       for (const d of dirs) {
         try {
           const b = await loadBundle(resolveBundle(d), { requireSignature: trustedKeys.length > 0, trustedKeys });
-          results.push({ path: d, ok: true, id: b.manifest.id, version: b.manifest.version, sha256: b.manifest.onnx.sha256, signed: Boolean(b.manifest.signature) });
+          results.push({
+            path: d,
+            ok: true,
+            id: b.manifest.id,
+            version: b.manifest.version,
+            sha256: b.manifest.onnx.sha256,
+            signed: Boolean(b.manifest.signature),
+          });
           if (!o.json) process.stdout.write(`OK   ${b.manifest.id} ${b.manifest.version}${b.manifest.signature ? ' (signed)' : ''}\n`);
         } catch (err) {
           if (!(err instanceof LumenError)) throw err;

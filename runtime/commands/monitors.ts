@@ -32,7 +32,8 @@ async function monitorKey(spec: string): Promise<{ key: string; fromFile?: strin
   } catch {
     throw new LumenError('MONITOR_KEY', `${spec.slice(0, 80)}: neither a 40-character Z85 CURVE public key nor a readable .pub file`);
   }
-  if (text.startsWith('{')) throw new LumenError('MONITOR_KEY', `${spec} is a key pair file holding a secret key: give the monitor's .pub file (the secret never leaves the monitor)`);
+  if (text.startsWith('{'))
+    throw new LumenError('MONITOR_KEY', `${spec} is a key pair file holding a secret key: give the monitor's .pub file (the secret never leaves the monitor)`);
   checkMonitorKey(text, spec);
   return { key: text, fromFile: spec };
 }
@@ -52,14 +53,20 @@ function whereOptions(c: Command): Command {
 /** `lumen monitors`: enrol, list and remove the bedside monitors allowed to connect (CURVE). */
 export function registerMonitors(program: Command): void {
   const monitors = program.command('monitors').description('enrol the monitors allowed to receive from the daemon (CURVE allow-list; applied without restart)');
-  whereOptions(monitors.command('add').argument('<key>', "the monitor's public key: its .pub file or the 40-character Z85 key").option('--name <name>', 'a name for the monitor, e.g. the bed (default: the .pub file name)'))
+  whereOptions(
+    monitors
+      .command('add')
+      .argument('<key>', "the monitor's public key: its .pub file or the 40-character Z85 key")
+      .option('--name <name>', 'a name for the monitor, e.g. the bed (default: the .pub file name)'),
+  )
     .description('enrol a monitor: the running daemon admits it within a second')
     .action(async (spec: string, o: Where & { name?: string }) => {
       const { key, fromFile } = await monitorKey(spec);
       const { path, curveOn } = await allowListPath(o);
       const list = await readAllowList(path);
       const name = o.name ?? defaultName(list, fromFile);
-      if (!MONITOR_NAME.test(name)) throw new LumenError('USAGE', `--name ${name.slice(0, 80)}: use A-Z a-z 0-9 . _ - (up to 64, starting with a letter, digit or _)`);
+      if (!MONITOR_NAME.test(name))
+        throw new LumenError('USAGE', `--name ${name.slice(0, 80)}: use A-Z a-z 0-9 . _ - (up to 64, starting with a letter, digit or _)`);
       const sameKey = list.find((m) => m.key === key);
       const sameName = list.find((m) => m.name === name);
       if (sameKey && sameKey === sameName) {
@@ -67,7 +74,11 @@ export function registerMonitors(program: Command): void {
         return;
       }
       if (sameKey) throw new LumenError('ALLOWLIST_INVALID', `this key is already enrolled as ${sameKey.name} in ${path}`);
-      if (sameName) throw new LumenError('ALLOWLIST_INVALID', `a monitor named ${name} is already enrolled in ${path} with another key: remove it first or pick another --name`);
+      if (sameName)
+        throw new LumenError(
+          'ALLOWLIST_INVALID',
+          `a monitor named ${name} is already enrolled in ${path} with another key: remove it first or pick another --name`,
+        );
       await writeAllowList(path, [...list, { name, key }]);
       process.stdout.write(`enrolled ${name} ${key} in ${path}; the running daemon admits it within a second\n`);
       if (curveOn === false) process.stdout.write(`note: publish.curve is off in ${o.config}: the list takes effect once CURVE is enabled\n`);
@@ -87,7 +98,8 @@ export function registerMonitors(program: Command): void {
       const { path } = await allowListPath(o);
       const list = await readAllowList(path);
       const left = list.filter((m) => m.name !== name);
-      if (left.length === list.length) throw new LumenError('MONITOR_UNKNOWN', `no monitor named ${name.slice(0, 80)} in ${path} (enrolled: ${list.map((m) => m.name).join(', ') || 'none'})`);
+      if (left.length === list.length)
+        throw new LumenError('MONITOR_UNKNOWN', `no monitor named ${name.slice(0, 80)} in ${path} (enrolled: ${list.map((m) => m.name).join(', ') || 'none'})`);
       await writeAllowList(path, left);
       process.stdout.write(`removed ${name} from ${path}; the running daemon disconnects it within seconds\n`);
     });

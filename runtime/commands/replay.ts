@@ -28,7 +28,10 @@ interface ReplayFlags {
 export const APPLIANCE_BASELINE: Baseline = {
   version: 1,
   description: "the appliance's own alerts in this recording: none lost, none new",
-  metrics: { lostAlerts: { max: 0, note: 'every alert the appliance raised is raised again' }, newAlerts: { max: 0, note: 'no alert where the appliance had none' } },
+  metrics: {
+    lostAlerts: { max: 0, note: 'every alert the appliance raised is raised again' },
+    newAlerts: { max: 0, note: 'no alert where the appliance had none' },
+  },
 };
 
 const GROUPS: [string, MetricName[]][] = [
@@ -37,15 +40,23 @@ const GROUPS: [string, MetricName[]][] = [
   ['alerts', ['episodes', 'missedEpisodes', 'meanTimeToAlertS', 'falseAlerts', 'falseAlertsPerMinute', 'alertFlicker']],
   ['quality gate', ['gateTp', 'gateFp', 'gateFn', 'gateTn']],
 ];
-const APPLIANCE_GROUP: [string, MetricName[]] = ['appliance', ['applianceAlerts', 'reproducedAlerts', 'lostAlerts', 'newAlerts', 'alertAgreement', 'scoreDeltaMean']];
+const APPLIANCE_GROUP: [string, MetricName[]] = [
+  'appliance',
+  ['applianceAlerts', 'reproducedAlerts', 'lostAlerts', 'newAlerts', 'alertAgreement', 'scoreDeltaMean'],
+];
 
 function summary(r: ReplayResult, verdict: Verdict | null, reportDir: string | undefined): string {
   const m: Metrics = r.metrics;
-  const lines = [`replay ${basename(r.source.path)}: ${m.frames} frames in ${r.run.wallS} s (${r.run.framesPerSecond} frames/s, ${r.run.providers.classifier})`];
+  const lines = [
+    `replay ${basename(r.source.path)}: ${m.frames} frames in ${r.run.wallS} s (${r.run.framesPerSecond} frames/s, ${r.run.providers.classifier})`,
+  ];
   if (!r.source.labelled) lines.push('  (no truth: the annotations say labelled: false; add labels to measure against truth)');
-  for (const [group, names] of r.source.appliance ? [...GROUPS, APPLIANCE_GROUP] : GROUPS) lines.push(`  ${group.padEnd(15)} ${names.map((n) => `${n} ${m[n] ?? '—'}`).join('  ')}`);
+  for (const [group, names] of r.source.appliance ? [...GROUPS, APPLIANCE_GROUP] : GROUPS)
+    lines.push(`  ${group.padEnd(15)} ${names.map((n) => `${n} ${m[n] ?? '—'}`).join('  ')}`);
   if (verdict) {
-    lines.push(`verdict: ${verdict.passed ? 'PASS' : 'FAIL'} against ${verdict.baseline} (${verdict.checks.length - verdict.regressed.length}/${verdict.checks.length} metrics hold)`);
+    lines.push(
+      `verdict: ${verdict.passed ? 'PASS' : 'FAIL'} against ${verdict.baseline} (${verdict.checks.length - verdict.regressed.length}/${verdict.checks.length} metrics hold)`,
+    );
     for (const c of verdict.checks) if (!c.passed) lines.push(`  REGRESSED ${c.message}`);
   }
   if (reportDir) lines.push(`report: ${resolve(reportDir, 'report.html')}`);
@@ -63,7 +74,7 @@ export function registerReplay(program: Command): void {
     .option('-c, --config <file>', 'daemon config whose inference, decision and overlay sections are replayed (capture is ignored)')
     .option('--fps <f>', 'nominal frame rate of a still-image set, for alert timings', '1')
     .option('--write-baseline <file>', "write a starting baseline from this run's metrics")
-    .option('--against-appliance', "an appliance recording: its own alerts are the baseline (no alert lost, none new; exit 3 otherwise)")
+    .option('--against-appliance', 'an appliance recording: its own alerts are the baseline (no alert lost, none new; exit 3 otherwise)')
     .action(async (feed: string, o: ReplayFlags) => {
       const stillFps = Number(o.fps);
       if (!Number.isFinite(stillFps) || stillFps <= 0) throw new LumenError('USAGE', `--fps ${o.fps}: expected a positive number`);
@@ -77,7 +88,13 @@ export function registerReplay(program: Command): void {
 
       const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar(
-            { stream: process.stderr, format: 'replay |{bar}| {percentage}% {value}/{total} frames | {speed} frames/s | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
+            {
+              stream: process.stderr,
+              format: 'replay |{bar}| {percentage}% {value}/{total} frames | {speed} frames/s | ETA {eta_formatted}',
+              hideCursor: true,
+              clearOnComplete: true,
+              etaBuffer: 50,
+            },
             cliProgress.Presets.shades_classic,
           )
         : null;
@@ -114,5 +131,6 @@ export function registerReplay(program: Command): void {
 async function checkApplianceDecisions(feed: string, annotations?: string): Promise<void> {
   const path = resolve(annotations ?? annotationsPathFor(feed));
   const a = await loadAnnotations(path);
-  if (!a.appliance) throw new LumenError('USAGE', `--against-appliance: ${path} carries no appliance decisions (only the sidecar of an appliance recording does)`);
+  if (!a.appliance)
+    throw new LumenError('USAGE', `--against-appliance: ${path} carries no appliance decisions (only the sidecar of an appliance recording does)`);
 }

@@ -13,7 +13,10 @@ import type { Logger } from '../log.js';
  * capture of the site config (`count` frames, `spacing` apart).
  */
 export async function commissionFrames(
-  source: string | null, config: Readonly<Config>, count: number, log: Logger,
+  source: string | null,
+  config: Readonly<Config>,
+  count: number,
+  log: Logger,
 ): Promise<{ frames: Frame[]; refused: { name: string; code: string; message: string }[]; from: string }> {
   if (source && (await stat(source).catch(() => null))?.isDirectory()) {
     const frames: Frame[] = [];
@@ -39,7 +42,12 @@ export async function commissionFrames(
     capture = await Capture.open({ pipelinesDir: PIPELINES_DIR, ...opts, loop: false, readyTimeoutMs: config.capture.readyTimeoutMs }, log);
   } catch (err) {
     if (source && isLumenError(err) && (err.code === 'PIPELINE_START' || err.code === 'PIPELINE_RUNTIME')) {
-      throw new LumenError('FEED_INVALID', `${source}: not a folder of frames nor a video GStreamer can decode (${err.message})`, { path: source }, { cause: err });
+      throw new LumenError(
+        'FEED_INVALID',
+        `${source}: not a folder of frames nor a video GStreamer can decode (${err.message})`,
+        { path: source },
+        { cause: err },
+      );
     }
     throw err;
   }

@@ -18,8 +18,14 @@ export async function proposalPng(frame: Frame, p: RoiProposal): Promise<Buffer>
   };
   const outline = (r: Rect, c: readonly number[], t: number) => {
     for (let d = 0; d < t; d++) {
-      for (let x = r.x; x < r.x + r.width; x++) { put(x, r.y + d, c); put(x, r.y + r.height - 1 - d, c); }
-      for (let y = r.y; y < r.y + r.height; y++) { put(r.x + d, y, c); put(r.x + r.width - 1 - d, y, c); }
+      for (let x = r.x; x < r.x + r.width; x++) {
+        put(x, r.y + d, c);
+        put(x, r.y + r.height - 1 - d, c);
+      }
+      for (let y = r.y; y < r.y + r.height; y++) {
+        put(r.x + d, y, c);
+        put(r.x + r.width - 1 - d, y, c);
+      }
     }
   };
   const t = Math.max(1, Math.round(Math.max(img.width, img.height) / 400));
@@ -38,7 +44,10 @@ export function proposalYaml(p: RoiProposal, from: string): string {
   const lines = [
     `# lumen commission: proposed roi section from ${p.framesUsed} of ${p.framesGiven} frames (${p.width}×${p.height}) of ${from}`,
     `# active area: ${p.shape} at ${a.x},${a.y} ${a.width}×${a.height}, the same in ${p.areaAgreement} of ${p.framesUsed} frames (found on each frame; not a config key)`,
-    ...p.text.map((s) => `# text ${s.rect.x},${s.rect.y} ${s.rect.width}×${s.rect.height} on ${s.frames} of ${p.framesUsed} frames: ${s.inPicture ? 'over the picture -> privacy mask' : 'on the border -> removed by blackOutside'}`),
+    ...p.text.map(
+      (s) =>
+        `# text ${s.rect.x},${s.rect.y} ${s.rect.width}×${s.rect.height} on ${s.frames} of ${p.framesUsed} frames: ${s.inPicture ? 'over the picture -> privacy mask' : 'on the border -> removed by blackOutside'}`,
+    ),
     `# masks cover ${(p.maskShare * 100).toFixed(1)} % of the active area`,
     ...(p.refused ? [`# REFUSED: ${p.refused}`] : []),
     '# check the PNG beside this file before copying the section into the site config',

@@ -49,28 +49,30 @@ export function analysisOf(capture: { analysisSize?: string }): { size: { width:
 }
 
 /** Capture: which pipeline template, its parameters, and end-of-stream behaviour. */
-const Capture = z.strictObject({
-  /** Template name from pipelines/ (default: the demo feed). */
-  pipeline: z.string().default('demo'),
-  /** Template parameters, e.g. { device: /dev/video0 }; the demo's location defaults to the built-in feed. */
-  params: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
-  /** Restart the source at end of stream (demo and looping replays). */
-  loop: z.boolean().default(true),
-  /** How long to wait for the first frame, ms (100 ms – 10 min). */
-  readyTimeoutMs: timerMs(100, 600_000).default(20000),
-  /**
-   * Largest picture the stages in JavaScript receive, "WIDTHxHEIGHT" (even numbers) or "full":
-   * GStreamer scales the source down to fit, keeping its aspect, and never up. Default 960x540
-   * (a 1080p source at half size; smaller sources pass unscaled). Coordinates on the wire stay
-   * in the source's pixels.
-   */
-  analysisSize: z
-    .string()
-    .refine((v) => v === 'full' || analysisBox(v) !== null, {
-      message: 'must be "full" or WIDTHxHEIGHT with even numbers from 32x32 to 7680x4320, e.g. 960x540',
-    })
-    .optional(),
-}).transform((c) => (c.pipeline === 'demo' && !c.params.location ? { ...c, params: { ...c.params, location: DEMO_FEED } } : c));
+const Capture = z
+  .strictObject({
+    /** Template name from pipelines/ (default: the demo feed). */
+    pipeline: z.string().default('demo'),
+    /** Template parameters, e.g. { device: /dev/video0 }; the demo's location defaults to the built-in feed. */
+    params: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
+    /** Restart the source at end of stream (demo and looping replays). */
+    loop: z.boolean().default(true),
+    /** How long to wait for the first frame, ms (100 ms – 10 min). */
+    readyTimeoutMs: timerMs(100, 600_000).default(20000),
+    /**
+     * Largest picture the stages in JavaScript receive, "WIDTHxHEIGHT" (even numbers) or "full":
+     * GStreamer scales the source down to fit, keeping its aspect, and never up. Default 960x540
+     * (a 1080p source at half size; smaller sources pass unscaled). Coordinates on the wire stay
+     * in the source's pixels.
+     */
+    analysisSize: z
+      .string()
+      .refine((v) => v === 'full' || analysisBox(v) !== null, {
+        message: 'must be "full" or WIDTHxHEIGHT with even numbers from 32x32 to 7680x4320, e.g. 960x540',
+      })
+      .optional(),
+  })
+  .transform((c) => (c.pipeline === 'demo' && !c.params.location ? { ...c, params: { ...c.params, location: DEMO_FEED } } : c));
 
 const Inference = z.strictObject({
   /** Execution providers, tried in order. */
@@ -155,46 +157,47 @@ const Overlay = z.strictObject({
     .prefault({}),
 });
 
-const Publish = z.strictObject({
-  /** PUB socket for status, overlays and alerts (tcp://HOST:PORT, port 1–65535, or ipc://PATH). */
-  endpoint: bindEndpoint.default('tcp://127.0.0.1:5555'),
-  /** Socket answering alert-history requests. */
-  historyEndpoint: bindEndpoint.default('tcp://127.0.0.1:5556'),
-  /** Status heartbeat, ms (50 ms – 1 min: monitors and the client's gap check rely on it). */
-  statusIntervalMs: timerMs(50, 60_000).default(1000),
-  /** Messages queued per subscriber before ZeroMQ drops for it (1–10000; each may be an overlay). */
-  sendHighWaterMark: z.number().int().min(1).max(10_000).default(1000),
-  /** CURVE encryption and authentication of both sockets; only listed monitor keys get in. */
-  curve: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      /** The daemon's key pair file (lumen keys generate). */
-      keyFile: z.string().default(''),
-      /** Monitors' public keys: Z85 strings or paths of .pub files (fixed until restart). */
-      allowedClients: z.array(z.string()).default([]),
-      /** Allow-list file of enrolled monitors (`lumen monitors add`), re-read when it changes; '' = none. */
-      allowListFile: z.string().default(''),
-    })
-    .refine((c) => !c.enabled || c.keyFile !== '', { message: 'keyFile is required when curve is enabled', path: ['keyFile'] })
-    .prefault({}),
-  /**
-   * Accept a network-reachable endpoint without CURVE (anyone on the network receives and may
-   * connect). Without it such a config is refused at start; with it, status, doctor and the log
-   * say so on every start (docs/security.md).
-   */
-  insecure: z.boolean().default(false),
-  /** Composited preview (frame + overlay, ROI only, JPEG) on lumen.frame. */
-  preview: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      /** Width of the JPEG in pixels (height keeps the ROI's aspect). */
-      width: z.number().int().min(64).max(1920).default(480),
-      quality: z.number().int().min(10).max(100).default(70),
-      /** Publish every n-th processed frame. */
-      every: z.number().int().min(1).max(1000).default(1),
-    })
-    .prefault({}),
-})
+const Publish = z
+  .strictObject({
+    /** PUB socket for status, overlays and alerts (tcp://HOST:PORT, port 1–65535, or ipc://PATH). */
+    endpoint: bindEndpoint.default('tcp://127.0.0.1:5555'),
+    /** Socket answering alert-history requests. */
+    historyEndpoint: bindEndpoint.default('tcp://127.0.0.1:5556'),
+    /** Status heartbeat, ms (50 ms – 1 min: monitors and the client's gap check rely on it). */
+    statusIntervalMs: timerMs(50, 60_000).default(1000),
+    /** Messages queued per subscriber before ZeroMQ drops for it (1–10000; each may be an overlay). */
+    sendHighWaterMark: z.number().int().min(1).max(10_000).default(1000),
+    /** CURVE encryption and authentication of both sockets; only listed monitor keys get in. */
+    curve: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** The daemon's key pair file (lumen keys generate). */
+        keyFile: z.string().default(''),
+        /** Monitors' public keys: Z85 strings or paths of .pub files (fixed until restart). */
+        allowedClients: z.array(z.string()).default([]),
+        /** Allow-list file of enrolled monitors (`lumen monitors add`), re-read when it changes; '' = none. */
+        allowListFile: z.string().default(''),
+      })
+      .refine((c) => !c.enabled || c.keyFile !== '', { message: 'keyFile is required when curve is enabled', path: ['keyFile'] })
+      .prefault({}),
+    /**
+     * Accept a network-reachable endpoint without CURVE (anyone on the network receives and may
+     * connect). Without it such a config is refused at start; with it, status, doctor and the log
+     * say so on every start (docs/security.md).
+     */
+    insecure: z.boolean().default(false),
+    /** Composited preview (frame + overlay, ROI only, JPEG) on lumen.frame. */
+    preview: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** Width of the JPEG in pixels (height keeps the ROI's aspect). */
+        width: z.number().int().min(64).max(1920).default(480),
+        quality: z.number().int().min(10).max(100).default(70),
+        /** Publish every n-th processed frame. */
+        every: z.number().int().min(1).max(1000).default(1),
+      })
+      .prefault({}),
+  })
   .refine((p) => p.endpoint !== p.historyEndpoint, { message: 'must differ from publish.endpoint', path: ['historyEndpoint'] });
 
 /** Health sampling and the degrade policy (docs/operations.md). */
@@ -230,7 +233,10 @@ const State = z.strictObject({
 const Metrics = z.strictObject({
   enabled: z.boolean().default(true),
   /** host:port; 127.0.0.1 keeps metrics off the network unless the site opens them. */
-  address: z.string().refine((a) => parseListenAddress(a) !== null, { message: 'expected host:port, e.g. 127.0.0.1:9464' }).default('127.0.0.1:9464'),
+  address: z
+    .string()
+    .refine((a) => parseListenAddress(a) !== null, { message: 'expected host:port, e.g. 127.0.0.1:9464' })
+    .default('127.0.0.1:9464'),
 });
 
 /** Encoders the recorder can drive (runtime/record/profiles.ts). */
@@ -240,47 +246,49 @@ export const RECORD_ENCODERS = ['vp8', 'x264', 'jetson-h264'] as const;
  * Recording of the conditioned analysis stream (docs/recording.md): alert clips with pre-roll,
  * optional continuous segments, retention. Files go to <state.dir>/recordings.
  */
-const Recording = z
-  .strictObject({
-    /** One clip per alert, from preRollS before the onset frame to postRollS after the clear. */
-    clips: z
-      .strictObject({
-        enabled: z.boolean().default(true),
-        preRollS: z.number().min(0).max(60).default(5),
-        postRollS: z.number().min(0).max(60).default(5),
-        /** A longer alert's clip ends here (disk and memory stay bounded), s. */
-        maxSeconds: z.number().int().min(10).max(3600).default(600),
-      })
-      .prefault({}),
-    /** Continuous procedure recording in segments, each playable on its own (off by default). */
-    segments: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        /** A new segment starts at the first keyframe after this many seconds. */
-        seconds: z.number().int().min(10).max(3600).default(60),
-      })
-      .prefault({}),
-    /** vp8 (software, gstreamer1.0-plugins-good), x264 (needs plugins-ugly and -bad), jetson-h264 (the Jetson's hardware encoder). */
-    encoder: z.enum(RECORD_ENCODERS).default('vp8'),
-    /** Frames recorded per second at most: every frame up to this rate, then only as many as fit. */
-    maxFps: z.number().min(1).max(60).default(15),
-    bitrateKbps: z.number().int().min(100).max(50_000).default(1500),
-    /** A keyframe at least this often (at maxFps): the pre-roll is exact to within one such interval, s. */
-    keyframeEveryS: z.number().min(0.2).max(10).default(1),
-    /** Hard cap on the encoded pre-roll held in memory, MB. */
-    preRollMaxMB: z.number().min(1).max(1024).default(16),
-    retention: z
-      .strictObject({
-        /** Recordings (video and sidecars) may take this much disk; the oldest segments go first, then the oldest clips. */
-        quotaMB: z.number().int().min(16).max(10_000_000).default(8192),
-        segmentMaxAgeHours: z.number().min(1).max(8760).default(24),
-        clipMaxAgeDays: z.number().min(1).max(3650).default(30),
-        /** Recording stops while the disk has less than this free, so the alert journal never runs out, MB. */
-        minFreeMB: z.number().int().min(0).max(1_000_000).default(512),
-      })
-      .refine((r) => r.clipMaxAgeDays * 24 >= r.segmentMaxAgeHours, { message: 'clips are kept at least as long as segments: clipMaxAgeDays × 24 must be ≥ segmentMaxAgeHours', path: ['clipMaxAgeDays'] })
-      .prefault({}),
-  });
+const Recording = z.strictObject({
+  /** One clip per alert, from preRollS before the onset frame to postRollS after the clear. */
+  clips: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      preRollS: z.number().min(0).max(60).default(5),
+      postRollS: z.number().min(0).max(60).default(5),
+      /** A longer alert's clip ends here (disk and memory stay bounded), s. */
+      maxSeconds: z.number().int().min(10).max(3600).default(600),
+    })
+    .prefault({}),
+  /** Continuous procedure recording in segments, each playable on its own (off by default). */
+  segments: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** A new segment starts at the first keyframe after this many seconds. */
+      seconds: z.number().int().min(10).max(3600).default(60),
+    })
+    .prefault({}),
+  /** vp8 (software, gstreamer1.0-plugins-good), x264 (needs plugins-ugly and -bad), jetson-h264 (the Jetson's hardware encoder). */
+  encoder: z.enum(RECORD_ENCODERS).default('vp8'),
+  /** Frames recorded per second at most: every frame up to this rate, then only as many as fit. */
+  maxFps: z.number().min(1).max(60).default(15),
+  bitrateKbps: z.number().int().min(100).max(50_000).default(1500),
+  /** A keyframe at least this often (at maxFps): the pre-roll is exact to within one such interval, s. */
+  keyframeEveryS: z.number().min(0.2).max(10).default(1),
+  /** Hard cap on the encoded pre-roll held in memory, MB. */
+  preRollMaxMB: z.number().min(1).max(1024).default(16),
+  retention: z
+    .strictObject({
+      /** Recordings (video and sidecars) may take this much disk; the oldest segments go first, then the oldest clips. */
+      quotaMB: z.number().int().min(16).max(10_000_000).default(8192),
+      segmentMaxAgeHours: z.number().min(1).max(8760).default(24),
+      clipMaxAgeDays: z.number().min(1).max(3650).default(30),
+      /** Recording stops while the disk has less than this free, so the alert journal never runs out, MB. */
+      minFreeMB: z.number().int().min(0).max(1_000_000).default(512),
+    })
+    .refine((r) => r.clipMaxAgeDays * 24 >= r.segmentMaxAgeHours, {
+      message: 'clips are kept at least as long as segments: clipMaxAgeDays × 24 must be ≥ segmentMaxAgeHours',
+      path: ['clipMaxAgeDays'],
+    })
+    .prefault({}),
+});
 
 /** The whole daemon config: one section per stage. Unknown keys are refused. */
 export const ConfigSchema = z.strictObject({

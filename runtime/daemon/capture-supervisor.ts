@@ -31,8 +31,8 @@ export interface SupervisorOptions {
   maxRetryMs?: number;
   /**
    * A signal silent for this long is re-opened (after "no signal" was already reported), ms.
-   * Most stalls end in the same pipeline (a stream that resumes), and GStreamer's filesrc cannot
-   * be stopped while a read from a pipe blocks, so this is long; errors and ends re-open at once.
+   * Most stalls end in the same pipeline (a stream that resumes), and each re-open costs memory,
+   * so this is long; errors and ends re-open at once.
    */
   reopenAfterMs?: number;
   /** Called whenever the state changes. */
@@ -175,7 +175,7 @@ export class CaptureSupervisor {
     }
     const delay = Math.min(this.opts.maxRetryMs ?? 30_000, (this.opts.retryMs ?? 500) * 2 ** Math.max(0, this.failures - 1));
     this.status.nextRetryAt = Date.now() + delay;
-    for (const until = Date.now() + delay; !this.closed && Date.now() < until; ) {
+    for (const until = Date.now() + delay; !this.closed && Date.now() < until;) {
       await new Promise<void>((r) => {
         this.wake = r;
         setTimeout(r, Math.min(500, until - Date.now()));

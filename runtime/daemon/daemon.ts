@@ -84,7 +84,8 @@ export class Daemon {
     let sessions: ModelSession[];
     const episodes = resumeEpisodes(journal.last, Date.now());
     try {
-      if (episodes.clear) log.warn({ episode: episodes.clear.episode, seq: (await publisher.alert(episodes.clear)).seq }, 'alert cleared: the previous run ended mid-episode');
+      if (episodes.clear)
+        log.warn({ episode: episodes.clear.episode, seq: (await publisher.alert(episodes.clear)).seq }, 'alert cleared: the previous run ended mid-episode');
       sessions = await openSessions(config, log, {
         // Keep systemd waiting while TensorRT builds engines, before capture starts.
         onPreparing: (model, s) => void notifier?.extendTimeout(60_000, `building TensorRT engine for ${model} (${s} s)`).catch(() => {}),
@@ -103,7 +104,12 @@ export class Daemon {
     try {
       d.ops = await Operations.start(
         notifier,
-        { sampleIntervalMs: config.health.sampleIntervalMs, sysRoot: config.health.sysRoot, diskPaths: [config.state.dir, config.inference.tensorrt.engineCacheDir].filter((p) => existsSync(p)), degrade: config.health.degrade },
+        {
+          sampleIntervalMs: config.health.sampleIntervalMs,
+          sysRoot: config.health.sysRoot,
+          diskPaths: [config.state.dir, config.inference.tensorrt.engineCacheDir].filter((p) => existsSync(p)),
+          degrade: config.health.degrade,
+        },
         log,
         () => (d.processed > 0 ? d.stats.percentiles('total').p99 : null),
         (share) => d.applyShare(share),
@@ -111,9 +117,12 @@ export class Daemon {
       // The watchdog says the daemon is alive and its loops turn — with or without a signal —
       // and is starved only when a frame stays in flight longer than one watchdog interval.
       const stuckMs = watchdogIntervalMs() ?? 10_000;
-      d.aliveTimer = setInterval(() => {
-        if (d.frameStartedAt === null || performance.now() - d.frameStartedAt < stuckMs) d.ops?.frameDone();
-      }, Math.max(50, Math.min(1000, stuckMs / 4)));
+      d.aliveTimer = setInterval(
+        () => {
+          if (d.frameStartedAt === null || performance.now() - d.frameStartedAt < stuckMs) d.ops?.frameDone();
+        },
+        Math.max(50, Math.min(1000, stuckMs / 4)),
+      );
       await d.openCapture();
     } catch (err) {
       await d.stop();
@@ -137,7 +146,16 @@ export class Daemon {
     const analysis = analysisOf(c);
     this.capture = new CaptureSupervisor(
       {
-        capture: { pipelinesDir: PIPELINES_DIR, template: c.pipeline, params: c.params, mode: 'live', loop: c.loop, readyTimeoutMs: c.readyTimeoutMs, analysis: analysis.size, analysisExplicit: analysis.explicit },
+        capture: {
+          pipelinesDir: PIPELINES_DIR,
+          template: c.pipeline,
+          params: c.params,
+          mode: 'live',
+          loop: c.loop,
+          readyTimeoutMs: c.readyTimeoutMs,
+          analysis: analysis.size,
+          analysisExplicit: analysis.explicit,
+        },
         // A lost signal is published at once, not at the next heartbeat.
         onChange: (sig) => {
           this.state = this.liveState();
@@ -179,7 +197,8 @@ export class Daemon {
         if (this.stopping) break;
         this.frameErrors++;
         this.lastError = messageOf(err);
-        if (this.frameErrors <= 3 || this.frameErrors % 100 === 0) this.log.error({ err: this.lastError, frameId: frame.id, frameErrors: this.frameErrors }, 'frame failed');
+        if (this.frameErrors <= 3 || this.frameErrors % 100 === 0)
+          this.log.error({ err: this.lastError, frameId: frame.id, frameErrors: this.frameErrors }, 'frame failed');
       } finally {
         this.frameStartedAt = null;
       }
@@ -225,7 +244,18 @@ export class Daemon {
     if (d.event) {
       const { type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx } = d.event;
       const clip = await this.recorder?.alert(d.event); // record: the clip (and its record on disk) first, so the journalled alert names it
-      const stored = await this.publisher.alert({ type, episode, onsetFrame, score, peakScore, box: eventBox, areaPx, frameId: frame.id, ts: frame.ts, ...clip });
+      const stored = await this.publisher.alert({
+        type,
+        episode,
+        onsetFrame,
+        score,
+        peakScore,
+        box: eventBox,
+        areaPx,
+        frameId: frame.id,
+        ts: frame.ts,
+        ...clip,
+      });
       this.log.info({ seq: stored.seq, type, episode, frameId: frame.id, score: Math.round(score * 1000) / 1000 }, `alert ${type}`);
     }
     p.timings.decision = performance.now() - t0;
@@ -246,6 +276,7 @@ export class Daemon {
       box,
       areaPx: p.areaPx,
       gated: p.gated,
+      quality: p.quality,
       geometry,
     };
     p.timings.overlay = performance.now() - t;
@@ -263,7 +294,16 @@ export class Daemon {
     if (pv.enabled && this.processed % pv.every === 0) {
       t = performance.now();
       // The preview is the conditioned analysis frame (masks already black), ROI only.
-      const rgba = renderOverlay({ width: frame.width, height: frame.height, roi: p.roi, mask: p.mask, maskThreshold: ov.maskThreshold, attention: ov.heatmap ? p.attention : null, box: p.box, alert: d.alert });
+      const rgba = renderOverlay({
+        width: frame.width,
+        height: frame.height,
+        roi: p.roi,
+        mask: p.mask,
+        maskThreshold: ov.maskThreshold,
+        attention: ov.heatmap ? p.attention : null,
+        box: p.box,
+        alert: d.alert,
+      });
       // Masked regions stay black: no heatmap or contour over them either.
       applyPrivacyMask(rgba, frame.width, frame.height, this.processor.privacyRegions, TRANSPARENT);
       const jpeg = await encodeJpeg(compositeRoi(frame, rgba, p.roi), pv.quality, pv.width);
@@ -313,7 +353,9 @@ export class Daemon {
       latencyMs: latency,
       frameAgeMs,
       providers: Object.fromEntries(this.sessions.map((s) => [s.manifest.task === 'classify' ? 'classifier' : 'segmenter', s.provider])),
-      providerAttempts: Object.fromEntries(this.sessions.map((s) => [s.manifest.id, s.attempts.map((a) => ({ provider: a.provider, ok: a.ok, reason: a.reason }))])),
+      providerAttempts: Object.fromEntries(
+        this.sessions.map((s) => [s.manifest.id, s.attempts.map((a) => ({ provider: a.provider, ok: a.ok, reason: a.reason }))]),
+      ),
       models: this.sessions.map((s) => ({ id: s.manifest.id, version: s.manifest.version, task: s.manifest.task, clinical: s.manifest.clinical })),
       alert: this.decision.alertActive,
       gated: { ...this.gatedCounts },
@@ -326,7 +368,9 @@ export class Daemon {
         ? { format: 'geometry+png', pngEvery: this.config.overlay.png.every }
         : { format: 'geometry', pngEvery: null, png: 'off: overlays carry geometry only; a site turns on overlay.png for monitors that need images' },
       work: workShare(latency),
-      analysis: this.processor.frameScale ? { width: this.processor.frameScale.analysis.width, height: this.processor.frameScale.analysis.height, source: { ...this.processor.frameScale.full } } : null,
+      analysis: this.processor.frameScale
+        ? { width: this.processor.frameScale.analysis.width, height: this.processor.frameScale.analysis.height, source: { ...this.processor.frameScale.full } }
+        : null,
       ...(this.ops?.statusFields() ?? {}),
       ...(this.recorder?.statusFields() ?? {}), // record
       process: processUsage(),
@@ -364,7 +408,6 @@ export class Daemon {
   }
 }
 
-
 /** Per-frame processing time, and how much of it is outside ONNX Runtime's own run. */
 function workShare(latency: Record<string, { p50: number; p99: number }>): StatusHeader['work'] {
   const frame = latency.work;
@@ -376,7 +419,11 @@ function workShare(latency: Record<string, { p50: number; p99: number }>): Statu
 /** What the installed ONNX Runtime binding can do, reported in status (see inference/ort.ts). */
 const RUNTIME_INFO = (() => {
   const b = bindingInfo();
-  return { onnxruntime: b.version, providersInBinding: b.providers.map((p) => `${p.name}${p.bundled ? '' : ' (needs libraries)'}`), tensorrtOptions: 'environment (ORT_TENSORRT_*)' };
+  return {
+    onnxruntime: b.version,
+    providersInBinding: b.providers.map((p) => `${p.name}${p.bundled ? '' : ' (needs libraries)'}`),
+    tensorrtOptions: 'environment (ORT_TENSORRT_*)',
+  };
 })();
 
 /** CURVE and the monitor allow-list (watched), or a refusal of an unprotected network bind. */

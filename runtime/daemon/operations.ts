@@ -51,7 +51,13 @@ export class Operations {
         : null;
   }
 
-  static async start(notifier: SdNotifier | null, settings: OperationsSettings, log: Logger, latencyP99: () => number | null, onShare: (share: WorkShare) => void): Promise<Operations> {
+  static async start(
+    notifier: SdNotifier | null,
+    settings: OperationsSettings,
+    log: Logger,
+    latencyP99: () => number | null,
+    onShare: (share: WorkShare) => void,
+  ): Promise<Operations> {
     const sampler = await HealthSampler.create({ diskPaths: settings.diskPaths, sysRoot: settings.sysRoot });
     const { enabled, ...limits } = settings.degrade;
     const policy = enabled ? new DegradePolicy(limits) : null;

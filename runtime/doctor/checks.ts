@@ -58,7 +58,11 @@ async function gstreamerChecks(config: Readonly<Config>): Promise<Check[]> {
     const missing = elementsOf(launch).filter((e) => !hasElement(e));
     return [
       missing.length
-        ? fail('gstreamer', `pipeline "${t.name}" needs ${missing.join(', ')}, not installed`, 'install the GStreamer plugin package that provides it (JetPack for nv* elements)')
+        ? fail(
+            'gstreamer',
+            `pipeline "${t.name}" needs ${missing.join(', ')}, not installed`,
+            'install the GStreamer plugin package that provides it (JetPack for nv* elements)',
+          )
         : ok('gstreamer', `pipeline "${t.name}": ${elementsOf(launch).join(', ')} present`),
     ];
   } catch (err) {
@@ -69,7 +73,8 @@ async function gstreamerChecks(config: Readonly<Config>): Promise<Check[]> {
 async function deviceChecks(config: Readonly<Config>): Promise<Check[]> {
   const device = config.capture.params.device;
   if (!device) return [];
-  if (!existsSync(device)) return [fail('capture device', `${device} does not exist`, 'connect the capture card and check its cable, or set capture.params.device')];
+  if (!existsSync(device))
+    return [fail('capture device', `${device} does not exist`, 'connect the capture card and check its cable, or set capture.params.device')];
   try {
     const { stdout } = await run('v4l2-ctl', ['-d', device, '--list-formats-ext'], { timeout: 5000 });
     const formats = [...stdout.matchAll(/'(\w+)'/g)].map((m) => m[1]);
@@ -83,14 +88,21 @@ async function bundleChecks(config: Readonly<Config>): Promise<Check[]> {
   const inf = config.inference;
   const trustedKeys = await Promise.all(inf.trustedKeys.map((k) => readFile(k, 'utf8').catch(() => '')));
   const out: Check[] = [];
-  for (const [role, dir] of [['classifier', inf.classifier], ['segmenter', inf.segmenter]] as const) {
+  for (const [role, dir] of [
+    ['classifier', inf.classifier],
+    ['segmenter', inf.segmenter],
+  ] as const) {
     try {
       const b = await loadBundle(dir, { requireSignature: inf.requireSignature, trustedKeys });
       const flags = [b.manifest.signature ? 'signed' : 'unsigned', b.manifest.clinical ? 'clinical' : 'NOT CLINICAL'];
       out.push(
         b.manifest.clinical
           ? ok(`bundle ${role}`, `${b.manifest.id} ${b.manifest.version} (${flags.join(', ')}), sha256 verified`)
-          : warn(`bundle ${role}`, `${b.manifest.id} ${b.manifest.version} (${flags.join(', ')}), sha256 verified`, 'install the site\'s trained bundle before clinical use'),
+          : warn(
+              `bundle ${role}`,
+              `${b.manifest.id} ${b.manifest.version} (${flags.join(', ')}), sha256 verified`,
+              "install the site's trained bundle before clinical use",
+            ),
       );
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'ERROR';
@@ -102,7 +114,12 @@ async function bundleChecks(config: Readonly<Config>): Promise<Check[]> {
 
 async function providerChecks(config: Readonly<Config>): Promise<Check[]> {
   const info = bindingInfo();
-  const out: Check[] = [ok('onnxruntime', `onnxruntime-node ${info.version}; providers in this binding: ${info.providers.map((p) => `${p.name}${p.bundled ? '' : ' (needs libraries)'}`).join(', ')}; TensorRT options via ORT_TENSORRT_* environment`)];
+  const out: Check[] = [
+    ok(
+      'onnxruntime',
+      `onnxruntime-node ${info.version}; providers in this binding: ${info.providers.map((p) => `${p.name}${p.bundled ? '' : ' (needs libraries)'}`).join(', ')}; TensorRT options via ORT_TENSORRT_* environment`,
+    ),
+  ];
   let model: Uint8Array;
   try {
     model = (await loadBundle(config.inference.classifier)).onnx;
@@ -120,10 +137,19 @@ async function providerChecks(config: Readonly<Config>): Promise<Check[]> {
       out.push(ok(`provider ${p}`, 'usable'));
     } catch (err) {
       const reason = ((err as { detail?: { attempts?: { reason?: string }[] } }).detail?.attempts?.[0]?.reason ?? messageOf(err)).slice(0, 160);
-      out.push(warn(`provider ${p}`, `not usable: ${reason}`, p === 'tensorrt' || p === 'cuda' ? 'install an onnxruntime build with this provider (models/README.md)' : 'check the GPU driver'));
+      out.push(
+        warn(
+          `provider ${p}`,
+          `not usable: ${reason}`,
+          p === 'tensorrt' || p === 'cuda' ? 'install an onnxruntime build with this provider (models/README.md)' : 'check the GPU driver',
+        ),
+      );
     }
   }
-  if (!usable) out.push(fail('providers', `none of ${inf.providers.join(', ')} can run the models`, 'add cpu to inference.providers or install a GPU-enabled onnxruntime'));
+  if (!usable)
+    out.push(
+      fail('providers', `none of ${inf.providers.join(', ')} can run the models`, 'add cpu to inference.providers or install a GPU-enabled onnxruntime'),
+    );
   return out;
 }
 
@@ -171,7 +197,10 @@ async function metricsCheck(config: Readonly<Config>): Promise<Check> {
 
 function diskChecks(config: Readonly<Config>): Check[] {
   const out: Check[] = [];
-  for (const [name, dir] of [['disk state', config.state.dir], ['disk cache', config.inference.tensorrt.engineCacheDir]] as const) {
+  for (const [name, dir] of [
+    ['disk state', config.state.dir],
+    ['disk cache', config.inference.tensorrt.engineCacheDir],
+  ] as const) {
     let probe = dir;
     while (!existsSync(probe) && probe !== '/') probe = probe.replace(/\/[^/]*$/, '') || '/';
     const s = statfsSync(probe);
@@ -192,7 +221,9 @@ async function clockCheck(): Promise<Check> {
   if (year < 2025) return fail('clock', `system time is ${new Date().toISOString()}`, 'set the clock (alert times and journal order depend on it)');
   try {
     const { stdout } = await run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 3000 });
-    return stdout.trim() === 'yes' ? ok('clock', `${new Date().toISOString()}, NTP synchronised`) : warn('clock', `${new Date().toISOString()}, not NTP synchronised`, 'enable time sync (systemd-timesyncd or chrony)');
+    return stdout.trim() === 'yes'
+      ? ok('clock', `${new Date().toISOString()}, NTP synchronised`)
+      : warn('clock', `${new Date().toISOString()}, not NTP synchronised`, 'enable time sync (systemd-timesyncd or chrony)');
   } catch {
     return warn('clock', `${new Date().toISOString()}; synchronisation unknown`, 'check time sync with timedatectl');
   }
@@ -201,7 +232,7 @@ async function clockCheck(): Promise<Check> {
 function notifyCheck(): Check {
   try {
     createRequire(import.meta.url).resolve('unix-dgram');
-    return ok('systemd notify', 'unix-dgram addon present (READY/WATCHDOG from the daemon\'s own PID)');
+    return ok('systemd notify', "unix-dgram addon present (READY/WATCHDOG from the daemon's own PID)");
   } catch {
     return fail('systemd notify', 'unix-dgram addon missing', 'reinstall the runtime (npm ci)');
   }

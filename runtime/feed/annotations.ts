@@ -44,7 +44,9 @@ const ApplianceFrameSchema = z.strictObject({
 const ApplianceSchema = z.strictObject({
   models: z.array(z.strictObject({ id: z.string(), version: z.string() })),
   decision: z.record(z.string(), z.number()),
-  alert: z.strictObject({ episode: z.number().int(), onsetFrame: z.number().int(), raiseFrame: z.number().int(), clearFrame: z.number().int().nullable() }).optional(),
+  alert: z
+    .strictObject({ episode: z.number().int(), onsetFrame: z.number().int(), raiseFrame: z.number().int(), clearFrame: z.number().int().nullable() })
+    .optional(),
   frames: z.array(ApplianceFrameSchema),
 });
 
@@ -62,9 +64,7 @@ export const AnnotationsSchema = z.strictObject({
    * Lines of burned-in on-screen text (synthetic feeds), for ROI and privacy checks: no model
    * input or published frame should contain them. Masks and labels never include the text.
    */
-  textRegions: z
-    .array(z.strictObject({ x: z.number(), y: z.number(), width: z.number(), height: z.number(), onBorder: z.boolean() }))
-    .optional(),
+  textRegions: z.array(z.strictObject({ x: z.number(), y: z.number(), width: z.number(), height: z.number(), onBorder: z.boolean() })).optional(),
   /** How the feed was made (generator seed and options), for the record. */
   source: z.record(z.string(), z.unknown()).optional(),
   /**
@@ -125,12 +125,17 @@ export async function loadAnnotations(path: string): Promise<Annotations> {
   }
   const a = parsed.data;
   if (a.labelled === false && a.frames.length > 0) {
-    throw new LumenError('FEED_INVALID', `${path}: frames: ${a.frames.length} frames carry truth but labelled is false: set "labelled": true once the labels are complete`, { path, entry: 'labelled' });
+    throw new LumenError(
+      'FEED_INVALID',
+      `${path}: frames: ${a.frames.length} frames carry truth but labelled is false: set "labelled": true once the labels are complete`,
+      { path, entry: 'labelled' },
+    );
   }
   const decided = new Set<number>();
   for (const [i, f] of (a.appliance?.frames ?? []).entries()) {
     const where = `${path}: appliance.frames.${i} (frame ${f.index})`;
-    if (f.index >= a.frameCount) throw new LumenError('FEED_INVALID', `${where}: index beyond frameCount ${a.frameCount}`, { path, entry: `appliance.frames.${i}` });
+    if (f.index >= a.frameCount)
+      throw new LumenError('FEED_INVALID', `${where}: index beyond frameCount ${a.frameCount}`, { path, entry: `appliance.frames.${i}` });
     if (decided.has(f.index)) throw new LumenError('FEED_INVALID', `${where}: frame listed twice`, { path, entry: `appliance.frames.${i}` });
     decided.add(f.index);
   }
@@ -151,7 +156,6 @@ export async function loadAnnotations(path: string): Promise<Annotations> {
   }
   return a;
 }
-
 
 /** `X.mkv` → `X.annotations.json`. */
 export function annotationsPathFor(video: string): string {

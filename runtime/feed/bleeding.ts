@@ -33,12 +33,20 @@ const WASH: readonly [number, number, number] = [0.88, 0.38, 0.4];
  * under blood (wash excluded: it is translucent).
  */
 export function paintBleeding(
-  data: Uint8Array, w: number, a: Rect, inside: Uint8Array, spec: BleedingSpec, progress: number, t: number, noise: ValueNoise,
+  data: Uint8Array,
+  w: number,
+  a: Rect,
+  inside: Uint8Array,
+  spec: BleedingSpec,
+  progress: number,
+  t: number,
+  noise: ValueNoise,
 ): number {
   const level = spec.peak * Math.min(1, progress / 0.4);
   const s = Math.min(a.width, a.height);
   const streamHalf = 0.018;
-  let picture = 0, blood = 0;
+  let picture = 0,
+    blood = 0;
   for (let y = a.y; y < a.y + a.height; y++) {
     const v = (y - a.y + 0.5) / a.height;
     for (let x = a.x; x < a.x + a.width; x++) {
@@ -53,7 +61,8 @@ export function paintBleeding(
       const o = p * 4;
       if (v >= surface || inStream) {
         blood++;
-        const tx = (x / s) * 40, ty = (y / s) * 40;
+        const tx = (x / s) * 40,
+          ty = (y / s) * 40;
         const clot = v >= surface && noise.sample(tx * 0.35 + 11, ty * 0.35 - t * 0.2) > 0.66;
         const c = clot ? CLOT : FRESH;
         const ripple = 0.8 + 0.35 * noise.sample(tx + 31 - t * 0.9, ty + 7);

@@ -28,7 +28,12 @@ export async function makeFeed(out: string, o: FeedOptions, onProgress?: (done: 
     const f = renderer.render(i);
     osd?.draw(f.data, i);
     writer.write(f.data);
-    frames.push({ index: i, label: f.label, ...(f.reason ? { reason: f.reason } : {}), ...(f.mask ? { mask: encodeRle(f.mask, spec.width, spec.height) } : {}) });
+    frames.push({
+      index: i,
+      label: f.label,
+      ...(f.reason ? { reason: f.reason } : {}),
+      ...(f.mask ? { mask: encodeRle(f.mask, spec.width, spec.height) } : {}),
+    });
     onProgress?.(i + 1, spec.frames);
   }
   await writer.close();

@@ -31,7 +31,10 @@ export interface Episode {
 export type UngradableReason = 'dark' | 'overexposed' | 'blurred' | 'bubbles' | 'bleeding';
 
 const REASON_OF: Record<Exclude<EpisodeKind, 'lesion' | 'bleeding'>, UngradableReason> = {
-  dark: 'dark', overexposed: 'overexposed', blur: 'blurred', bubbles: 'bubbles',
+  dark: 'dark',
+  overexposed: 'overexposed',
+  blur: 'blurred',
+  bubbles: 'bubbles',
 };
 
 export type ActiveShape = 'octagon' | 'circle';

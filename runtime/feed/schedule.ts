@@ -8,7 +8,7 @@ export interface FeedOptions {
   fps: number;
   seconds: number;
   seed: number;
-  /** `demo`: lesions only, on a fixed schedule; `full`: lesions and ungradable episodes. */
+  /** `demo`: two lesions and heavy bleeding, on a fixed schedule; `full`: lesions and ungradable episodes. */
   episodes: 'demo' | 'full';
   /** Burn the video processor's on-screen text into the frames (makeFeed; default true). */
   osd?: boolean;
@@ -17,6 +17,8 @@ export interface FeedOptions {
    * measures the models on lesions alone turns it off: colour-driven models score the blood.
    */
   trickles?: boolean;
+  /** `demo` schedule: heavy bleeding before the first lesion (default true). */
+  bleeding?: boolean;
 }
 
 /** Where the scope's picture sits: right of centre, leaving the left for the processor's text. */
@@ -28,9 +30,7 @@ export function defaultActiveArea(width: number, height: number): Rect {
 
 function lesion(rand: () => number, palette: 'red' | 'any'): LesionSpec {
   const pale = palette === 'any' && rand() < 0.25;
-  const color: [number, number, number] = pale
-    ? [0.93, 0.78, 0.74]
-    : [0.62 + 0.12 * rand(), 0.18 + 0.1 * rand(), 0.22 + 0.1 * rand()];
+  const color: [number, number, number] = pale ? [0.93, 0.78, 0.74] : [0.62 + 0.12 * rand(), 0.18 + 0.1 * rand(), 0.22 + 0.1 * rand()];
   return {
     u: 0.3 + 0.4 * rand(),
     v: 0.3 + 0.4 * rand(),
@@ -49,10 +49,13 @@ function lesion(rand: () => number, palette: 'red' | 'any'): LesionSpec {
 function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedOptions): Episode[] {
   const rand = seededRandom((o.seed ^ 0xb100d) >>> 0);
   const out: Episode[] = [];
-  let lesions = 0, heavy = 0;
+  let lesions = 0,
+    heavy = 0;
   for (const e of episodes) {
     if (e.kind !== 'lesion' || !e.lesion) continue;
-    const peak = 0.06 + 0.12 * rand(), phase = rand() * 6.28, side = rand();
+    const peak = 0.06 + 0.12 * rand(),
+      phase = rand() * 6.28,
+      side = rand();
     if (lesions++ % 2 === 1 || o.trickles === false) continue;
     // The trickle runs down the side away from the lesion.
     const streamU = e.lesion.u < 0.5 ? 0.8 + 0.08 * side : 0.12 + 0.08 * side;
@@ -60,20 +63,34 @@ function bleedingEpisodes(episodes: readonly Episode[], frames: number, o: FeedO
   }
   const bounds = [...episodes].sort((x, y) => x.start - y.start);
   for (let k = 0; k < bounds.length; k++) {
-    const from = bounds[k].end, to = k + 1 < bounds.length ? bounds[k + 1].start : frames;
+    const from = bounds[k].end,
+      to = k + 1 < bounds.length ? bounds[k + 1].start : frames;
     const gap = to - from;
     if (gap < 2.5 * o.fps) continue;
     const take = heavy === 0 || rand() < 0.5;
     // It starts just after the previous event and leaves 1.2 s of calm view before the next one
     // (suction clears the field): an alert blood raised has time to clear before a lesion comes.
     const len = Math.min(gap - Math.round(1.4 * o.fps), Math.round(o.fps * (2.5 + rand())));
-    const peak = 0.88 + 0.09 * rand(), streamU = 0.2 + 0.6 * rand(), phase = rand() * 6.28;
+    const peak = 0.88 + 0.09 * rand(),
+      streamU = 0.2 + 0.6 * rand(),
+      phase = rand() * 6.28;
     if (!take) continue;
     heavy++;
     const start = from + Math.round(0.2 * o.fps);
     out.push({ kind: 'bleeding', start, end: start + len, bleeding: { peak, streamU, phase } });
   }
   return out;
+}
+
+/**
+ * The demo's heavy bleeding: from 5 % to 17 % of the clip (2.9 s of a 24 s demo), in the calm
+ * before the first lesion, so that no lesion alert is on when it starts and the view is calm for
+ * 8 % of the clip before the lesion comes. Drawn from the bleeding stream: the lesions stay put.
+ */
+function demoBleeding(frames: number, o: FeedOptions): Episode {
+  const rand = seededRandom((o.seed ^ 0xb100d) >>> 0);
+  const bleeding = { peak: 0.88 + 0.09 * rand(), streamU: 0.2 + 0.6 * rand(), phase: rand() * 6.28 };
+  return { kind: 'bleeding', start: Math.max(1, Math.round(0.05 * frames)), end: Math.round(0.17 * frames), bleeding };
 }
 
 /** Builds a reproducible scene: same options, same frames. */
@@ -89,6 +106,7 @@ export function makeSceneSpec(o: FeedOptions): SceneSpec {
     ]) {
       episodes.push({ kind: 'lesion', start: Math.round(a * frames), end: Math.round(b * frames), lesion: lesion(rand, 'red') });
     }
+    if (o.bleeding !== false) episodes.push(demoBleeding(frames, o));
   } else {
     // Alternate calm stretches with events of 1–4 s; lesions twice as likely as any one artefact.
     const kinds = ['lesion', 'lesion', 'dark', 'overexposed', 'blur', 'bubbles'] as const;

@@ -7,7 +7,10 @@ import { seededRandom } from '../util/random.js';
 export class ValueNoise {
   private readonly grid: Float32Array;
 
-  constructor(seed: number, private readonly size = 256) {
+  constructor(
+    seed: number,
+    private readonly size = 256,
+  ) {
     const rand = seededRandom(seed);
     this.grid = new Float32Array(size * size);
     for (let i = 0; i < this.grid.length; i++) this.grid[i] = rand();

@@ -22,12 +22,14 @@ export interface DegradeLevel {
  * alert, is slowed only after that. Each level keeps every cut of the levels below it, and the
  * segmenter's period stays a multiple of the classifier's, since it only runs on classified frames.
  */
-export const DEGRADE_LEVELS: readonly DegradeLevel[] = Object.freeze([
-  { level: 0, name: 'normal', segmenterEvery: 1, classifierEvery: 1 },
-  { level: 1, name: 'segmenter every other frame', segmenterEvery: 2, classifierEvery: 1 },
-  { level: 2, name: 'classifier at half rate', segmenterEvery: 4, classifierEvery: 2 },
-  { level: 3, name: 'classifier at quarter rate', segmenterEvery: 8, classifierEvery: 4 },
-].map((l) => Object.freeze(l)));
+export const DEGRADE_LEVELS: readonly DegradeLevel[] = Object.freeze(
+  [
+    { level: 0, name: 'normal', segmenterEvery: 1, classifierEvery: 1 },
+    { level: 1, name: 'segmenter every other frame', segmenterEvery: 2, classifierEvery: 1 },
+    { level: 2, name: 'classifier at half rate', segmenterEvery: 4, classifierEvery: 2 },
+    { level: 3, name: 'classifier at quarter rate', segmenterEvery: 8, classifierEvery: 4 },
+  ].map((l) => Object.freeze(l)),
+);
 
 /** Limits and hysteresis. Temperatures °C, latencies ms. */
 export interface DegradeConfig {
@@ -157,8 +159,8 @@ export class DegradePolicy {
       if (this.#overStreak < c.holdSamples || this.#level >= c.maxLevel) return null;
       this.#overStreak = 0;
       const parts: string[] = [];
-      if (hot) parts.push(`temperature ${fmt(tempC!)} °C > ${c.tempHighC} °C`);
-      if (slow) parts.push(`latency p99 ${fmt(latencyMsP99!)} ms > ${c.latencyHighMs} ms`);
+      if (hot) parts.push(`temperature ${fmt(tempC)} °C > ${c.tempHighC} °C`);
+      if (slow) parts.push(`latency p99 ${fmt(latencyMsP99)} ms > ${c.latencyHighMs} ms`);
       return this.#move(+1, hot && slow ? 'temperature+latency' : hot ? 'temperature' : 'latency', `${parts.join(' and ')} for ${c.holdSamples} readings`);
     }
     this.#overStreak = 0;

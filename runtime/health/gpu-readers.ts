@@ -40,10 +40,7 @@ export interface GpuReading {
 }
 
 /** The query readGpu() sends to nvidia-smi; parseNvidiaSmi() expects these four columns. */
-export const NVIDIA_SMI_ARGS = [
-  '--query-gpu=utilization.gpu,temperature.gpu,memory.used,memory.total',
-  '--format=csv,noheader,nounits',
-] as const;
+export const NVIDIA_SMI_ARGS = ['--query-gpu=utilization.gpu,temperature.gpu,memory.used,memory.total', '--format=csv,noheader,nounits'] as const;
 
 function smiNumber(field: string, line: string): number | null {
   const v = field.trim();
@@ -172,10 +169,7 @@ function runTool(file: string, args: readonly string[], timeoutMs: number, until
       if (err) reject(err);
       else resolve(run!);
     };
-    const timer = setTimeout(
-      () => finish(new GpuReadError(`${file} gave no answer within ${timeoutMs} ms; killed`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish(new GpuReadError(`${file} gave no answer within ${timeoutMs} ms; killed`)), timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       if (!untilLine) return;

@@ -93,7 +93,10 @@ function cpuTimes(): { busy: number; total: number } {
 // Zone types across boards: "CPU-therm" (Nano, Xavier), "cpu-thermal" (Orin, Raspberry Pi),
 // "tj-thermal", "soc0-thermal", "x86_pkg_temp", "acpitz"; lower-cased without the suffix.
 function zoneName(type: string): string {
-  return type.trim().toLowerCase().replace(/[-_ ]therm(al)?$/, '');
+  return type
+    .trim()
+    .toLowerCase()
+    .replace(/[-_ ]therm(al)?$/, '');
 }
 
 // PMIC-Die is a constant 100 °C (Nano, TX2) or 50 °C (Xavier NX): it says nothing about heat.
@@ -114,10 +117,7 @@ export async function readThermalZones(sysRoot = '/sys'): Promise<Record<string,
   const zones = await Promise.all(
     entries.map(async (entry) => {
       try {
-        const [type, temp] = await Promise.all([
-          readFile(join(base, entry, 'type'), 'utf8'),
-          readFile(join(base, entry, 'temp'), 'utf8'),
-        ]);
+        const [type, temp] = await Promise.all([readFile(join(base, entry, 'type'), 'utf8'), readFile(join(base, entry, 'temp'), 'utf8')]);
         const celsius = Number(temp.trim()) / 1000;
         return Number.isFinite(celsius) && plausible(celsius) ? ([zoneName(type), celsius] as const) : null;
       } catch {

@@ -41,11 +41,9 @@ function loadAddon(): UnixDgram {
   try {
     addon = createRequire(import.meta.url)('unix-dgram') as UnixDgram;
   } catch (err) {
-    throw new NotifyError(
-      'the unix-dgram addon is not installed or not built: run npm install (allowScripts must permit unix-dgram)',
-      undefined,
-      { cause: err },
-    );
+    throw new NotifyError('the unix-dgram addon is not installed or not built: run npm install (allowScripts must permit unix-dgram)', undefined, {
+      cause: err,
+    });
   }
   return addon;
 }

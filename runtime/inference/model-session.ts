@@ -36,13 +36,14 @@ export class ModelSession {
     // TensorRT builds its engine on first use (minutes on a Jetson): say so while it works. This
     // runs before capture starts, never inside the live loop.
     const started = Date.now();
-    const ticker = opts.providers[0] === 'tensorrt'
-      ? setInterval(() => {
-          const elapsedS = Math.round((Date.now() - started) / 1000);
-          log.info({ model: bundle.manifest.id, elapsedS }, 'preparing model (a TensorRT engine build can take minutes)');
-          opts.onPreparing?.(bundle.manifest.id, elapsedS);
-        }, 10_000)
-      : undefined;
+    const ticker =
+      opts.providers[0] === 'tensorrt'
+        ? setInterval(() => {
+            const elapsedS = Math.round((Date.now() - started) / 1000);
+            log.info({ model: bundle.manifest.id, elapsedS }, 'preparing model (a TensorRT engine build can take minutes)');
+            opts.onPreparing?.(bundle.manifest.id, elapsedS);
+          }, 10_000)
+        : undefined;
     try {
       const { session, attempts } = await OrtSession.create(bundle.onnx, opts.providers, opts.settings, log, bundle.manifest.id);
       try {
@@ -102,16 +103,27 @@ function checkContract(bundle: LoadedBundle, session: OrtSession): void {
   const inputs = session.inputs;
   const input = inputs.find((i) => i.name === m.input.name);
   if (!input) {
-    throw new LumenError('BUNDLE_INPUT', `${file}: the model has no input "${m.input.name}" (it has ${inputs.map((i) => i.name).join(', ')}); manifest field input.name`, { file, field: 'input.name' });
+    throw new LumenError(
+      'BUNDLE_INPUT',
+      `${file}: the model has no input "${m.input.name}" (it has ${inputs.map((i) => i.name).join(', ')}); manifest field input.name`,
+      { file, field: 'input.name' },
+    );
   }
   if (inputs.length !== 1) {
     throw new LumenError('BUNDLE_INPUT', `${file}: the model has ${inputs.length} inputs; a bundle model takes one image`, { file, field: 'input' });
   }
   if (input.type !== 'float32') {
-    throw new LumenError('BUNDLE_INPUT', `${file}: input "${input.name}" is ${input.type}, the manifest says float32; field input.type`, { file, field: 'input.type' });
+    throw new LumenError('BUNDLE_INPUT', `${file}: input "${input.name}" is ${input.type}, the manifest says float32; field input.type`, {
+      file,
+      field: 'input.type',
+    });
   }
   if (!sameShape(input.shape, m.input.shape)) {
-    throw new LumenError('BUNDLE_INPUT', `${file}: input "${input.name}" has shape [${input.shape.join(', ')}], the manifest says [${m.input.shape.join(', ')}]; field input.shape`, { file, field: 'input.shape' });
+    throw new LumenError(
+      'BUNDLE_INPUT',
+      `${file}: input "${input.name}" has shape [${input.shape.join(', ')}], the manifest says [${m.input.shape.join(', ')}]; field input.shape`,
+      { file, field: 'input.shape' },
+    );
   }
   const outputs = session.outputs;
   const required = new Set([...TASK_CONTRACT[m.task].outputs, ...m.outputs.map((o) => o.name)]);
@@ -119,11 +131,17 @@ function checkContract(bundle: LoadedBundle, session: OrtSession): void {
     const real = outputs.find((o) => o.name === name);
     const declared = m.outputs.find((o) => o.name === name);
     if (!real || !declared) {
-      const where = !declared ? `the manifest's outputs list has no "${name}" (task ${m.task} needs it)` : `the model has no output "${name}" (it has ${outputs.map((o) => o.name).join(', ')})`;
+      const where = !declared
+        ? `the manifest's outputs list has no "${name}" (task ${m.task} needs it)`
+        : `the model has no output "${name}" (it has ${outputs.map((o) => o.name).join(', ')})`;
       throw new LumenError('BUNDLE_OUTPUT', `${file}: ${where}; field outputs`, { file, field: 'outputs', output: name });
     }
     if (!sameShape(real.shape, declared.shape)) {
-      throw new LumenError('BUNDLE_OUTPUT', `${file}: output "${name}" has shape [${real.shape.join(', ')}], the manifest says [${declared.shape.join(', ')}]`, { file, field: 'outputs', output: name });
+      throw new LumenError(
+        'BUNDLE_OUTPUT',
+        `${file}: output "${name}" has shape [${real.shape.join(', ')}], the manifest says [${declared.shape.join(', ')}]`,
+        { file, field: 'outputs', output: name },
+      );
     }
   }
 }

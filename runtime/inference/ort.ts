@@ -95,7 +95,7 @@ export class OrtSession {
         // The WebGPU provider refuses options it does not know, deviceId among them.
         const ep = provider === 'cpu' || provider === 'webgpu' ? provider : { name: provider, deviceId: settings.deviceId };
         const session = await ort.InferenceSession.create(model, {
-          executionProviders: [ep as never],
+          executionProviders: [ep],
           graphOptimizationLevel: 'all',
           intraOpNumThreads: settings.intraOpThreads,
           logSeverityLevel: 3,
@@ -132,7 +132,7 @@ export class OrtSession {
     for (const [k, v] of Object.entries(feeds)) tensors[k] = new ort.Tensor('float32', v.data, v.dims);
     const out = await this.session.run(tensors);
     const result: Record<string, { data: Float32Array; dims: number[] }> = {};
-    for (const [k, t] of Object.entries(out) as [string, import('onnxruntime-node').Tensor][]) result[k] = { data: t.data as Float32Array, dims: [...t.dims] };
+    for (const [k, t] of Object.entries<import('onnxruntime-node').Tensor>(out)) result[k] = { data: t.data as Float32Array, dims: [...t.dims] };
     return result;
   }
 

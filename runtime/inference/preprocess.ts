@@ -6,6 +6,43 @@ export function inputSize(spec: InputSpec): { width: number; height: number } {
   return { height: spec.shape[2], width: spec.shape[3] };
 }
 
+/** Source taps of one output axis: first and second sample index and the second's weight. */
+interface Taps {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly w: Float64Array;
+}
+
+/** Bilinear taps along one axis, pixel centres aligned; clamped to [start, start + length). */
+function taps(start: number, length: number, out: number): Taps {
+  const s = length / out;
+  const max = start + length - 1;
+  const i0 = new Int32Array(out),
+    i1 = new Int32Array(out),
+    w = new Float64Array(out);
+  for (let k = 0; k < out; k++) {
+    const f = Math.min(max, Math.max(start, start + (k + 0.5) * s - 0.5));
+    i0[k] = Math.floor(f);
+    i1[k] = Math.min(max, i0[k] + 1);
+    w[k] = f - i0[k];
+  }
+  return { i0, i1, w };
+}
+
+/** Taps of recent crops: the ROI holds still for seconds, so they are computed once, not per frame. */
+const tapCache = new Map<string, { x: Taps; y: Taps }>();
+
+function tapsFor(r: Rect, ow: number, oh: number): { x: Taps; y: Taps } {
+  const key = `${r.x},${r.y},${r.width},${r.height},${ow},${oh}`;
+  let t = tapCache.get(key);
+  if (!t) {
+    if (tapCache.size >= 8) tapCache.delete(tapCache.keys().next().value!);
+    t = { x: taps(r.x, r.width, ow), y: taps(r.y, r.height, oh) };
+    tapCache.set(key, t);
+  }
+  return t;
+}
+
 /**
  * Frame → model input: crop to `crop` (the ROI; whole frame by default), bilinear resize to the
  * model's size (pixel centres aligned, as OpenCV and PIL do), colour order, then
@@ -18,8 +55,6 @@ export function preprocess(frame: Frame, spec: InputSpec, crop?: Rect, out?: Flo
   const dst = out ?? new Float32Array(3 * plane);
   const src = frame.data;
   const fw = frame.width;
-  const sx = r.width / ow;
-  const sy = r.height / oh;
   const bgr = spec.colorOrder === 'BGR';
   const k0 = spec.scale / spec.std[0];
   const k1 = spec.scale / spec.std[1];
@@ -27,22 +62,19 @@ export function preprocess(frame: Frame, spec: InputSpec, crop?: Rect, out?: Flo
   const b0 = spec.mean[0] / spec.std[0];
   const b1 = spec.mean[1] / spec.std[1];
   const b2 = spec.mean[2] / spec.std[2];
-  const maxX = r.x + r.width - 1;
-  const maxY = r.y + r.height - 1;
+  const { x: tx, y: ty } = tapsFor(r, ow, oh);
   for (let y = 0; y < oh; y++) {
-    const fy = Math.min(maxY, Math.max(r.y, r.y + (y + 0.5) * sy - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(maxY, y0 + 1);
-    const wy = fy - y0;
+    const row0 = ty.i0[y] * fw,
+      row1 = ty.i1[y] * fw,
+      wy = ty.w[y];
     for (let x = 0; x < ow; x++) {
-      const fx = Math.min(maxX, Math.max(r.x, r.x + (x + 0.5) * sx - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(maxX, x0 + 1);
-      const wx = fx - x0;
-      const a = (y0 * fw + x0) * 4;
-      const b = (y0 * fw + x1) * 4;
-      const c = (y1 * fw + x0) * 4;
-      const d = (y1 * fw + x1) * 4;
+      const x0 = tx.i0[x],
+        x1 = tx.i1[x],
+        wx = tx.w[x];
+      const a = (row0 + x0) * 4;
+      const b = (row0 + x1) * 4;
+      const c = (row1 + x0) * 4;
+      const d = (row1 + x1) * 4;
       const w00 = (1 - wx) * (1 - wy);
       const w01 = wx * (1 - wy);
       const w10 = (1 - wx) * wy;

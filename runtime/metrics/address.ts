@@ -10,5 +10,5 @@ export function parseListenAddress(s: string): ListenAddress | null {
   if (!m) return null;
   const port = Number(m[3]);
   if (port > 65535) return null;
-  return { host: m[1] ?? m[2]!, port };
+  return { host: m[1] ?? m[2], port };
 }

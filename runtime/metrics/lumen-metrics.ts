@@ -57,7 +57,17 @@ export class LumenMetrics {
   readonly registry = new Registry();
   /** The same metrics as OpenMetrics 1.0, for scrapers that ask for it (Prometheus does). */
   readonly openMetrics = new Registry<OpenMetricsContentType>();
-  private readonly last = { captured: 0, processed: 0, dropped: 0, shed: 0, gated: {} as Record<string, number>, reloadAt: 0, recorded: 0, skippedRate: 0, skippedBusy: 0 };
+  private readonly last = {
+    captured: 0,
+    processed: 0,
+    dropped: 0,
+    shed: 0,
+    gated: {} as Record<string, number>,
+    reloadAt: 0,
+    recorded: 0,
+    skippedRate: 0,
+    skippedBusy: 0,
+  };
 
   private readonly captured = this.counter('lumen_frames_captured_total', 'Frames delivered by the capture pipeline.');
   private readonly processed = this.counter('lumen_frames_processed_total', 'Frames that went through the models and were published.');
@@ -66,12 +76,28 @@ export class LumenMetrics {
   private readonly gated = this.counter('lumen_frames_gated_total', 'Frames the quality gate kept from the models, by reason.', ['reason']);
   private readonly alerts = this.counter('lumen_alert_events_total', 'Alert events: raise or clear.', ['event']);
   private readonly reloads = this.counter('lumen_model_reloads_total', 'Model reloads, by result: ok or refused (the running models stayed).', ['result']);
-  private readonly stage = new Histogram({ name: 'lumen_stage_duration_seconds', help: 'Time spent per frame in each stage.', labelNames: ['stage'], buckets: STAGE_BUCKETS, registers: [this.registry] });
-  private readonly age = new Histogram({ name: 'lumen_frame_age_seconds', help: 'Capture to publish: the age of a frame when its overlay goes out.', buckets: AGE_BUCKETS, registers: [this.registry] });
+  private readonly stage = new Histogram({
+    name: 'lumen_stage_duration_seconds',
+    help: 'Time spent per frame in each stage.',
+    labelNames: ['stage'],
+    buckets: STAGE_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly age = new Histogram({
+    name: 'lumen_frame_age_seconds',
+    help: 'Capture to publish: the age of a frame when its overlay goes out.',
+    buckets: AGE_BUCKETS,
+    registers: [this.registry],
+  });
   private readonly lastFrame = this.gauge('lumen_last_frame_timestamp_seconds', 'When the newest frame was published (Unix time): alert on time() minus this.');
   private readonly alertActive = this.gauge('lumen_alert_active', '1 while an alert is raised.');
   private readonly up = this.gauge('lumen_state', 'Daemon state: 1 for the current one.', ['state']);
-  private readonly modelInfo = this.gauge('lumen_model_info', 'Model in use per role, with its version and execution provider (always 1).', ['role', 'model', 'version', 'provider']);
+  private readonly modelInfo = this.gauge('lumen_model_info', 'Model in use per role, with its version and execution provider (always 1).', [
+    'role',
+    'model',
+    'version',
+    'provider',
+  ]);
   private readonly degrade = this.gauge('lumen_degrade_level', 'Degrade level: 0 normal, higher sheds more work.');
   private readonly temp = this.gauge('lumen_temperature_celsius', 'Temperature per sensor.', ['sensor']);
   private readonly cpuLoad = this.gauge('lumen_cpu_load_ratio', 'CPU load, 0 to 1.');
@@ -82,7 +108,11 @@ export class LumenMetrics {
   private readonly recState = this.gauge('lumen_recording_state', 'Recorder state: 1 for the current one (off, ready, recording, stopped).', ['state']);
   private readonly recFault = this.gauge('lumen_recording_fault', '1 while recording is stopped by a fault, with its error code (alerting goes on).', ['code']);
   private readonly recFrames = this.counter('lumen_recording_frames_total', 'Frames encoded into the recording stream.');
-  private readonly recSkipped = this.counter('lumen_recording_frames_skipped_total', 'Frames not recorded: above record.maxFps (rate) or the encoder behind (busy).', ['reason']);
+  private readonly recSkipped = this.counter(
+    'lumen_recording_frames_skipped_total',
+    'Frames not recorded: above record.maxFps (rate) or the encoder behind (busy).',
+    ['reason'],
+  );
   private readonly recBytes = this.gauge('lumen_recording_bytes', 'Recordings on disk (video and sidecars).');
   private readonly recQuota = this.gauge('lumen_recording_quota_bytes', 'record.retention.quotaMB.');
   private readonly recPreroll = this.gauge('lumen_recording_preroll_bytes', 'Encoded pre-roll held in memory.');

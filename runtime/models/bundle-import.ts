@@ -54,7 +54,8 @@ export async function importBundle(o: ImportOptions): Promise<Manifest> {
     const ld = fixed(logits.dims);
     if (ld.length !== 2 || ld[1] !== 2) throw outErr(`"logits" has shape [${logits.dims.join(', ')}]; the contract is [1, 2] (normal, egc)`);
     const ad = fixed(att.dims);
-    if (ad.length !== 4 || ad[1] !== 1 || ad.some((d) => typeof d !== 'number')) throw outErr(`"attention" has shape [${att.dims.join(', ')}]; the contract is [1, 1, h, w]`);
+    if (ad.length !== 4 || ad[1] !== 1 || ad.some((d) => typeof d !== 'number'))
+      throw outErr(`"attention" has shape [${att.dims.join(', ')}]; the contract is [1, 1, h, w]`);
     outputs.push({ name: 'logits', shape: ld as number[], meaning: 'class logits', classes: ['normal', 'egc'] });
     outputs.push({ name: 'attention', shape: ad as number[], meaning: 'GAIN attention map of the egc class' });
   } else {

@@ -46,7 +46,10 @@ export async function loadBundle(dir: string, trust: TrustPolicy = { requireSign
   }
   const manifest = parsed.data;
   if (!(TASKS as readonly string[]).includes(manifest.task)) {
-    throw new LumenError('BUNDLE_TASK', `${manifestPath}: field task: "${manifest.task}" is not one of ${TASKS.join(', ')}`, { file: manifestPath, field: 'task' });
+    throw new LumenError('BUNDLE_TASK', `${manifestPath}: field task: "${manifest.task}" is not one of ${TASKS.join(', ')}`, {
+      file: manifestPath,
+      field: 'task',
+    });
   }
   const onnxPath = join(dir, manifest.onnx.file);
   let onnx: Uint8Array;
@@ -57,10 +60,14 @@ export async function loadBundle(dir: string, trust: TrustPolicy = { requireSign
   }
   const actual = sha256Hex(onnx);
   if (actual !== manifest.onnx.sha256) {
-    throw new LumenError('BUNDLE_HASH', `${onnxPath}: sha256 ${actual.slice(0, 16)}… differs from onnx.sha256 ${manifest.onnx.sha256.slice(0, 16)}… in ${manifestPath}`, {
-      file: onnxPath,
-      field: 'onnx.sha256',
-    });
+    throw new LumenError(
+      'BUNDLE_HASH',
+      `${onnxPath}: sha256 ${actual.slice(0, 16)}… differs from onnx.sha256 ${manifest.onnx.sha256.slice(0, 16)}… in ${manifestPath}`,
+      {
+        file: onnxPath,
+        field: 'onnx.sha256',
+      },
+    );
   }
   // A signature can only be checked against configured keys; without keys it is informational.
   if (trust.requireSignature || (manifest.signature && trust.trustedKeys.length > 0)) {

@@ -15,13 +15,15 @@ export function canonicalJson(value: unknown): string {
 
 /** What is signed: the whole manifest (which holds the ONNX file's sha256) minus the signature. */
 export function signedPayload(m: Manifest): Buffer {
-  const { signature: _, ...rest } = m;
-  return Buffer.from(`lumen-bundle-signature/1\n${canonicalJson(rest)}`);
+  // canonicalJson leaves out undefined members: the payload is the manifest without its signature.
+  return Buffer.from(`lumen-bundle-signature/1\n${canonicalJson({ ...m, signature: undefined })}`);
 }
 
 /** Names a public key: sha256 of its SPKI DER encoding, hex. */
 export function keyId(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export function generateSigningKeys(): { publicPem: string; privatePem: string } {

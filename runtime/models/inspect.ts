@@ -54,8 +54,20 @@ export interface InspectOptions {
 }
 
 const TYPE_NAMES: Record<number, string> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
-  9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  16: 'bfloat16',
 };
 const FLOAT_TYPES = new Set([1, 10, 11, 16]);
 const BYTES_PER_ELEMENT: Record<number, number> = { 1: 4, 10: 2, 11: 8, 16: 2 };
@@ -149,13 +161,20 @@ export function formatInspection(r: OnnxInspection, title = r.graphName): string
   for (const t of r.inputs) rows.push(['input', `${t.name.padEnd(width)}  ${t.type} [${t.dims.join(', ')}]`]);
   for (const t of r.outputs) rows.push(['output', `${t.name.padEnd(width)}  ${t.type} [${t.dims.join(', ')}]`]);
   rows.push(['params', `${group(r.params)} (${si(r.params)}, ${si(r.paramBytes, 'B')})`]);
-  const byOp = Object.entries(r.macsByOp).map(([op, m]) => `${op} ${si(m)}`).join(', ');
+  const byOp = Object.entries(r.macsByOp)
+    .map(([op, m]) => `${op} ${si(m)}`)
+    .join(', ');
   rows.push(['MACs', `${group(Math.round(r.macs))} per frame (${si(r.macs)}${byOp ? `: ${byOp}` : ''})`]);
   if (r.unresolved.length) {
     const shown = r.unresolved.slice(0, 5).join(', ') + (r.unresolved.length > 5 ? ', …' : '');
     rows.push(['', `incomplete: shapes unknown at ${r.unresolved.length} node(s): ${shown}`]);
   }
-  rows.push(['nodes', `${r.nodeCount}: ${Object.entries(r.opCounts).map(([op, n]) => `${op} ${n}`).join(', ')}`]);
+  rows.push([
+    'nodes',
+    `${r.nodeCount}: ${Object.entries(r.opCounts)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ')}`,
+  ]);
   for (const [k, v] of Object.entries(r.metadata)) rows.push(['metadata', `${k} = ${v}`]);
   return [title, ...rows.map(([k, v]) => `  ${k.padEnd(9)}${v}`)].join('\n') + '\n';
 }
@@ -164,7 +183,9 @@ export function formatInspection(r: OnnxInspection, title = r.graphName): string
 
 function summary(v: ValueInfo): TensorSummary {
   const t = v.type?.tensorType;
-  const dims = (t?.shape?.dim ?? []).map((d: OnnxTypes.TensorShapeProto.IDimension) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? num(d.dimValue) : '?'));
+  const dims = (t?.shape?.dim ?? []).map((d: OnnxTypes.TensorShapeProto.IDimension) =>
+    d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? num(d.dimValue) : '?',
+  );
   return { name: v.name ?? '', type: TYPE_NAMES[t?.elemType ?? 0] ?? `type ${t?.elemType ?? '?'}`, dims };
 }
 
@@ -175,7 +196,12 @@ function group(n: number): string {
 
 /** si(4.09e9) → "4.09 G", si(1.5e6, 'B') → "1.50 MB", si(98) → "98". */
 function si(n: number, unit = ''): string {
-  const prefixes: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const prefixes: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [v, p] of prefixes) if (Math.abs(n) >= v) return `${(n / v).toFixed(2)} ${p}${unit}`;
   return unit ? `${n} ${unit}` : `${n}`;
 }

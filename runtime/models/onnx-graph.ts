@@ -56,9 +56,7 @@ export class GraphBuilder {
     if (values.length !== expected) throw new Error(`weight ${prefix}: ${values.length} values for dims ${dims.join('×')}`);
     const name = this.fresh(prefix);
     const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-    this.initializers.push(
-      onnx.TensorProto.create({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw }),
-    );
+    this.initializers.push(onnx.TensorProto.create({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw }));
     if (countAsParam) this.paramCount += values.length;
     return name;
   }
@@ -69,9 +67,7 @@ export class GraphBuilder {
     const raw = new Uint8Array(values.length * 8);
     const view = new DataView(raw.buffer);
     values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
-    this.initializers.push(
-      onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: raw }),
-    );
+    this.initializers.push(onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: raw }));
     return name;
   }
 

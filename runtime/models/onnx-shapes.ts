@@ -1,8 +1,9 @@
-import onnxProto from 'onnx-proto';
+// onnx-proto types its int64 fields with the global `Long` of @types/long, which the compiler
+// options' `types` leave out; without it those fields are an unresolved type.
+/// <reference types="long" />
 import type { onnx as OnnxTypes } from 'onnx-proto';
 
-const { onnx } = onnxProto;
-type NodeProto = InstanceType<typeof onnx.NodeProto>;
+type NodeProto = OnnxTypes.NodeProto;
 type TensorProto = OnnxTypes.ITensorProto;
 type Int = number | { toNumber(): number } | null | undefined;
 
@@ -37,21 +38,90 @@ export class ShapeEnv {
 }
 
 const SAME_SHAPE = new Set([
-  'Identity', 'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Elu', 'Selu', 'Celu',
-  'Softplus', 'Softsign', 'Mish', 'Gelu', 'Erf', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Neg', 'Abs', 'Floor', 'Ceil',
-  'Round', 'Sign', 'Sin', 'Cos', 'Not', 'IsNaN', 'IsInf', 'Clip', 'Dropout', 'BatchNormalization', 'InstanceNormalization',
-  'LayerNormalization', 'GroupNormalization', 'LpNormalization', 'LRN', 'Softmax', 'LogSoftmax', 'Hardmax', 'Cast', 'CastLike',
-  'QuantizeLinear', 'DequantizeLinear',
+  'Identity',
+  'Relu',
+  'LeakyRelu',
+  'PRelu',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'Elu',
+  'Selu',
+  'Celu',
+  'Softplus',
+  'Softsign',
+  'Mish',
+  'Gelu',
+  'Erf',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Reciprocal',
+  'Neg',
+  'Abs',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Sin',
+  'Cos',
+  'Not',
+  'IsNaN',
+  'IsInf',
+  'Clip',
+  'Dropout',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'LayerNormalization',
+  'GroupNormalization',
+  'LpNormalization',
+  'LRN',
+  'Softmax',
+  'LogSoftmax',
+  'Hardmax',
+  'Cast',
+  'CastLike',
+  'QuantizeLinear',
+  'DequantizeLinear',
 ]);
 const BROADCAST = new Set([
-  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'Equal', 'Greater', 'Less', 'GreaterOrEqual',
-  'LessOrEqual', 'And', 'Or', 'Xor', 'Where', 'BitShift',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Max',
+  'Min',
+  'Sum',
+  'Mean',
+  'Mod',
+  'Equal',
+  'Greater',
+  'Less',
+  'GreaterOrEqual',
+  'LessOrEqual',
+  'And',
+  'Or',
+  'Xor',
+  'Where',
+  'BitShift',
 ]);
 const POOLS = new Set(['MaxPool', 'AveragePool', 'LpPool']);
 const GLOBAL_POOLS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']);
 const REDUCES = new Set([
-  'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum',
-  'ReduceLogSumExp', 'ReduceSumSquare', 'ArgMax', 'ArgMin',
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceSum',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+  'ArgMax',
+  'ArgMin',
 ]);
 
 /** Infers the output shapes (and constant values) of one node; leaves them unknown when it cannot. */
@@ -72,7 +142,13 @@ export function inferNode(env: ShapeEnv, n: NodeProto): void {
   if (BROADCAST.has(op)) {
     const shapes = n.input.filter(Boolean).map((i) => env.shape(i));
     if (shapes.some((s) => !s)) return;
-    return set(broadcastShapes(shapes as Shape[]), arithmetic(op, n.input.map((i) => env.value(i))));
+    return set(
+      broadcastShapes(shapes as Shape[]),
+      arithmetic(
+        op,
+        n.input.map((i) => env.value(i)),
+      ),
+    );
   }
   if (op === 'Conv' || POOLS.has(op)) {
     const w = env.shape(n.input[1]);
@@ -123,7 +199,10 @@ export function inferNode(env: ShapeEnv, n: NodeProto): void {
     const allowZero = intAttr(n, 'allowzero', 0) === 1;
     const dims = target.map((d, i) => (d === 0 && !allowZero ? x[i] : d));
     const known = product(dims.filter((d) => d !== -1));
-    return set(dims.map((d) => (d === -1 ? product(x) / known : d)), env.value(n.input[0]));
+    return set(
+      dims.map((d) => (d === -1 ? product(x) / known : d)),
+      env.value(n.input[0]),
+    );
   }
   if (op === 'Squeeze' || op === 'Unsqueeze') {
     if (!x) return;
@@ -131,7 +210,10 @@ export function inferNode(env: ShapeEnv, n: NodeProto): void {
     const v = env.value(n.input[0]);
     if (op === 'Squeeze') {
       const norm = axes?.map((a) => normAxis(a, x.length));
-      return set(x.filter((d, i) => (norm ? !norm.includes(i) : d !== 1)), v);
+      return set(
+        x.filter((d, i) => (norm ? !norm.includes(i) : d !== 1)),
+        v,
+      );
     }
     if (!axes) return;
     const rank = x.length + axes.length;
@@ -158,7 +240,12 @@ export function inferNode(env: ShapeEnv, n: NodeProto): void {
     if (!x) return;
     const axis = normAxis(intAttr(n, 'axis', 0), x.length);
     const parts = ints(n, 'split') ?? env.value(n.input[1]) ?? evenSplit(x[axis], n.output.length);
-    n.output.forEach((o, i) => env.shapes.set(o, x.map((d, k) => (k === axis ? parts[i] : d))));
+    n.output.forEach((o, i) =>
+      env.shapes.set(
+        o,
+        x.map((d, k) => (k === axis ? parts[i] : d)),
+      ),
+    );
     return;
   }
   if (op === 'Slice') return set(...slice(env, n, x));
@@ -209,9 +296,7 @@ export function inferNode(env: ShapeEnv, n: NodeProto): void {
     const f = n.attribute.find((a) => a.name?.startsWith('value_'));
     if (!f?.name) return;
     const many = f.name.endsWith('s');
-    const list = many
-      ? f.name === 'value_floats' ? [...(f.floats ?? [])] : (f.ints ?? []).map(num)
-      : [f.name === 'value_float' ? (f.f ?? 0) : num(f.i)];
+    const list = many ? (f.name === 'value_floats' ? [...(f.floats ?? [])] : (f.ints ?? []).map(num)) : [f.name === 'value_float' ? (f.f ?? 0) : num(f.i)];
     return set(many ? [list.length] : [], list);
   }
   if (op === 'ConstantOfShape') {
@@ -246,9 +331,9 @@ export function nodeMacs(env: ShapeEnv, n: NodeProto): number | undefined {
 function slidingOutput(input: Shape, kernel: number[], n: NodeProto, ceil: boolean): Shape | undefined {
   const r = input.length;
   if (kernel.length !== r) return undefined;
-  const strides = ints(n, 'strides') ?? Array(r).fill(1);
-  const dil = ints(n, 'dilations') ?? Array(r).fill(1);
-  const pads = ints(n, 'pads') ?? Array(2 * r).fill(0);
+  const strides = ints(n, 'strides') ?? new Array<number>(r).fill(1);
+  const dil = ints(n, 'dilations') ?? new Array<number>(r).fill(1);
+  const pads = ints(n, 'pads') ?? new Array<number>(2 * r).fill(0);
   const autoPad = strAttr(n, 'auto_pad', 'NOTSET');
   return input.map((d, i) => {
     const span = dil[i] * (kernel[i] - 1) + 1;
@@ -263,10 +348,10 @@ function transposedOutput(x: Shape, w: Shape, n: NodeProto): Shape | undefined {
   const r = x.length - 2;
   const group = intAttr(n, 'group', 1);
   const kernel = ints(n, 'kernel_shape') ?? w.slice(2);
-  const strides = ints(n, 'strides') ?? Array(r).fill(1);
-  const dil = ints(n, 'dilations') ?? Array(r).fill(1);
-  const pads = ints(n, 'pads') ?? Array(2 * r).fill(0);
-  const outPad = ints(n, 'output_padding') ?? Array(r).fill(0);
+  const strides = ints(n, 'strides') ?? new Array<number>(r).fill(1);
+  const dil = ints(n, 'dilations') ?? new Array<number>(r).fill(1);
+  const pads = ints(n, 'pads') ?? new Array<number>(2 * r).fill(0);
+  const outPad = ints(n, 'output_padding') ?? new Array<number>(r).fill(0);
   const outShape = ints(n, 'output_shape');
   const autoPad = strAttr(n, 'auto_pad', 'NOTSET');
   const spatial = x.slice(2).map((d, i) => {

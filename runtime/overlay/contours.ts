@@ -46,7 +46,10 @@ export function traceContours(inside: Uint8Array, width: number, height: number,
       loops.push({ poly, area: Math.abs(shoelace(pts)) });
     }
   }
-  return loops.sort((a, b) => b.area - a.area).slice(0, max).map((l) => l.poly);
+  return loops
+    .sort((a, b) => b.area - a.area)
+    .slice(0, max)
+    .map((l) => l.poly);
 }
 
 function shoelace(p: number[]): number {
@@ -91,7 +94,10 @@ function simplifyClosed(p: number[], epsilon: number): number[] {
 }
 
 function rdp(p: number[], i0: number, i1: number, epsilon: number): number[] {
-  const x0 = p[2 * i0], y0 = p[2 * i0 + 1], x1 = p[2 * i1], y1 = p[2 * i1 + 1];
+  const x0 = p[2 * i0],
+    y0 = p[2 * i0 + 1],
+    x1 = p[2 * i1],
+    y1 = p[2 * i1 + 1];
   const len = Math.hypot(x1 - x0, y1 - y0) || 1;
   let far = -1;
   let best = epsilon;

@@ -61,9 +61,14 @@ function drawContour(out: Uint8Array, w: number, roi: Rect, mask: ProbMap, thres
       let edge = false;
       for (let d = 1; d <= t && !edge; d++) {
         edge =
-          x - d < 0 || y - d < 0 || x + d >= roi.width || y + d >= roi.height ||
-          !inside[y * roi.width + x - d] || !inside[y * roi.width + x + d] ||
-          !inside[(y - d) * roi.width + x] || !inside[(y + d) * roi.width + x];
+          x - d < 0 ||
+          y - d < 0 ||
+          x + d >= roi.width ||
+          y + d >= roi.height ||
+          !inside[y * roi.width + x - d] ||
+          !inside[y * roi.width + x + d] ||
+          !inside[(y - d) * roi.width + x] ||
+          !inside[(y + d) * roi.width + x];
       }
       if (edge) out.set(CONTOUR, ((roi.y + y) * w + roi.x + x) * 4);
     }

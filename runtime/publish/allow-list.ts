@@ -39,7 +39,8 @@ export function parseAllowList(text: string, source: string): Monitor[] {
     const fields = line.split(/\s+/);
     if (fields.length !== 2) throw new LumenError('ALLOWLIST_INVALID', `${at}: expected "NAME KEY", got ${fields.length} field(s)`, { line: i + 1 });
     const [name, key] = fields;
-    if (!MONITOR_NAME.test(name)) throw new LumenError('ALLOWLIST_INVALID', `${at}: "${name.slice(0, 80)}" is not a monitor name (A-Z a-z 0-9 . _ -, up to 64)`, { line: i + 1 });
+    if (!MONITOR_NAME.test(name))
+      throw new LumenError('ALLOWLIST_INVALID', `${at}: "${name.slice(0, 80)}" is not a monitor name (A-Z a-z 0-9 . _ -, up to 64)`, { line: i + 1 });
     if (!isCurveKey(key)) throw new LumenError('ALLOWLIST_INVALID', `${at}: the key of ${name} is not a 40-character Z85 CURVE public key`, { line: i + 1 });
     if (names.has(name)) throw new LumenError('ALLOWLIST_INVALID', `${at}: name ${name} already on line ${names.get(name)}`, { line: i + 1 });
     if (keys.has(key)) throw new LumenError('ALLOWLIST_INVALID', `${at}: the key of ${name} is already enrolled on line ${keys.get(key)}`, { line: i + 1 });

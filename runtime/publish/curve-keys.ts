@@ -23,7 +23,7 @@ export async function generateKeyFiles(prefix: string): Promise<KeyPair> {
 export async function loadKeyPair(path: string): Promise<KeyPair> {
   let raw: Partial<KeyPair>;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = JSON.parse(await readFile(path, 'utf8')) as Partial<KeyPair>;
   } catch (err) {
     throw new LumenError('KEY_FILE', `${path}: not a readable key pair file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
@@ -126,7 +126,11 @@ export async function publishSecurity(p: PublishSecurityConfig, log: Logger): Pr
   const e = publishExposure(p);
   assertExposureAllowed(e);
   if (!p.curve.enabled) {
-    if (p.insecure) log.warn({ insecure: true, exposed: e.exposed }, `publish.insecure is set: ${e.exposed.length ? e.exposed.join(' and ') : 'the sockets'} publish without encryption or authentication; anyone who can reach them receives alerts, overlays and previews and may connect`);
+    if (p.insecure)
+      log.warn(
+        { insecure: true, exposed: e.exposed },
+        `publish.insecure is set: ${e.exposed.length ? e.exposed.join(' and ') : 'the sockets'} publish without encryption or authentication; anyone who can reach them receives alerts, overlays and previews and may connect`,
+      );
     return undefined;
   }
   if (p.insecure) log.info('publish.insecure is set but CURVE is on: the setting has no effect');
@@ -135,7 +139,10 @@ export async function publishSecurity(p: PublishSecurityConfig, log: Logger): Pr
   if (loose) log.warn(`${loose}; run lumen keys ensure --out ${p.curve.keyFile.replace(/\.key$/, '')} to tighten it`);
   const staticKeys = await Promise.all(p.curve.allowedClients.map(loadPublicKey));
   const clients = await MonitorAllowList.open({ file: p.curve.allowListFile, staticKeys, log, watch: true });
-  log.info({ publicKey: pair.publicKey, monitors: clients.enrolled.map((m) => m.name), configKeys: staticKeys.length, allowListFile: p.curve.allowListFile || null }, 'CURVE on: only enrolled monitors may connect');
+  log.info(
+    { publicKey: pair.publicKey, monitors: clients.enrolled.map((m) => m.name), configKeys: staticKeys.length, allowListFile: p.curve.allowListFile || null },
+    'CURVE on: only enrolled monitors may connect',
+  );
   if (clients.size === 0) log.warn(`CURVE is on but no monitor is enrolled: ${ENROL_HELP.split('; ')[1]}`);
   return { secretKey: pair.secretKey, clients };
 }

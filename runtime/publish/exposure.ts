@@ -37,8 +37,12 @@ export const ENROL_HELP =
 /** Refuses (PUBLISH_INSECURE) a network-reachable endpoint without CURVE unless insecure is set. */
 export function assertExposureAllowed(e: PublishExposure): void {
   if (e.exposed.length && !e.curve && !e.insecure) {
-    throw new LumenError('PUBLISH_INSECURE', `${e.exposed.join(' and ')} would be reachable from the network without encryption or authentication (publish.curve is off); ${ENROL_HELP}`, {
-      exposed: e.exposed,
-    });
+    throw new LumenError(
+      'PUBLISH_INSECURE',
+      `${e.exposed.join(' and ')} would be reachable from the network without encryption or authentication (publish.curve is off); ${ENROL_HELP}`,
+      {
+        exposed: e.exposed,
+      },
+    );
   }
 }

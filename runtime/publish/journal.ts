@@ -54,7 +54,7 @@ export class AlertJournal {
 
   /** Assigns the next seq, appends and syncs; resolves with the stored event. */
   async append(event: Omit<AlertHeader, 'seq'>): Promise<AlertHeader> {
-    const stored = { ...event, seq: this.lastSeq + 1 } as AlertHeader;
+    const stored: AlertHeader = { ...event, seq: this.lastSeq + 1 };
     const line = JSON.stringify(stored) + '\n';
     await this.fh.appendFile(line);
     await this.fh.datasync();

@@ -88,6 +88,14 @@ export interface OverlayGeometry {
   mask: { rect: Rect; width: number; height: number; threshold: number; runs: number[] } | null;
 }
 
+/** What the quality gate saw on a frame: shares (0–1, two decimals) of the picture's regions. */
+export interface GateShares {
+  /** Regions where the mucosa can be seen. */
+  usable: number;
+  /** Regions hidden, per cause (`dark`, `overexposed`, `bleeding`, `bubbles`); a cause hiding none is left out. */
+  hidden: Record<string, number>;
+}
+
 export interface OverlayHeader extends BaseHeader {
   /** The source's size: every coordinate here is in its pixels. */
   width: number;
@@ -101,6 +109,8 @@ export interface OverlayHeader extends BaseHeader {
   areaPx: number | null;
   /** Why the frame was not classified, or null. */
   gated: string | null;
+  /** The gate's measures on this frame (gated or not); null when the gate did not run. */
+  quality: GateShares | null;
   /** Capture to publish, ms. */
   latencyMs: number;
   geometry: OverlayGeometry;

@@ -2,7 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { LumenError, messageOf } from '../errors.js';
 import type { AlertJournal } from './journal.js';
-import { HISTORY_MAX_LIMIT, PROTOCOL_VERSION, TOPICS, type AlertHeader, type ClipHeader, type ClipInfo, type FrameHeader, type HistoryReply, type OverlayHeader, type StatusHeader } from './protocol.js';
+import {
+  HISTORY_MAX_LIMIT,
+  PROTOCOL_VERSION,
+  TOPICS,
+  type AlertHeader,
+  type ClipHeader,
+  type ClipInfo,
+  type FrameHeader,
+  type HistoryReply,
+  type OverlayHeader,
+  type StatusHeader,
+} from './protocol.js';
 import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
 import type { PublisherHealth } from './health.js';
@@ -149,7 +160,10 @@ export class LumenPublisher {
     if (this.closed) return;
     this.pub.renew('a monitor was removed from the allow-list');
     this.history.renew('a monitor was removed from the allow-list');
-    this.log.info({ endpoint: this.opts.endpoint, history: this.opts.historyEndpoint }, 'connections dropped after a monitor was removed; listed monitors reconnect');
+    this.log.info(
+      { endpoint: this.opts.endpoint, history: this.opts.historyEndpoint },
+      'connections dropped after a monitor was removed; listed monitors reconnect',
+    );
   }
 
   /** How the sockets are protected, in every status: a site sees an insecure set-up on each monitor. */
@@ -161,7 +175,14 @@ export class LumenPublisher {
 
   /** Status also carries the journal's last alert seq, so a subscriber notices a lost alert. */
   status(h: Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'>): Promise<void> {
-    const header = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.status), bootId: this.bootId, alertSeq: this.journal.seq, ...h, security: this.security() } as StatusHeader;
+    const header = {
+      v: PROTOCOL_VERSION,
+      seq: this.nextSeq(TOPICS.status),
+      bootId: this.bootId,
+      alertSeq: this.journal.seq,
+      ...h,
+      security: this.security(),
+    } as StatusHeader;
     return this.send([TOPICS.status, JSON.stringify(header)], false);
   }
 
@@ -186,7 +207,14 @@ export class LumenPublisher {
 
   /** A recording was finished: its record on lumen.clip (not journalled; the `clip` op has it too). */
   clip(info: ClipInfo): Promise<void> {
-    const header: ClipHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.clip), bootId: this.bootId, frameId: info.lastFrame ?? -1, ts: Date.now(), clip: info };
+    const header: ClipHeader = {
+      v: PROTOCOL_VERSION,
+      seq: this.nextSeq(TOPICS.clip),
+      bootId: this.bootId,
+      frameId: info.lastFrame ?? -1,
+      ts: Date.now(),
+      clip: info,
+    };
     return this.send([TOPICS.clip, JSON.stringify(header)], false);
   }
 
@@ -214,14 +242,15 @@ export class LumenPublisher {
     if (msg.length !== 1) return fail(`expected one frame, got ${msg.length}`);
     let req: Record<string, unknown>;
     try {
-      req = JSON.parse(msg[0].toString('utf8'));
+      req = JSON.parse(msg[0].toString('utf8')) as Record<string, unknown>;
     } catch {
       return fail('request is not JSON');
     }
     if (!req || typeof req !== 'object' || Array.isArray(req)) return fail('request must be a JSON object');
     if (req.v !== PROTOCOL_VERSION) return fail(`field v: expected ${PROTOCOL_VERSION}`);
     if (req.op === 'clip') {
-      if (typeof req.id !== 'string' || req.id.length === 0 || req.id.length > 100) return fail('field id: expected a recording id (a string, e.g. clip-20250101T101502Z-e12)');
+      if (typeof req.id !== 'string' || req.id.length === 0 || req.id.length > 100)
+        return fail('field id: expected a recording id (a string, e.g. clip-20250101T101502Z-e12)');
       try {
         if (!this.clips) throw new LumenError('CLIP_UNKNOWN', `no recording ${req.id}: this daemon keeps none`);
         return { v: PROTOCOL_VERSION, ok: true, clip: this.clips.describe(req.id) };

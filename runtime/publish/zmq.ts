@@ -43,7 +43,12 @@ const HISTORY_MAX_REQUEST_BYTES = 65536;
 const HISTORY_SEND_HWM = 100;
 
 export async function bindPublisher(endpoint: string, sendHighWaterMark: number, curve?: CurveServer): Promise<zmq.Publisher> {
-  const s = new zmq.Publisher({ sendHighWaterMark, linger: 500, maxMessageSize: PUB_MAX_INBOUND_BYTES, ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}) });
+  const s = new zmq.Publisher({
+    sendHighWaterMark,
+    linger: 500,
+    maxMessageSize: PUB_MAX_INBOUND_BYTES,
+    ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}),
+  });
   try {
     await s.bind(endpoint);
   } catch (err) {
@@ -58,7 +63,12 @@ export async function bindPublisher(endpoint: string, sendHighWaterMark: number,
  * [routing id, envelope…, empty delimiter, body…]; a reply repeats everything up to the delimiter.
  */
 export async function bindHistory(endpoint: string, curve?: CurveServer): Promise<zmq.Router> {
-  const s = new zmq.Router({ linger: 0, maxMessageSize: HISTORY_MAX_REQUEST_BYTES, sendHighWaterMark: HISTORY_SEND_HWM, ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}) });
+  const s = new zmq.Router({
+    linger: 0,
+    maxMessageSize: HISTORY_MAX_REQUEST_BYTES,
+    sendHighWaterMark: HISTORY_SEND_HWM,
+    ...(curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {}),
+  });
   try {
     await s.bind(endpoint);
   } catch (err) {

@@ -18,7 +18,14 @@ export const AGREEMENT_METRICS = {
 
 export type AgreementName = keyof typeof AGREEMENT_METRICS;
 
-export const NO_AGREEMENT: Record<AgreementName, null> = { applianceAlerts: null, reproducedAlerts: null, lostAlerts: null, newAlerts: null, alertAgreement: null, scoreDeltaMean: null };
+export const NO_AGREEMENT: Record<AgreementName, null> = {
+  applianceAlerts: null,
+  reproducedAlerts: null,
+  lostAlerts: null,
+  newAlerts: null,
+  alertAgreement: null,
+  scoreDeltaMean: null,
+};
 
 /** Runs of frames with the appliance's alert on, as [first, end) in frame indices. */
 export function applianceRuns(decisions: readonly ApplianceDecision[]): [number, number][] {
@@ -37,7 +44,13 @@ export function applianceRuns(decisions: readonly ApplianceDecision[]): [number,
  * come within `windowS` of each other (smoothing and hysteresis shift the edges a little when a
  * model or the decoded picture changes).
  */
-export function agreement(records: readonly FrameRecord[], spans: readonly AlertSpan[], decisions: readonly ApplianceDecision[], fps: number, windowS: number): Record<AgreementName, number | null> {
+export function agreement(
+  records: readonly FrameRecord[],
+  spans: readonly AlertSpan[],
+  decisions: readonly ApplianceDecision[],
+  fps: number,
+  windowS: number,
+): Record<AgreementName, number | null> {
   const n = records.length;
   const grace = Math.round(windowS * fps);
   const mine = spans.map((s) => [s.raiseFrame, s.clearFrame ?? n] as const);

@@ -71,10 +71,13 @@ export async function loadBaseline(path: string): Promise<Baseline> {
   }
   for (const name of Object.keys(parsed.data.metrics)) {
     if (!(name in METRICS)) {
-      throw new LumenError(BASELINE_ERROR, `${path}: metrics.${name}: no such metric (known: ${Object.keys(METRICS).join(', ')})`, { path, entry: `metrics.${name}` });
+      throw new LumenError(BASELINE_ERROR, `${path}: metrics.${name}: no such metric (known: ${Object.keys(METRICS).join(', ')})`, {
+        path,
+        entry: `metrics.${name}`,
+      });
     }
   }
-  return parsed.data as Baseline;
+  return parsed.data;
 }
 
 // Metrics are rounded to 6 decimals; a bound written with as many must not fail on float noise.

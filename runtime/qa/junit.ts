@@ -31,7 +31,9 @@ export function junitXml(r: ReplayResult, verdict: Verdict | null): string {
       continue;
     }
     lines.push(`    <testcase classname="${escapeXml(cls)}" name="${escapeXml(c.metric)}">`);
-    lines.push(`      <failure type="regression" message="${escapeXml(c.message)}">${escapeXml(`${c.metric} = ${c.actual ?? 'null'}; expected ${JSON.stringify(c.expected)}`)}</failure>`);
+    lines.push(
+      `      <failure type="regression" message="${escapeXml(c.message)}">${escapeXml(`${c.metric} = ${c.actual ?? 'null'}; expected ${JSON.stringify(c.expected)}`)}</failure>`,
+    );
     lines.push('    </testcase>');
   }
   lines.push('  </testsuite>', '</testsuites>', '');

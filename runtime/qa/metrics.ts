@@ -137,7 +137,10 @@ export function gateConfusion(records: readonly FrameRecord[]): GateRow[] {
     const row = rows.get(truth) ?? { truth, frames: 0, passed: 0, gatedBy: {}, gated: 0, gatedForReason: truth === 'gradable' ? null : 0 };
     rows.set(truth, row);
     row.frames++;
-    if (r.gated === null) { row.passed++; continue; }
+    if (r.gated === null) {
+      row.passed++;
+      continue;
+    }
     row.gated++;
     const why = r.gated.split(',');
     for (const w of why) row.gatedBy[w] = (row.gatedBy[w] ?? 0) + 1;
@@ -177,14 +180,15 @@ export function auroc(samples: readonly { score: number; positive: boolean }[]):
   const sorted = [...samples].sort((a, b) => a.score - b.score);
   let pos = 0;
   let rankSum = 0;
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j < sorted.length && sorted[j].score === sorted[i].score) j++;
     const rank = (i + 1 + j) / 2; // mean 1-based rank of the tie group
-    for (let k = i; k < j; k++) if (sorted[k].positive) {
-      pos++;
-      rankSum += rank;
-    }
+    for (let k = i; k < j; k++)
+      if (sorted[k].positive) {
+        pos++;
+        rankSum += rank;
+      }
     i = j;
   }
   const neg = sorted.length - pos;
@@ -201,7 +205,7 @@ export function rocCurve(records: readonly FrameRecord[]): { fpr: number; tpr: n
   const out = [{ fpr: 0, tpr: 0, threshold: 1 }];
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const t = s[i].score;
     while (i < s.length && s[i].score === t) {
       if (s[i].positive) tp++;
@@ -250,7 +254,14 @@ export function matchAlerts(records: readonly FrameRecord[], spans: AlertSpan[],
 }
 
 /** All metrics of a replay (rounded); `threshold` is the classifier's operating point. */
-export function computeMetrics(records: readonly FrameRecord[], spans: readonly AlertSpan[], episodes: readonly EpisodeResult[], threshold: number, fps: number, matchWindowS = 1): Metrics {
+export function computeMetrics(
+  records: readonly FrameRecord[],
+  spans: readonly AlertSpan[],
+  episodes: readonly EpisodeResult[],
+  threshold: number,
+  fps: number,
+  matchWindowS = 1,
+): Metrics {
   const c = classified(records);
   const tp = c.filter((x) => x.positive && x.score >= threshold).length;
   const fn = c.filter((x) => x.positive && x.score < threshold).length;
@@ -309,7 +320,9 @@ export function computeMetrics(records: readonly FrameRecord[], spans: readonly 
     alerts: spans.length,
     falseAlerts,
     falseAlertsPerMinute: minutes > 0 ? falseAlerts / minutes : null,
-    strayAlerts: spans.filter((a) => !episodes.some((e) => a.raiseFrame >= e.start && a.raiseFrame <= Math.min(records.length - 1, e.end + Math.round(matchWindowS * fps)))).length,
+    strayAlerts: spans.filter(
+      (a) => !episodes.some((e) => a.raiseFrame >= e.start && a.raiseFrame <= Math.min(records.length - 1, e.end + Math.round(matchWindowS * fps))),
+    ).length,
     alertFlicker: episodes.reduce((s, e) => s + Math.max(0, e.alerts - 1), 0),
     gateTp,
     gateFp,

@@ -2,7 +2,19 @@ import { analysisOf, type Config } from '../config/schema.js';
 import type { DecisionSettings } from '../decision/decision.js';
 import type { Logger } from '../log.js';
 import { agreement, type AgreementName } from './agreement.js';
-import { computeMetrics, gateConfusion, matchAlerts, rocCurve, round6, withoutTruth, type AlertSpan, type EpisodeResult, type FrameRecord, type GateRow, type Metrics } from './metrics.js';
+import {
+  computeMetrics,
+  gateConfusion,
+  matchAlerts,
+  rocCurve,
+  round6,
+  withoutTruth,
+  type AlertSpan,
+  type EpisodeResult,
+  type FrameRecord,
+  type GateRow,
+  type Metrics,
+} from './metrics.js';
 import { countPixels, maskToFrame, overlapScores, resampleMask } from './segmentation.js';
 import { openSource, type SourceInfo } from './source.js';
 import { openStages, type ReplayStages } from './stages.js';
@@ -72,7 +84,11 @@ export interface ReplayResult {
  * and models give the same result except `run`.
  */
 export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResult> {
-  const source = await openSource(o.feed, { annotations: o.annotations, stillFps: o.stillFps, readyTimeoutMs: o.config.capture.readyTimeoutMs, analysis: analysisOf(o.config.capture).size }, log);
+  const source = await openSource(
+    o.feed,
+    { annotations: o.annotations, stillFps: o.stillFps, readyTimeoutMs: o.config.capture.readyTimeoutMs, analysis: analysisOf(o.config.capture).size },
+    log,
+  );
   let stages: ReplayStages;
   try {
     stages = await openStages(o.config, log);
@@ -96,9 +112,16 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
       const p = await processor.process(frame);
       let t = performance.now();
       // As Daemon.handle feeds the decision stage.
-      const d = decision.update({ frameId: p.frame.id, ts: p.frame.ts, score: p.score, box: p.box ? p.scale.rectToFull(p.box) : undefined, areaPx: p.areaPx ?? undefined });
+      const d = decision.update({
+        frameId: p.frame.id,
+        ts: p.frame.ts,
+        score: p.score,
+        box: p.box ? p.scale.rectToFull(p.box) : undefined,
+        areaPx: p.areaPx ?? undefined,
+      });
       p.timings.decision = performance.now() - t;
-      if (d.event?.type === 'raise') spans.push({ raiseFrame: index, clearFrame: null, onsetFrame: d.event.onsetFrame, peakScore: round6(d.event.peakScore)!, falseAlert: false });
+      if (d.event?.type === 'raise')
+        spans.push({ raiseFrame: index, clearFrame: null, onsetFrame: d.event.onsetFrame, peakScore: round6(d.event.peakScore)!, falseAlert: false });
       else if (d.event?.type === 'clear' && spans.length) Object.assign(spans[spans.length - 1], { clearFrame: index, peakScore: round6(d.event.peakScore)! });
 
       t = performance.now();
@@ -149,7 +172,8 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
   let metrics = computeMetrics(records, spans, episodes, o.config.inference.segmentAbove, source.info.fps, matchWindowS);
   if (!labelled) metrics = withoutTruth(metrics);
   // An appliance recording: this run against the appliance's own decisions.
-  if (source.appliance) for (const [k, v] of Object.entries(agreement(records, spans, source.appliance, source.info.fps, matchWindowS))) metrics[k as AgreementName] = round6(v);
+  if (source.appliance)
+    for (const [k, v] of Object.entries(agreement(records, spans, source.appliance, source.info.fps, matchWindowS))) metrics[k as AgreementName] = round6(v);
   const model = (s: ReplayStages['sessions']['classifier']) => ({ id: s.manifest.id, version: s.manifest.version, sha256: s.manifest.onnx.sha256 });
   return {
     source: source.info,

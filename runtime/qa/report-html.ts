@@ -45,9 +45,15 @@ export function reportHtml(r: ReplayResult, verdict: Verdict | null): string {
   const video = r.source.kind === 'video';
   const fps = r.source.fps;
   const when = (i: number) => (video ? `${(i / fps).toFixed(1)} s` : (r.frames[i]?.name ?? `#${i}`));
-  const status = verdict ? (verdict.passed ? '<span class="badge pass">PASS</span>' : '<span class="badge fail">FAIL</span>') : '<span class="badge none">no baseline</span>';
+  const status = verdict
+    ? verdict.passed
+      ? '<span class="badge pass">PASS</span>'
+      : '<span class="badge fail">FAIL</span>'
+    : '<span class="badge none">no baseline</span>';
   const out: string[] = [];
-  out.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>QA replay: ${esc(basename(r.source.path))}</title><style>${CSS}</style></head><body>`);
+  out.push(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>QA replay: ${esc(basename(r.source.path))}</title><style>${CSS}</style></head><body>`,
+  );
   out.push(`<h1>QA replay: ${esc(basename(r.source.path))}${status}</h1>`);
   out.push(
     `<div class="muted">${esc(r.source.path)} · ${r.source.kind === 'video' ? 'video' : 'still images'} · ${m.frames} frames` +
@@ -59,7 +65,9 @@ export function reportHtml(r: ReplayResult, verdict: Verdict | null): string {
   if (verdict) {
     out.push(`<h2>Verdict against ${esc(verdict.baseline)}</h2><table><tr><th>metric</th><th>value</th><th>expected</th><th>result</th></tr>`);
     for (const c of verdict.checks) {
-      out.push(`<tr${c.passed ? '' : ' class="bad"'}><td>${esc(c.metric)}</td><td class="num">${num(c.actual)}</td><td>${esc(expectation(c.expected))}</td><td>${c.passed ? 'pass' : `<b>REGRESSED</b>: ${esc(c.message)}`}</td></tr>`);
+      out.push(
+        `<tr${c.passed ? '' : ' class="bad"'}><td>${esc(c.metric)}</td><td class="num">${num(c.actual)}</td><td>${esc(expectation(c.expected))}</td><td>${c.passed ? 'pass' : `<b>REGRESSED</b>: ${esc(c.message)}`}</td></tr>`,
+      );
     }
     out.push('</table>');
   }
@@ -79,7 +87,10 @@ export function reportHtml(r: ReplayResult, verdict: Verdict | null): string {
   out.push(`<h2>Score over ${video ? 'time' : 'the image sequence'}</h2>`);
   out.push(scoreTimeline(r.frames, r.alerts, fps, video, { score: s.scoreThreshold, raise: s.decision.raiseThreshold, clear: s.decision.clearThreshold }));
 
-  const op = m.fp !== null && m.tn !== null && m.tp !== null && m.fn !== null && m.fp + m.tn > 0 && m.tp + m.fn > 0 ? { fpr: m.fp / (m.fp + m.tn), tpr: m.tp / (m.tp + m.fn) } : null;
+  const op =
+    m.fp !== null && m.tn !== null && m.tp !== null && m.fn !== null && m.fp + m.tn > 0 && m.tp + m.fn > 0
+      ? { fpr: m.fp / (m.fp + m.tn), tpr: m.tp / (m.tp + m.fn) }
+      : null;
   out.push('<h2>Classification</h2><div class="row">');
   out.push(`<div>${rocPlot(r.roc, m.auroc, op)}</div><div>`);
   out.push(confusion(`frames (score ≥ ${s.scoreThreshold})`, ['truth egc', 'truth normal'], ['predicted egc', 'predicted normal'], [m.tp, m.fn, m.fp, m.tn]));
@@ -87,12 +98,22 @@ export function reportHtml(r: ReplayResult, verdict: Verdict | null): string {
   out.push(confusion('quality gate', ['truth ungradable', 'truth gradable'], ['gated', 'passed'], [m.gateTp, m.gateFn, m.gateFp, m.gateTn]));
   out.push(
     `<p class="muted">From each frame's <code>gated</code> field (ProcessedFrame.gated), against the ungradable labels. ` +
-      (s.qualityGate ? 'The quality gate is on in this config.' : '<b>The quality gate is off in this config</b>: no frame is gated, so every ungradable frame counts as let through.') +
+      (s.qualityGate
+        ? 'The quality gate is on in this config.'
+        : '<b>The quality gate is off in this config</b>: no frame is gated, so every ungradable frame counts as let through.') +
       `</p></div></div>`,
   );
-  out.push('<h3>Quality gate per reason</h3><table><tr><th>truth</th><th>frames</th><th>passed</th><th>gated</th><th>for the truth\'s reason</th><th>gate reasons</th></tr>');
+  out.push(
+    "<h3>Quality gate per reason</h3><table><tr><th>truth</th><th>frames</th><th>passed</th><th>gated</th><th>for the truth's reason</th><th>gate reasons</th></tr>",
+  );
   for (const g of r.gate) {
-    out.push(`<tr><td>${g.truth}</td><td>${g.frames}</td><td>${g.passed}</td><td>${g.gated}</td><td>${g.gatedForReason ?? '—'}</td><td>${Object.entries(g.gatedBy).map(([k, v]) => `${k} ${v}`).join(', ') || '—'}</td></tr>`);
+    out.push(
+      `<tr><td>${g.truth}</td><td>${g.frames}</td><td>${g.passed}</td><td>${g.gated}</td><td>${g.gatedForReason ?? '—'}</td><td>${
+        Object.entries(g.gatedBy)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || '—'
+      }</td></tr>`,
+    );
   }
   out.push('</table>');
 
@@ -103,35 +124,52 @@ export function reportHtml(r: ReplayResult, verdict: Verdict | null): string {
       `(it ran on ${m.segmentedFraction === null ? '—' : `${Math.round(m.segmentedFraction * 1000) / 10} %`} of them; IoU where it ran: ${num(m.iouSegmented)}). Its mask is mapped back to full-frame pixels through the ROI and compared with the annotation mask; pixel accuracy is over the whole frame.</p>`,
   );
 
-  out.push('<h2>Worst frames</h2><p class="key muted">Truth contour<span style="background:#28ff5a"></span> predicted lesion<span style="background:#ff2828"></span> box<span style="background:#ffc800"></span></p><div class="thumbs">');
+  out.push(
+    '<h2>Worst frames</h2><p class="key muted">Truth contour<span style="background:#28ff5a"></span> predicted lesion<span style="background:#ff2828"></span> box<span style="background:#ffc800"></span></p><div class="thumbs">',
+  );
   for (const w of r.worst) {
     const rec = w.record;
-    const caption = `${w.kind === 'lesion' ? 'lesion' : 'normal'} · frame ${w.index}${w.name ? ` (${w.name})` : ''}${video ? ` · ${when(w.index)}` : ''} · score ${num(rec.score)}` + (rec.iou !== null ? ` · IoU ${rec.iou}${rec.segmented ? '' : ' (segmenter skipped)'}` : ` · false-positive area ${num(rec.falsePositiveArea)}`);
+    const caption =
+      `${w.kind === 'lesion' ? 'lesion' : 'normal'} · frame ${w.index}${w.name ? ` (${w.name})` : ''}${video ? ` · ${when(w.index)}` : ''} · score ${num(rec.score)}` +
+      (rec.iou !== null ? ` · IoU ${rec.iou}${rec.segmented ? '' : ' (segmenter skipped)'}` : ` · false-positive area ${num(rec.falsePositiveArea)}`);
     out.push(`<figure><img alt="frame ${w.index}" src="data:image/jpeg;base64,${w.jpeg.toString('base64')}"><figcaption>${esc(caption)}</figcaption></figure>`);
   }
   out.push('</div>');
 
-  out.push(`<h2>Lesion episodes (${r.episodes.length})</h2><p class="muted">An alert counts for an episode from its first frame to ${s.matchWindowS} s after its last.</p>`);
+  out.push(
+    `<h2>Lesion episodes (${r.episodes.length})</h2><p class="muted">An alert counts for an episode from its first frame to ${s.matchWindowS} s after its last.</p>`,
+  );
   out.push('<table><tr><th>#</th><th>frames</th><th>from</th><th>detected</th><th>time to alert</th><th>alerts</th></tr>');
   r.episodes.forEach((e, i) => {
-    out.push(`<tr${e.detected && e.alerts <= 1 ? '' : ' class="bad"'}><td>${i + 1}</td><td>${e.start}–${e.end}</td><td>${esc(when(e.start))}</td><td>${e.detected ? 'yes' : '<b>missed</b>'}</td><td class="num">${e.timeToAlertS === null ? '—' : `${e.timeToAlertS} s`}</td><td class="num">${e.alerts}</td></tr>`);
+    out.push(
+      `<tr${e.detected && e.alerts <= 1 ? '' : ' class="bad"'}><td>${i + 1}</td><td>${e.start}–${e.end}</td><td>${esc(when(e.start))}</td><td>${e.detected ? 'yes' : '<b>missed</b>'}</td><td class="num">${e.timeToAlertS === null ? '—' : `${e.timeToAlertS} s`}</td><td class="num">${e.alerts}</td></tr>`,
+    );
   });
   out.push('</table>');
 
-  out.push(`<h2>Alerts (${r.alerts.length})</h2><table><tr><th>#</th><th>raised at frame</th><th>cleared at frame</th><th>onset frame</th><th>peak smoothed score</th><th></th></tr>`);
+  out.push(
+    `<h2>Alerts (${r.alerts.length})</h2><table><tr><th>#</th><th>raised at frame</th><th>cleared at frame</th><th>onset frame</th><th>peak smoothed score</th><th></th></tr>`,
+  );
   r.alerts.forEach((a, i) => {
-    out.push(`<tr${a.falseAlert ? ' class="bad"' : ''}><td>${i + 1}</td><td>${a.raiseFrame} (${esc(when(a.raiseFrame))})</td><td>${a.clearFrame ?? 'still on at the end'}</td><td>${a.onsetFrame}</td><td class="num">${a.peakScore}</td><td>${a.falseAlert ? '<b>false alert</b>' : ''}</td></tr>`);
+    out.push(
+      `<tr${a.falseAlert ? ' class="bad"' : ''}><td>${i + 1}</td><td>${a.raiseFrame} (${esc(when(a.raiseFrame))})</td><td>${a.clearFrame ?? 'still on at the end'}</td><td>${a.onsetFrame}</td><td class="num">${a.peakScore}</td><td>${a.falseAlert ? '<b>false alert</b>' : ''}</td></tr>`,
+    );
   });
   out.push('</table>');
 
   out.push('<h2>All metrics</h2><table><tr><th>metric</th><th>value</th><th>meaning</th><th>better</th></tr>');
-  for (const [k, [meaning, better]] of Object.entries(METRICS)) out.push(`<tr><td>${k}</td><td class="num">${num(m[k as MetricName])}</td><td>${esc(meaning)}</td><td>${better === 'none' ? '' : better}</td></tr>`);
+  for (const [k, [meaning, better]] of Object.entries(METRICS))
+    out.push(`<tr><td>${k}</td><td class="num">${num(m[k as MetricName])}</td><td>${esc(meaning)}</td><td>${better === 'none' ? '' : better}</td></tr>`);
   out.push('</table>');
 
   const run = r.run;
   out.push(
     `<h2>This run</h2><p class="muted">Not part of any comparison (report.json's <code>run</code>): started ${esc(run.startedAt)}, ${run.wallS} s, ${run.framesPerSecond} frames/s, ` +
-      `providers ${esc(run.providers.classifier)}/${esc(run.providers.segmenter)}; mean ms per frame: ${esc(Object.entries(run.stageMs).map(([k, v]) => `${k} ${v}`).join(', '))}.</p>`,
+      `providers ${esc(run.providers.classifier)}/${esc(run.providers.segmenter)}; mean ms per frame: ${esc(
+        Object.entries(run.stageMs)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      )}.</p>`,
   );
   out.push('</body></html>\n');
   return out.join('\n');

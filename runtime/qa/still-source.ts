@@ -26,9 +26,11 @@ export class StillSource implements ReplaySource {
     const imagesDir = join(dir, 'images');
     const masksDir = join(dir, 'masks');
     const list = async (d: string) =>
-      (await readdir(d).catch((err: Error) => {
-        throw new LumenError('FEED_INVALID', `${d}: a still-image set needs images/ and masks/ folders (${messageOf(err)})`, { path: d });
-      })).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()));
+      (
+        await readdir(d).catch((err: Error) => {
+          throw new LumenError('FEED_INVALID', `${d}: a still-image set needs images/ and masks/ folders (${messageOf(err)})`, { path: d });
+        })
+      ).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()));
     const images = (await list(imagesDir)).sort(naturalCompare);
     const maskFiles = await list(masksDir);
     if (images.length === 0) throw new LumenError('FEED_INVALID', `${imagesDir}: no images (.png, .jpg, …)`, { path: imagesDir });
@@ -39,8 +41,22 @@ export class StillSource implements ReplaySource {
       if (!m) throw new LumenError('FEED_INVALID', `${join(masksDir, img)}: no mask for image ${join(imagesDir, img)}`, { path: join(imagesDir, img) });
       return m;
     });
-    const info: SourceInfo = { kind: 'stills', path: dir, truth: masksDir, frameCount: images.length, fps, width: null, height: null, labelled: true, appliance: false };
-    return new StillSource(info, images.map((f) => join(imagesDir, f)), masks.map((f) => join(masksDir, f)));
+    const info: SourceInfo = {
+      kind: 'stills',
+      path: dir,
+      truth: masksDir,
+      frameCount: images.length,
+      fps,
+      width: null,
+      height: null,
+      labelled: true,
+      appliance: false,
+    };
+    return new StillSource(
+      info,
+      images.map((f) => join(imagesDir, f)),
+      masks.map((f) => join(masksDir, f)),
+    );
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<TruthFrame> {

@@ -7,7 +7,17 @@ import type { AlertSpan, FrameRecord } from './metrics.js';
 
 const W = 1100;
 const PAD = { left: 48, right: 16, top: 14, bottom: 30 };
-const COLORS = { score: '#3b6fd8', smoothed: '#1b2a4a', lesion: '#c9f0cf', ungradable: '#e2e2e2', alert: '#e03131', threshold: '#999', iou: '#2f9e44', skipped: '#868e96', fp: '#e8590c' };
+const COLORS = {
+  score: '#3b6fd8',
+  smoothed: '#1b2a4a',
+  lesion: '#c9f0cf',
+  ungradable: '#e2e2e2',
+  alert: '#e03131',
+  threshold: '#999',
+  iou: '#2f9e44',
+  skipped: '#868e96',
+  fp: '#e8590c',
+};
 
 function f(v: number): string {
   return String(Math.round(v * 10) / 10);
@@ -67,7 +77,10 @@ function xTicks(a: Axis, n: number, fps: number, seconds: boolean): string {
 
 function yTicks(a: Axis, values: number[]): string {
   return values
-    .map((v) => `<line x1="${PAD.left - 4}" x2="${f(PAD.left + a.plotW)}" y1="${f(a.y(v))}" y2="${f(a.y(v))}" stroke="#eee"/><text x="${PAD.left - 8}" y="${f(a.y(v) + 4)}" text-anchor="end">${v}</text>`)
+    .map(
+      (v) =>
+        `<line x1="${PAD.left - 4}" x2="${f(PAD.left + a.plotW)}" y1="${f(a.y(v))}" y2="${f(a.y(v))}" stroke="#eee"/><text x="${PAD.left - 8}" y="${f(a.y(v) + 4)}" text-anchor="end">${v}</text>`,
+    )
     .join('');
 }
 
@@ -108,7 +121,10 @@ function legend(items: [string, string, 'line' | 'box'][], x: number, y: number)
   let out = '';
   let cx = x;
   for (const [label, color, kind] of items) {
-    out += kind === 'line' ? `<line x1="${cx}" x2="${cx + 16}" y1="${y - 4}" y2="${y - 4}" stroke="${color}" stroke-width="2"/>` : `<rect x="${cx}" y="${y - 9}" width="16" height="10" fill="${color}"/>`;
+    out +=
+      kind === 'line'
+        ? `<line x1="${cx}" x2="${cx + 16}" y1="${y - 4}" y2="${y - 4}" stroke="${color}" stroke-width="2"/>`
+        : `<rect x="${cx}" y="${y - 9}" width="16" height="10" fill="${color}"/>`;
     out += `<text x="${cx + 20}" y="${y}">${escapeXml(label)}</text>`;
     cx += 28 + label.length * 6;
   }
@@ -119,7 +135,13 @@ function legend(items: [string, string, 'line' | 'box'][], x: number, y: number)
  * Raw and smoothed score over time on the truth (green: lesion in view, grey: ungradable), the
  * operating, raise and clear thresholds, and the alert spans as red bars under the plot.
  */
-export function scoreTimeline(frames: readonly FrameRecord[], alerts: readonly AlertSpan[], fps: number, seconds: boolean, t: { score: number; raise: number; clear: number }): string {
+export function scoreTimeline(
+  frames: readonly FrameRecord[],
+  alerts: readonly AlertSpan[],
+  fps: number,
+  seconds: boolean,
+  t: { score: number; raise: number; clear: number },
+): string {
   const n = frames.length;
   const a = axis(n, 300);
   const alertY = PAD.top + a.plotH + 22;
@@ -154,14 +176,16 @@ export function iouPlot(frames: readonly FrameRecord[], fps: number, seconds: bo
   const n = frames.length;
   const a = axis(n, 220);
   const zero = a.y(0.2);
-  const scaleY = (v: number) => zero - (v * (zero - PAD.top));
+  const scaleY = (v: number) => zero - v * (zero - PAD.top);
   const bar = Math.max(1, a.plotW / Math.max(1, n) - 0.5);
   let body = bands(frames, a, (r) => r.lesion, COLORS.lesion);
-  for (const v of [0, 0.5, 1]) body += `<line x1="${PAD.left - 4}" x2="${f(PAD.left + a.plotW)}" y1="${f(scaleY(v))}" y2="${f(scaleY(v))}" stroke="#eee"/><text x="${PAD.left - 8}" y="${f(scaleY(v) + 4)}" text-anchor="end">${v}</text>`;
+  for (const v of [0, 0.5, 1])
+    body += `<line x1="${PAD.left - 4}" x2="${f(PAD.left + a.plotW)}" y1="${f(scaleY(v))}" y2="${f(scaleY(v))}" stroke="#eee"/><text x="${PAD.left - 8}" y="${f(scaleY(v) + 4)}" text-anchor="end">${v}</text>`;
   frames.forEach((r, i) => {
     const x = a.x(i);
     if (r.iou !== null) {
-      if (r.segmented) body += `<rect x="${f(x - bar / 2)}" y="${f(scaleY(r.iou))}" width="${f(bar)}" height="${f(zero - scaleY(r.iou))}" fill="${COLORS.iou}"/>`;
+      if (r.segmented)
+        body += `<rect x="${f(x - bar / 2)}" y="${f(scaleY(r.iou))}" width="${f(bar)}" height="${f(zero - scaleY(r.iou))}" fill="${COLORS.iou}"/>`;
       else body += `<path d="M${f(x - 2)} ${f(zero - 2)}l4 4m0 -4l-4 4" stroke="${COLORS.skipped}"/>`;
     } else if (r.falsePositiveArea !== null && r.falsePositiveArea > 0) {
       const h = Math.min(PAD.top + a.plotH - zero, r.falsePositiveArea * 10 * (zero - PAD.top));
@@ -183,16 +207,22 @@ export function iouPlot(frames: readonly FrameRecord[], fps: number, seconds: bo
 }
 
 /** ROC curve of the raw score with the diagonal and the operating point. */
-export function rocPlot(roc: readonly { fpr: number; tpr: number; threshold: number }[], auroc: number | null, op: { fpr: number; tpr: number } | null): string {
+export function rocPlot(
+  roc: readonly { fpr: number; tpr: number; threshold: number }[],
+  auroc: number | null,
+  op: { fpr: number; tpr: number } | null,
+): string {
   const S = 300;
   const p = 40;
   const x = (v: number) => p + v * (S - 2 * p);
   const y = (v: number) => S - p - v * (S - 2 * p);
   let body = `<rect x="${p}" y="${p}" width="${S - 2 * p}" height="${S - 2 * p}" fill="none" stroke="#999"/>`;
   body += `<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#ccc" stroke-dasharray="4 3"/>`;
-  for (const v of [0, 0.5, 1]) body += `<text x="${f(x(v))}" y="${S - p + 16}" text-anchor="middle">${v}</text><text x="${p - 6}" y="${f(y(v) + 4)}" text-anchor="end">${v}</text>`;
+  for (const v of [0, 0.5, 1])
+    body += `<text x="${f(x(v))}" y="${S - p + 16}" text-anchor="middle">${v}</text><text x="${p - 6}" y="${f(y(v) + 4)}" text-anchor="end">${v}</text>`;
   body += `<text x="${S / 2}" y="${S - 6}" text-anchor="middle">false positive rate</text><text transform="translate(12 ${S / 2}) rotate(-90)" text-anchor="middle">sensitivity</text>`;
-  if (roc.length) body += `<polyline fill="none" stroke="${COLORS.score}" stroke-width="2" points="${roc.map((r) => `${f(x(r.fpr))},${f(y(r.tpr))}`).join(' ')} ${f(x(1))},${f(y(1))}"/>`;
+  if (roc.length)
+    body += `<polyline fill="none" stroke="${COLORS.score}" stroke-width="2" points="${roc.map((r) => `${f(x(r.fpr))},${f(y(r.tpr))}`).join(' ')} ${f(x(1))},${f(y(1))}"/>`;
   else body += `<text x="${S / 2}" y="${S / 2}" text-anchor="middle">needs both egc and normal frames</text>`;
   if (op) body += `<circle cx="${f(x(op.fpr))}" cy="${f(y(op.tpr))}" r="5" fill="${COLORS.alert}"><title>operating point</title></circle>`;
   body += `<text x="${p + 8}" y="${p + 16}">AUROC ${auroc ?? 'n/a'}</text>`;

@@ -30,14 +30,24 @@ export class VideoSource implements ReplaySource {
     });
     const annPath = opts.annotations ?? annotationsPathFor(video);
     await access(annPath, constants.R_OK).catch(() => {
-      throw new LumenError('FEED_INVALID', `${annPath}: no annotation file for ${video}${opts.annotations ? '' : ' (pass --annotations FILE)'}`, { path: annPath });
+      throw new LumenError('FEED_INVALID', `${annPath}: no annotation file for ${video}${opts.annotations ? '' : ' (pass --annotations FILE)'}`, {
+        path: annPath,
+      });
     });
     // Annotations first: a broken truth file is found in milliseconds, not after the replay.
     const annotations = await loadAnnotations(annPath);
     let capture: Capture;
     try {
       capture = await Capture.open(
-        { pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: video }, mode: 'every-frame', loop: false, readyTimeoutMs: opts.readyTimeoutMs, analysis: opts.analysis ?? null },
+        {
+          pipelinesDir: PIPELINES_DIR,
+          template: 'file-replay',
+          params: { location: video },
+          mode: 'every-frame',
+          loop: false,
+          readyTimeoutMs: opts.readyTimeoutMs,
+          analysis: opts.analysis ?? null,
+        },
         log,
       );
     } catch (err) {
@@ -70,14 +80,26 @@ export class VideoSource implements ReplaySource {
         try {
           frame = await this.capture.next();
         } catch (err) {
-          throw new LumenError('FEED_INVALID', `${video}: decoding failed at frame ${index} (${messageOf(err)})`, { path: video, frame: index }, { cause: err });
+          throw new LumenError(
+            'FEED_INVALID',
+            `${video}: decoding failed at frame ${index} (${messageOf(err)})`,
+            { path: video, frame: index },
+            { cause: err },
+          );
         }
         if (!frame) break;
         if (index >= a.frameCount) {
-          throw new LumenError('FEED_INVALID', `${annPath}: frameCount: the annotations describe ${a.frameCount} frames, but ${video} has more`, { path: annPath, entry: 'frameCount' });
+          throw new LumenError('FEED_INVALID', `${annPath}: frameCount: the annotations describe ${a.frameCount} frames, but ${video} has more`, {
+            path: annPath,
+            entry: 'frameCount',
+          });
         }
         if (frame.width !== a.width || frame.height !== a.height) {
-          throw new LumenError('FEED_INVALID', `${annPath}: width/height: the annotations are for ${a.width}×${a.height}, ${video} is ${frame.width}×${frame.height}`, { path: annPath, entry: 'width' });
+          throw new LumenError(
+            'FEED_INVALID',
+            `${annPath}: width/height: the annotations are for ${a.width}×${a.height}, ${video} is ${frame.width}×${frame.height}`,
+            { path: annPath, entry: 'width' },
+          );
         }
         yield { frame, truth: this.truthAt(index) };
         index++;
@@ -87,7 +109,10 @@ export class VideoSource implements ReplaySource {
       this.capture.close();
     }
     if (index !== a.frameCount && !this.closed) {
-      throw new LumenError('FEED_INVALID', `${annPath}: frameCount: the annotations describe ${a.frameCount} frames, but ${video} has ${index}`, { path: annPath, entry: 'frameCount' });
+      throw new LumenError('FEED_INVALID', `${annPath}: frameCount: the annotations describe ${a.frameCount} frames, but ${video} has ${index}`, {
+        path: annPath,
+        entry: 'frameCount',
+      });
     }
   }
 

@@ -21,21 +21,29 @@ export function scaleToFit(frame: Frame, box: { width: number; height: number })
   const fit = fitWithin(frame.width, frame.height, box);
   if (fit.scale >= 1) return { frame, scale: 1 };
   const { width: W, height: H, data } = frame;
-  const ow = fit.width, oh = fit.height;
-  const fx = W / ow, fy = H / oh;
+  const ow = fit.width,
+    oh = fit.height;
+  const fx = W / ow,
+    fy = H / oh;
   const out = new Uint8Array(ow * oh * 4);
   const acc = new Float64Array(ow * 4);
   for (let oy = 0; oy < oh; oy++) {
     acc.fill(0);
-    const y0 = oy * fy, y1 = y0 + fy;
+    const y0 = oy * fy,
+      y1 = y0 + fy;
     for (let y = Math.floor(y0); y < Math.min(H, Math.ceil(y1)); y++) {
       const wy = Math.min(y + 1, y1) - Math.max(y, y0);
       for (let ox = 0; ox < ow; ox++) {
-        const x0 = ox * fx, x1 = x0 + fx;
+        const x0 = ox * fx,
+          x1 = x0 + fx;
         for (let x = Math.floor(x0); x < Math.min(W, Math.ceil(x1)); x++) {
           const w = wy * (Math.min(x + 1, x1) - Math.max(x, x0));
-          const i = (y * W + x) * 4, o = ox * 4;
-          acc[o] += data[i] * w; acc[o + 1] += data[i + 1] * w; acc[o + 2] += data[i + 2] * w; acc[o + 3] += data[i + 3] * w;
+          const i = (y * W + x) * 4,
+            o = ox * 4;
+          acc[o] += data[i] * w;
+          acc[o + 1] += data[i + 1] * w;
+          acc[o + 2] += data[i + 2] * w;
+          acc[o + 3] += data[i + 3] * w;
         }
       }
     }

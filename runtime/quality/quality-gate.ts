@@ -74,12 +74,21 @@ export interface QualityResult {
 }
 
 const EMPTY_SCORES: QualityScores = Object.freeze({
-  meanLuma: 0, usableFraction: 0, darkFraction: 0, overexposedFraction: 0, bleedingFraction: 0, bubblesFraction: 0, sharpness: 0,
+  meanLuma: 0,
+  usableFraction: 0,
+  darkFraction: 0,
+  overexposedFraction: 0,
+  bleedingFraction: 0,
+  bubblesFraction: 0,
+  sharpness: 0,
 });
 
 /** Causes a region can be unusable for, and the reason each gates as. */
 const CAUSES: readonly [Exclude<RegionState, 'usable'>, keyof QualityScores][] = [
-  ['dark', 'darkFraction'], ['overexposed', 'overexposedFraction'], ['bubbles', 'bubblesFraction'], ['bleeding', 'bleedingFraction'],
+  ['dark', 'darkFraction'],
+  ['overexposed', 'overexposedFraction'],
+  ['bubbles', 'bubblesFraction'],
+  ['bleeding', 'bleedingFraction'],
 ];
 
 /**
@@ -87,9 +96,7 @@ const CAUSES: readonly [Exclude<RegionState, 'usable'>, keyof QualityScores][] =
  * corners) and gates it against thresholds (default DEFAULT_QUALITY_THRESHOLDS). Costs 2–4 ms at
  * any frame size (the grid has about 256 cells across the ROI).
  */
-export function evaluateQuality(
-  frame: Frame, roi: Rect | ActiveArea, thresholds: Partial<QualityThresholds> = {},
-): QualityResult {
+export function evaluateQuality(frame: Frame, roi: Rect | ActiveArea, thresholds: Partial<QualityThresholds> = {}): QualityResult {
   const th = { ...DEFAULT_QUALITY_THRESHOLDS, ...thresholds };
   const area = 'rect' in roi ? roi : null;
   const grid = sampleGrid(frame, area ? area.rect : (roi as Rect), area);
@@ -99,10 +106,8 @@ export function evaluateQuality(
   }
   const n = regions.regions.length;
   const share = (s: RegionState) => regions.regions.filter((r) => r.state === s).length / n;
-  let lumaSum = 0;
-  for (let c = 0; c < grid.luma.length; c++) if (grid.valid[c]) lumaSum += grid.luma[c];
   const scores: QualityScores = {
-    meanLuma: lumaSum / grid.cells,
+    meanLuma: grid.meanLuma,
     usableFraction: share('usable'),
     darkFraction: share('dark'),
     overexposedFraction: share('overexposed'),
@@ -114,7 +119,9 @@ export function evaluateQuality(
   const reasons = new Set<QualityReason>();
   const explanation: string[] = [];
   const pct = (v: number) => `${Math.round(v * 100)} %`;
-  const hidden = CAUSES.map(([state, key]) => [state, scores[key]] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+  const hidden = CAUSES.map(([state, key]) => [state, scores[key]] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
   const what = hidden.map(([s, v]) => `${s} ${pct(v)}`).join(', ') || 'none hidden';
   if (scores.usableFraction < th.minUsableFraction) {
     // Every cause that hides at least half as much as the largest one is named.

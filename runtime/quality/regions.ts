@@ -73,44 +73,98 @@ export function isBloodCell(r: number, g: number, b: number): boolean {
   return r >= CELL_LIMITS.bloodMinRed && g <= CELL_LIMITS.bloodMaxGreenRatio * r && b <= CELL_LIMITS.bloodMaxBlueRatio * r;
 }
 
-/** Cuts the grid into regions and judges each. */
+/** Bits of a cell's kind (AnalysisGrid.kind): what the cell shows, decided once per frame. */
+export const KIND = Object.freeze({ dark: 1, clipped: 2, blood: 4, lit: 8, focus: 16 });
+
+/**
+ * The kind of a cell of mean luma l, mean colour r, g, b and whitest pixel `white`: shadow,
+ * blown out or blood (at most one of the three, in that order of precedence), holding a white
+ * highlight, and whether it carries focus information (sharpness.ts).
+ */
+export function cellKind(l: number, r: number, g: number, b: number, white: number): number {
+  let k = 0;
+  if (l < CELL_LIMITS.darkLuma) k = KIND.dark;
+  else if (l >= CELL_LIMITS.clippedLuma || (r < g ? (r < b ? r : b) : g < b ? g : b) >= CELL_LIMITS.washedOut) k = KIND.clipped;
+  else if (isBloodCell(r, g, b)) k = KIND.blood;
+  if (white >= CELL_LIMITS.whiteLevel) k |= KIND.lit;
+  // Shadow and clipped highlights carry no focus information, and glints stay sharp in a blurred
+  // frame. A glint is told by a pixel whose smallest channel beats the cell's mean luma — true at
+  // any exposure, so a dimmed frame does not turn its glints into 'detail'.
+  const bright = l >= CELL_LIMITS.clippedLuma || (white >= CELL_LIMITS.whiteLevel && l >= 150);
+  if (!bright && l >= CELL_LIMITS.darkLuma && white <= 1.15 * l + 10) k |= KIND.focus;
+  return k;
+}
+
+/** Cuts the grid into regions and judges each: one pass over the cells, one over the patches. */
 export function judgeRegions(grid: AnalysisGrid): RegionMap {
-  const { gw, gh, valid, luma, r, g, b, white, rect, cellPx } = grid;
+  const { gw, gh, valid, kind, rect, cellPx } = grid;
   const side = Math.max(1, Math.ceil(Math.max(gw, gh) / REGIONS_ACROSS));
-  const cols = Math.max(1, Math.round(gw / side)), rows = Math.max(1, Math.round(gh / side));
+  const cols = Math.max(1, Math.round(gw / side)),
+    rows = Math.max(1, Math.round(gh / side));
+  const xs = cuts(gw, cols),
+    ys = cuts(gh, rows);
+  const px = patchIndex(xs),
+    py = patchIndex(ys);
+  const nReg = cols * rows;
+  const n = new Int32Array(nReg),
+    dark = new Int32Array(nReg),
+    clipped = new Int32Array(nReg),
+    blood = new Int32Array(nReg);
+  const pw = px.count;
+  const any = new Uint8Array(pw * py.count),
+    lit = new Uint8Array(pw * py.count);
+  // Counted in locals along each row's run of cells inside one region, then added once.
+  for (let y = 0; y < gh; y++) {
+    const regRow = py.region[y] * cols,
+      patchRow = py.patch[y] * pw;
+    for (let tx = 0; tx < cols; tx++) {
+      let cn = 0,
+        cd = 0,
+        cc = 0,
+        cb = 0;
+      for (let x = xs[tx], c = y * gw + x, end = xs[tx + 1]; x < end; x++, c++) {
+        if (!valid[c]) continue;
+        const k = kind[c];
+        cn++;
+        cd += k & KIND.dark;
+        cc += k & KIND.clipped;
+        cb += k & KIND.blood;
+        if (k & KIND.lit) lit[patchRow + px.patch[x]] = 1;
+        any[patchRow + px.patch[x]] = 1;
+      }
+      const reg = regRow + tx;
+      n[reg] += cn;
+      dark[reg] += cd;
+      clipped[reg] += cc >> 1;
+      blood[reg] += cb >> 2;
+    }
+  }
+  const patches = new Int32Array(nReg),
+    hi = new Int32Array(nReg);
+  for (let yy = 0; yy < py.count; yy++) {
+    for (let xx = 0; xx < pw; xx++) {
+      const reg = py.regionOfPatch[yy] * cols + px.regionOfPatch[xx];
+      patches[reg] += any[yy * pw + xx];
+      hi[reg] += lit[yy * pw + xx];
+    }
+  }
   const regions: Region[] = [];
   for (let ty = 0; ty < rows; ty++) {
-    const y0 = Math.floor((ty * gh) / rows), y1 = Math.floor(((ty + 1) * gh) / rows);
+    const y0 = ys[ty],
+      y1 = ys[ty + 1];
     for (let tx = 0; tx < cols; tx++) {
-      const x0 = Math.floor((tx * gw) / cols), x1 = Math.floor(((tx + 1) * gw) / cols);
-      let n = 0, dark = 0, clipped = 0, blood = 0, patches = 0, hi = 0;
-      for (let py = y0; py < y1; py += HIGHLIGHT_PATCH) {
-        for (let px = x0; px < x1; px += HIGHLIGHT_PATCH) {
-          let any = false, lit = false;
-          for (let y = py; y < Math.min(y1, py + HIGHLIGHT_PATCH); y++) {
-            for (let x = px; x < Math.min(x1, px + HIGHLIGHT_PATCH); x++) {
-              const c = y * gw + x;
-              if (!valid[c]) continue;
-              n++;
-              any = true;
-              const l = luma[c];
-              if (l < CELL_LIMITS.darkLuma) dark++;
-              else if (l >= CELL_LIMITS.clippedLuma || Math.min(r[c], g[c], b[c]) >= CELL_LIMITS.washedOut) clipped++;
-              else if (isBloodCell(r[c], g[c], b[c])) blood++;
-              if (white[c] >= CELL_LIMITS.whiteLevel) lit = true;
-            }
-          }
-          if (any) patches++;
-          if (lit) hi++;
-        }
-      }
+      const x0 = xs[tx],
+        x1 = xs[tx + 1];
+      const k = ty * cols + tx;
       // A region mostly in the black corners is not picture: judged by too few cells.
-      if (n < 0.5 * (x1 - x0) * (y1 - y0)) continue;
-      const s = { dark: dark / n, clipped: clipped / n, blood: blood / n, highlights: hi / patches };
+      if (n[k] < 0.5 * (x1 - x0) * (y1 - y0)) continue;
+      const s = { dark: dark[k] / n[k], clipped: clipped[k] / n[k], blood: blood[k] / n[k], highlights: hi[k] / patches[k] };
       regions.push({
         rect: {
-          x: Math.round(rect.x + x0 * cellPx), y: Math.round(rect.y + y0 * cellPx),
-          width: Math.round((x1 - x0) * cellPx), height: Math.round((y1 - y0) * cellPx),
+          x: Math.round(rect.x + x0 * cellPx),
+          y: Math.round(rect.y + y0 * cellPx),
+          width: Math.round((x1 - x0) * cellPx),
+          height: Math.round((y1 - y0) * cellPx),
         },
         state: stateOf(s),
         ...s,
@@ -118,6 +172,33 @@ export function judgeRegions(grid: AnalysisGrid): RegionMap {
     }
   }
   return { cols, rows, regions };
+}
+
+/** Region boundaries along one axis: parts + 1 cell indices from 0 to cells. */
+function cuts(cells: number, parts: number): Int32Array {
+  const at = new Int32Array(parts + 1);
+  for (let i = 0; i <= parts; i++) at[i] = Math.floor((i * cells) / parts);
+  return at;
+}
+
+/**
+ * Along one axis: each cell's region, and its highlight patch (HIGHLIGHT_PATCH cells counted from
+ * its region's start, so no patch straddles two regions), numbered across the whole axis.
+ */
+function patchIndex(at: Int32Array): { region: Int32Array; patch: Int32Array; regionOfPatch: Int32Array; count: number } {
+  const cells = at[at.length - 1];
+  const region = new Int32Array(cells),
+    patch = new Int32Array(cells);
+  const owners: number[] = [];
+  for (let t = 0; t + 1 < at.length; t++) {
+    const first = owners.length;
+    for (let x = at[t]; x < at[t + 1]; x++) {
+      region[x] = t;
+      patch[x] = first + Math.floor((x - at[t]) / HIGHLIGHT_PATCH);
+      if (patch[x] === owners.length) owners.push(t);
+    }
+  }
+  return { region, patch, regionOfPatch: Int32Array.from(owners), count: owners.length };
 }
 
 function stateOf(s: { dark: number; clipped: number; blood: number; highlights: number }): RegionState {

@@ -66,7 +66,10 @@ export class Catalogue {
 
   /** A new record's id: kind, UTC start second, episode; unique within the folder. */
   newId(kind: RecordingKind, at: number, episode?: number): string {
-    const stamp = new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = new Date(at)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const base = `${kind === 'clip' ? 'clip' : 'seg'}-${stamp}${episode !== undefined ? `-e${episode}` : ''}`;
     let id = base;
     for (let n = 2; this.byId.has(id); n++) id = `${base}-${n}`;
@@ -97,7 +100,12 @@ export class Catalogue {
       r = undefined;
     }
     if (!r) throw new LumenError('CLIP_UNKNOWN', `no recording ${id} on this appliance`, { id });
-    if (r.state === 'deleted') throw new LumenError('CLIP_DELETED', `recording ${id} was deleted by retention (${r.deleteReason ?? 'retention'}) at ${new Date(r.deletedAt ?? 0).toISOString()}`, { id });
+    if (r.state === 'deleted')
+      throw new LumenError(
+        'CLIP_DELETED',
+        `recording ${id} was deleted by retention (${r.deleteReason ?? 'retention'}) at ${new Date(r.deletedAt ?? 0).toISOString()}`,
+        { id },
+      );
     return r;
   }
 
@@ -123,7 +131,11 @@ export class Catalogue {
 
   /** Bytes of video and sidecar on disk now. */
   async sizeOf(r: RecordingInfo): Promise<number> {
-    const size = (p: string) => stat(this.abs(p)).then((s) => s.size, () => 0);
+    const size = (p: string) =>
+      stat(this.abs(p)).then(
+        (s) => s.size,
+        () => 0,
+      );
     return (await size(r.path)) + (await size(r.sidecar));
   }
 

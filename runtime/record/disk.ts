@@ -30,7 +30,13 @@ export async function ensureFolder(dir: string): Promise<void> {
 async function nearestProblem(dir: string): Promise<string | null> {
   for (let at = dir; ; at = dirname(at)) {
     const s = await stat(at).catch(() => null);
-    if (s) return s.isDirectory() ? await access(at, constants.W_OK | constants.X_OK).then(() => null, (e: NodeJS.ErrnoException) => e.code ?? null) : 'ENOTDIR';
+    if (s)
+      return s.isDirectory()
+        ? await access(at, constants.W_OK | constants.X_OK).then(
+            () => null,
+            (e: NodeJS.ErrnoException) => e.code ?? null,
+          )
+        : 'ENOTDIR';
     if (dirname(at) === at) return null;
   }
 }
@@ -47,6 +53,7 @@ function folderProblem(code: string | undefined): string | null {
       return 'a file stands where the recordings folder should be';
     case 'ENOENT':
       return 'the folder is missing and cannot be made';
+    case undefined:
     default:
       return null;
   }
@@ -70,7 +77,12 @@ export async function writeFault(dir: string, what: string, err: unknown): Promi
   const code = (err as NodeJS.ErrnoException).code;
   const free = await freeMB(dir);
   if (code === 'ENOSPC' || (free !== null && free * 2 ** 20 < FULL_BELOW_BYTES)) {
-    return new LumenError('RECORD_DISK_FULL', `${what}: the disk is full (${free === null ? '?' : free.toFixed(1)} MB free in ${dir})`, { path: dir }, { cause: err });
+    return new LumenError(
+      'RECORD_DISK_FULL',
+      `${what}: the disk is full (${free === null ? '?' : free.toFixed(1)} MB free in ${dir})`,
+      { path: dir },
+      { cause: err },
+    );
   }
   const writable = await access(dir, constants.W_OK).then(
     () => null,

@@ -14,7 +14,13 @@ const BLOCK = 512;
  */
 export async function exportRecording(cat: Catalogue, r: RecordingInfo, out: string): Promise<{ bytes: number; sha256: string; members: string[] }> {
   const members: { name: string; path?: string; text?: string }[] = [{ name: basename(r.path), path: cat.abs(r.path) }];
-  if (await stat(cat.abs(r.sidecar)).then(() => true, () => false)) members.push({ name: basename(r.sidecar), path: cat.abs(r.sidecar) });
+  if (
+    await stat(cat.abs(r.sidecar)).then(
+      () => true,
+      () => false,
+    )
+  )
+    members.push({ name: basename(r.sidecar), path: cat.abs(r.sidecar) });
   members.push({ name: `${r.id}.json`, text: JSON.stringify(r, null, 2) + '\n' });
   let fh;
   try {
@@ -36,7 +42,7 @@ export async function exportRecording(cat: Catalogue, r: RecordingInfo, out: str
         const src = await open(m.path!, 'r');
         try {
           const chunk = Buffer.alloc(1 << 20);
-          for (let at = 0; at < size; ) {
+          for (let at = 0; at < size;) {
             const { bytesRead } = await src.read(chunk, 0, Math.min(chunk.length, size - at), at);
             if (bytesRead === 0) throw new Error(`${m.path} shrank while being exported`);
             const part = chunk.subarray(0, bytesRead);

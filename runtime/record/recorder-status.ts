@@ -29,7 +29,14 @@ export class RecordingStats {
   skippedBusy = 0;
   freeMB: number | null = null;
   fault: RecordingStatus['error'] = null;
-  status(state: RecordingStatus['state'], r: Readonly<Config['record']>, active: string[], pre: { seconds: number; bytes: number }, inFlight: number, onDisk: readonly RecordingInfo[]): RecordingStatus {
+  status(
+    state: RecordingStatus['state'],
+    r: Readonly<Config['record']>,
+    active: string[],
+    pre: { seconds: number; bytes: number },
+    inFlight: number,
+    onDisk: readonly RecordingInfo[],
+  ): RecordingStatus {
     const mb = (b: number) => Math.round(b / 104857.6) / 10;
     const states: RecordingStatus['recordings'] = { recording: 0, complete: 0, incomplete: 0, failed: 0, deleted: 0 };
     let used = 0;

@@ -65,7 +65,11 @@ export class Recorder {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly r: Readonly<Config['record']>;
 
-  private constructor(config: Readonly<Config>, hooks: RecorderHooks, private readonly log: Logger) {
+  private constructor(
+    config: Readonly<Config>,
+    hooks: RecorderHooks,
+    private readonly log: Logger,
+  ) {
     this.r = config.record;
     this.store = new RecordingStore(join(config.state.dir, 'recordings'), config, { ...hooks, fault: (err) => this.stop(err) }, log);
     this.pixels = new RecordPixels(config.roi);
@@ -81,7 +85,10 @@ export class Recorder {
     if (!rec.enabled) return rec;
     await rec.health();
     await rec.store.sweep(rec.busy());
-    rec.timers.push(setInterval(() => void rec.health(), HEALTH_EVERY_MS), setInterval(() => void rec.store.sweep(rec.busy()), RETENTION_EVERY_MS));
+    rec.timers.push(
+      setInterval(() => void rec.health(), HEALTH_EVERY_MS),
+      setInterval(() => void rec.store.sweep(rec.busy()), RETENTION_EVERY_MS),
+    );
     return rec;
   }
 
@@ -134,8 +141,20 @@ export class Recorder {
   private openEncoder(f: { width: number; height: number }): boolean {
     try {
       const gop = Math.max(1, Math.round(this.r.keyframeEveryS * this.r.maxFps));
-      const opts = { profile: PROFILES[this.r.encoder], size: { width: f.width, height: f.height }, fps: this.r.maxFps, gop, kbps: this.r.bitrateKbps, maxInFlight: MAX_IN_FLIGHT };
-      this.encoder = Encoder.open<FrameDecision>(opts, (u) => this.onUnit(u), (err) => this.stop(err), this.log);
+      const opts = {
+        profile: PROFILES[this.r.encoder],
+        size: { width: f.width, height: f.height },
+        fps: this.r.maxFps,
+        gop,
+        kbps: this.r.bitrateKbps,
+        maxInFlight: MAX_IN_FLIGHT,
+      };
+      this.encoder = Encoder.open<FrameDecision>(
+        opts,
+        (u) => this.onUnit(u),
+        (err) => this.stop(err),
+        this.log,
+      );
       return true;
     } catch (err) {
       this.stop(isLumenError(err) ? err : new LumenError('RECORD_ENCODER', messageOf(err)));

@@ -30,7 +30,9 @@ export function chooseDeletions(records: readonly RecordingInfo[], now: number, 
   let used = records.filter((r) => r.state !== 'deleted' && !gone.has(r.id)).reduce((sum, r) => sum + r.bytes, 0);
   const quota = s.quotaMB * 2 ** 20;
   const oldestFirst = (a: RecordingInfo, b: RecordingInfo) => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
-  const candidates = [...live.filter((r) => r.kind === 'segment').sort(oldestFirst), ...live.filter((r) => r.kind === 'clip').sort(oldestFirst)].filter((r) => !gone.has(r.id));
+  const candidates = [...live.filter((r) => r.kind === 'segment').sort(oldestFirst), ...live.filter((r) => r.kind === 'clip').sort(oldestFirst)].filter(
+    (r) => !gone.has(r.id),
+  );
   for (const record of candidates) {
     if (used <= quota) break;
     out.push({ record, reason: 'quota' });

@@ -53,7 +53,9 @@ export function sidecarJson(r: RecordingInfo, frames: readonly ApplianceFrame[],
     decision: ctx.decision,
     ...(r.alert ? { alert: r.alert } : {}),
   };
-  const lines = frames.map((f) => JSON.stringify({ index: f.index, frameId: f.frameId, ts: f.ts, score: r6(f.score), smoothed: r6(f.smoothed), alert: f.alert, gated: f.gated, box: f.box }));
+  const lines = frames.map((f) =>
+    JSON.stringify({ index: f.index, frameId: f.frameId, ts: f.ts, score: r6(f.score), smoothed: r6(f.smoothed), alert: f.alert, gated: f.gated, box: f.box }),
+  );
   const top = JSON.stringify(head, null, 1).slice(0, -2);
   const app = JSON.stringify(appliance).slice(0, -1);
   return `${top},\n "appliance": ${app},"frames": [\n${lines.join(',\n')}\n]}\n}\n`;

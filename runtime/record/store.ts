@@ -67,10 +67,28 @@ export class RecordingStore {
     const r = this.config.record;
     const id = cat.newId(kind, at, alert?.episode);
     const info: RecordingInfo = {
-      version: 1, id, kind, state: 'recording', ...cat.pathsFor(kind, id), codec: PROFILES[r.encoder].codec, width: size.width, height: size.height,
-      firstFrame: null, lastFrame: null, frames: 0, startTs: null, endTs: null, bytes: 0, createdAt: Date.now(), ...(alert ? { alert } : {}),
+      version: 1,
+      id,
+      kind,
+      state: 'recording',
+      ...cat.pathsFor(kind, id),
+      codec: PROFILES[r.encoder].codec,
+      width: size.width,
+      height: size.height,
+      firstFrame: null,
+      lastFrame: null,
+      frames: 0,
+      startTs: null,
+      endTs: null,
+      bytes: 0,
+      createdAt: Date.now(),
+      ...(alert ? { alert } : {}),
     };
-    const ctx: DecisionContext = { models: this.hooks.models().map((m) => ({ id: m.id, version: m.version })), decision: { ...this.config.decision }, product: PRODUCT };
+    const ctx: DecisionContext = {
+      models: this.hooks.models().map((m) => ({ id: m.id, version: m.version })),
+      decision: { ...this.config.decision },
+      product: PRODUCT,
+    };
     this.log.info({ id, kind }, 'recording started');
     const w = new RecordingWriter(cat, info, PROFILES[r.encoder], ctx, (_w, err) => this.hooks.fault(err), this.log);
     w.stuckBytes = Math.max(2 ** 20, 3 * r.bitrateKbps * 125);

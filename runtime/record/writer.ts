@@ -86,7 +86,9 @@ export class RecordingWriter {
     const file = this.cat.abs(this.info.path);
     // Made here with mode 0600; filesink truncates it and keeps the mode.
     await (await open(file, 'wx', FILE_MODE)).close();
-    const p = new GstPipeline(`appsrc name=src format=time block=false max-buffers=0 max-bytes=0 caps=${this.profile.caps(this.info)} ! ${this.profile.reparse} ! matroskamux ! filesink name=out sync=false`);
+    const p = new GstPipeline(
+      `appsrc name=src format=time block=false max-buffers=0 max-bytes=0 caps=${this.profile.caps(this.info)} ! ${this.profile.reparse} ! matroskamux ! filesink name=out sync=false`,
+    );
     // Set as a property, not in the launch line: the path may hold characters the parser reads.
     p.setProperty('out', 'location', file);
     // The bus is not polled while writing (a poll blocks a libuv pool thread for the file's
@@ -123,7 +125,10 @@ export class RecordingWriter {
    */
   async progress(): Promise<boolean> {
     if (!this.src || this.fault || this.finishing) return true;
-    const size = await stat(this.cat.abs(this.info.path)).then((s) => s.size, () => -1);
+    const size = await stat(this.cat.abs(this.info.path)).then(
+      (s) => s.size,
+      () => -1,
+    );
     const grew = size !== this.lastSize;
     this.lastSize = size;
     return grew || this.bytesIn - size < this.stuckBytes;
@@ -156,12 +161,16 @@ export class RecordingWriter {
       let error: Promise<unknown> = Promise.resolve();
       this.pipeline.onBus((m) => {
         if (m.type === 'eos') this.eos?.();
-        else if (m.type === 'error') error = writeFault(dirname(file), `writing ${this.info.path}`, new Error(`${m.name ?? m._src_element_name}: ${m.message}`)).then((e) => this.failWith(e));
+        else if (m.type === 'error')
+          error = writeFault(dirname(file), `writing ${this.info.path}`, new Error(`${m.name ?? m._src_element_name}: ${m.message}`)).then((e) =>
+            this.failWith(e),
+          );
       });
       this.pipeline.sendEos();
       const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), FINISH_TIMEOUT_MS))]);
       await error;
-      if (timedOut && !this.fault) this.failWith(new LumenError('RECORD_WRITE', `writing ${this.info.path}: the muxer did not finish within ${FINISH_TIMEOUT_MS} ms`));
+      if (timedOut && !this.fault)
+        this.failWith(new LumenError('RECORD_WRITE', `writing ${this.info.path}: the muxer did not finish within ${FINISH_TIMEOUT_MS} ms`));
     }
     this.pipeline?.stop();
     const first = this.frames[0];
@@ -191,7 +200,9 @@ export class RecordingWriter {
       if (e.code === 'RECORD_DISK_FULL') await rm(file, { force: true });
     }
     info.bytes = await this.cat.sizeOf(info);
-    await this.cat.save(info).catch((err: unknown) => this.log.error({ id: info.id, err: messageOf(err) }, 'recording record not saved (found as incomplete at the next start)'));
+    await this.cat
+      .save(info)
+      .catch((err: unknown) => this.log.error({ id: info.id, err: messageOf(err) }, 'recording record not saved (found as incomplete at the next start)'));
     this.log.info({ id: info.id, state: info.state, frames: info.frames, bytes: info.bytes, encodedBytes: this.bytesIn, endReason }, `recording ${info.state}`);
     return info;
   }

@@ -71,7 +71,9 @@ export function findActiveArea(frame: Frame, opts: ActiveAreaOptions = {}): Acti
     const row = (gy * step + off) * W;
     for (let gx = 0; gx < gw; gx++) {
       const i = (row + gx * step + off) * 4;
-      const r = data[i], g = data[i + 1], b = data[i + 2];
+      const r = data[i],
+        g = data[i + 1],
+        b = data[i + 2];
       grid[gy * gw + gx] = r > g ? (r > b ? r : b) : g > b ? g : b;
     }
   }
@@ -83,7 +85,11 @@ export function findActiveArea(frame: Frame, opts: ActiveAreaOptions = {}): Acti
   const comp = largestComponent(opened, gw, gh);
 
   const none = (): ActiveArea => ({
-    rect: EMPTY_RECT, shape: 'none', coverage: 0, fill: 0, blackLevel,
+    rect: EMPTY_RECT,
+    shape: 'none',
+    coverage: 0,
+    fill: 0,
+    blackLevel,
     outline: { step, y0: off, left: new Int32Array(0), right: new Int32Array(0) },
   });
   if (comp.size === 0) return none();
@@ -99,7 +105,11 @@ export function findActiveArea(frame: Frame, opts: ActiveAreaOptions = {}): Acti
       }
     }
   }
-  let gTop = -1, gBottom = -1, gLeft = gw, gRight = -1, area = 0;
+  let gTop = -1,
+    gBottom = -1,
+    gLeft = gw,
+    gRight = -1,
+    area = 0;
   for (let gy = 0; gy < gh; gy++) {
     if (left[gy] < 0) continue;
     if (gTop < 0) gTop = gy;
@@ -129,10 +139,26 @@ export function findActiveArea(frame: Frame, opts: ActiveAreaOptions = {}): Acti
 
   // Refine each edge at full resolution, between the last dark sample and the first lit one,
   // along the grid lines where the component reaches that edge (±1 sample).
-  const x0 = refineEdge(rowsAt((gy) => left[gy] <= gLeft + 1), (y, x) => isOn(x, y), px, step, H,
-    Math.max(0, px(gLeft - 1) + 1), px(gLeft), +1);
-  const x1 = refineEdge(rowsAt((gy) => right[gy] >= gRight - 1), (y, x) => isOn(x, y), px, step, H,
-    Math.min(W - 1, px(gRight + 1) - 1), px(gRight), -1);
+  const x0 = refineEdge(
+    rowsAt((gy) => left[gy] <= gLeft + 1),
+    (y, x) => isOn(x, y),
+    px,
+    step,
+    H,
+    Math.max(0, px(gLeft - 1) + 1),
+    px(gLeft),
+    +1,
+  );
+  const x1 = refineEdge(
+    rowsAt((gy) => right[gy] >= gRight - 1),
+    (y, x) => isOn(x, y),
+    px,
+    step,
+    H,
+    Math.min(W - 1, px(gRight + 1) - 1),
+    px(gRight),
+    -1,
+  );
   const colTop = new Int32Array(gw).fill(-1);
   const colBottom = new Int32Array(gw).fill(-1);
   for (let gy = gTop; gy <= gBottom; gy++) {
@@ -142,13 +168,31 @@ export function findActiveArea(frame: Frame, opts: ActiveAreaOptions = {}): Acti
       colBottom[gx] = gy;
     }
   }
-  const y0 = refineEdge(colsAt((gx) => colTop[gx] >= 0 && colTop[gx] <= gTop + 1), (x, y) => isOn(x, y), px, step, W,
-    Math.max(0, px(gTop - 1) + 1), px(gTop), +1);
-  const y1 = refineEdge(colsAt((gx) => colBottom[gx] >= 0 && colBottom[gx] >= gBottom - 1), (x, y) => isOn(x, y), px, step, W,
-    Math.min(H - 1, px(gBottom + 1) - 1), px(gBottom), -1);
+  const y0 = refineEdge(
+    colsAt((gx) => colTop[gx] >= 0 && colTop[gx] <= gTop + 1),
+    (x, y) => isOn(x, y),
+    px,
+    step,
+    W,
+    Math.max(0, px(gTop - 1) + 1),
+    px(gTop),
+    +1,
+  );
+  const y1 = refineEdge(
+    colsAt((gx) => colBottom[gx] >= 0 && colBottom[gx] >= gBottom - 1),
+    (x, y) => isOn(x, y),
+    px,
+    step,
+    W,
+    Math.min(H - 1, px(gBottom + 1) - 1),
+    px(gBottom),
+    -1,
+  );
   const margin = Math.max(0, Math.round(opts.margin ?? 4));
-  const rx0 = Math.max(0, x0 - margin), ry0 = Math.max(0, y0 - margin);
-  const rx1 = Math.min(W - 1, x1 + margin), ry1 = Math.min(H - 1, y1 + margin);
+  const rx0 = Math.max(0, x0 - margin),
+    ry0 = Math.max(0, y0 - margin);
+  const rx1 = Math.min(W - 1, x1 + margin),
+    ry1 = Math.min(H - 1, y1 + margin);
   const rect: Rect = { x: rx0, y: ry0, width: rx1 - rx0 + 1, height: ry1 - ry0 + 1 };
 
   const outlineLeft = new Int32Array(gh).fill(-1);
@@ -161,8 +205,14 @@ export function findActiveArea(frame: Frame, opts: ActiveAreaOptions = {}): Acti
   }
   // Rows of the margin above the first and below the last lit row take that row's extent, so the
   // soft top and bottom edges stay inside as the sides do.
-  for (let gy = gTop - 1; gy >= 0 && px(gy) >= ry0 - (step >> 1); gy--) { outlineLeft[gy] = outlineLeft[gTop]; outlineRight[gy] = outlineRight[gTop]; }
-  for (let gy = gBottom + 1; gy < gh && px(gy) <= ry1 + (step >> 1); gy++) { outlineLeft[gy] = outlineLeft[gBottom]; outlineRight[gy] = outlineRight[gBottom]; }
+  for (let gy = gTop - 1; gy >= 0 && px(gy) >= ry0 - (step >> 1); gy--) {
+    outlineLeft[gy] = outlineLeft[gTop];
+    outlineRight[gy] = outlineRight[gTop];
+  }
+  for (let gy = gBottom + 1; gy < gh && px(gy) <= ry1 + (step >> 1); gy++) {
+    outlineLeft[gy] = outlineLeft[gBottom];
+    outlineRight[gy] = outlineRight[gBottom];
+  }
 
   return {
     rect,
@@ -185,7 +235,8 @@ export function spanAt(area: ActiveArea, y: number): [number, number] | null {
   const j = Math.min(left.length - 1, i + 1);
   const f = t - Math.floor(t);
   if (left[i] < 0 && left[j] < 0) return null;
-  const a = left[i] < 0 ? j : i, b = left[j] < 0 ? i : j;
+  const a = left[i] < 0 ? j : i,
+    b = left[j] < 0 ? i : j;
   return [Math.round(left[a] * (1 - f) + left[b] * f), Math.round(right[a] * (1 - f) + right[b] * f)];
 }
 
@@ -193,13 +244,29 @@ export function spanAt(area: ActiveArea, y: number): [number, number] | null {
 function measureBlackLevel(grid: Uint8Array, gw: number, gh: number, margin: number): number {
   const hist = new Uint32Array(256);
   let n = 0;
-  const add = (i: number): void => { hist[grid[i]]++; n++; };
-  for (let gx = 0; gx < gw; gx++) { add(gx); if (gh > 1) add((gh - 1) * gw + gx); }
-  for (let gy = 1; gy < gh - 1; gy++) { add(gy * gw); if (gw > 1) add(gy * gw + gw - 1); }
+  const add = (i: number): void => {
+    hist[grid[i]]++;
+    n++;
+  };
+  for (let gx = 0; gx < gw; gx++) {
+    add(gx);
+    if (gh > 1) add((gh - 1) * gw + gx);
+  }
+  for (let gy = 1; gy < gh - 1; gy++) {
+    add(gy * gw);
+    if (gw > 1) add(gy * gw + gw - 1);
+  }
   // The 10th percentile: a circle or octagon leaves most of the ring black; a full-frame picture
   // yields its darkest tenth, and the clamp keeps that from swallowing dim mucosa.
-  let acc = 0, p10 = 0;
-  for (let v = 0; v < 256; v++) { acc += hist[v]; if (acc >= n * 0.1) { p10 = v; break; } }
+  let acc = 0,
+    p10 = 0;
+  for (let v = 0; v < 256; v++) {
+    acc += hist[v];
+    if (acc >= n * 0.1) {
+      p10 = v;
+      break;
+    }
+  }
   return Math.max(12, Math.min(64, p10 + margin));
 }
 
@@ -208,7 +275,8 @@ function measureBlackLevel(grid: Uint8Array, gw: number, gh: number, margin: num
  * picture cropped by the frame edge keeps its outer samples.
  */
 function erode(m: Uint8Array, w: number, h: number): Uint8Array {
-  const t = new Uint8Array(m.length), out = new Uint8Array(m.length);
+  const t = new Uint8Array(m.length),
+    out = new Uint8Array(m.length);
   for (let y = 0; y < h; y++) {
     const r = y * w;
     for (let x = 0; x < w; x++) {
@@ -226,7 +294,8 @@ function erode(m: Uint8Array, w: number, h: number): Uint8Array {
 
 /** 3×3 dilation, separable (a row OR, then a column OR). */
 function dilate(m: Uint8Array, w: number, h: number): Uint8Array {
-  const t = new Uint8Array(m.length), out = new Uint8Array(m.length);
+  const t = new Uint8Array(m.length),
+    out = new Uint8Array(m.length);
   for (let y = 0; y < h; y++) {
     const r = y * w;
     for (let x = 0; x < w; x++) {
@@ -246,23 +315,41 @@ function dilate(m: Uint8Array, w: number, h: number): Uint8Array {
 function largestComponent(m: Uint8Array, w: number, h: number): { labels: Uint8Array; size: number } {
   const ids = new Int32Array(m.length);
   const stack = new Int32Array(m.length);
-  let next = 0, best = 0, bestSize = 0;
+  let next = 0,
+    best = 0,
+    bestSize = 0;
   for (let s = 0; s < m.length; s++) {
     if (!m[s] || ids[s]) continue;
     const id = ++next;
-    let sp = 0, size = 0;
+    let sp = 0,
+      size = 0;
     stack[sp++] = s;
     ids[s] = id;
     while (sp > 0) {
       const i = stack[--sp];
       size++;
       const x = i % w;
-      if (x > 0 && m[i - 1] && !ids[i - 1]) { ids[i - 1] = id; stack[sp++] = i - 1; }
-      if (x < w - 1 && m[i + 1] && !ids[i + 1]) { ids[i + 1] = id; stack[sp++] = i + 1; }
-      if (i >= w && m[i - w] && !ids[i - w]) { ids[i - w] = id; stack[sp++] = i - w; }
-      if (i < (h - 1) * w && m[i + w] && !ids[i + w]) { ids[i + w] = id; stack[sp++] = i + w; }
+      if (x > 0 && m[i - 1] && !ids[i - 1]) {
+        ids[i - 1] = id;
+        stack[sp++] = i - 1;
+      }
+      if (x < w - 1 && m[i + 1] && !ids[i + 1]) {
+        ids[i + 1] = id;
+        stack[sp++] = i + 1;
+      }
+      if (i >= w && m[i - w] && !ids[i - w]) {
+        ids[i - w] = id;
+        stack[sp++] = i - w;
+      }
+      if (i < (h - 1) * w && m[i + w] && !ids[i + w]) {
+        ids[i + w] = id;
+        stack[sp++] = i + w;
+      }
     }
-    if (size > bestSize) { bestSize = size; best = id; }
+    if (size > bestSize) {
+      bestSize = size;
+      best = id;
+    }
   }
   const labels = new Uint8Array(m.length);
   if (best > 0) for (let i = 0; i < m.length; i++) labels[i] = ids[i] === best ? 1 : 0;
@@ -283,8 +370,14 @@ function thin(xs: number[], n: number): number[] {
  * `on(line, pos)` tests one pixel; dir is +1 when scanning towards larger coordinates.
  */
 function refineEdge(
-  lines: number[], on: (line: number, pos: number) => boolean, px: (g: number) => number,
-  step: number, lineLimit: number, from: number, to: number, dir: 1 | -1,
+  lines: number[],
+  on: (line: number, pos: number) => boolean,
+  px: (g: number) => number,
+  step: number,
+  lineLimit: number,
+  from: number,
+  to: number,
+  dir: 1 | -1,
 ): number {
   let best = to;
   const half = step >> 1;
@@ -293,7 +386,10 @@ function refineEdge(
     for (let l = Math.max(0, c - half); l <= Math.min(lineLimit - 1, c + half); l++) {
       for (let p = from; dir > 0 ? p < best : p > best; p += dir) {
         // Two lit pixels in a row: one JPEG-ringing pixel in the border is not an edge.
-        if (on(l, p) && on(l, p + dir)) { best = p; break; }
+        if (on(l, p) && on(l, p + dir)) {
+          best = p;
+          break;
+        }
       }
     }
   }
@@ -308,10 +404,9 @@ type CornerKind = 'square' | 'diagonal' | 'arc' | 'notch';
  * about 0.5 for a straight diagonal (octagon), 0.2–0.35 for an arc (circle, rounded corner),
  * near 1 for a step (a thumbnail box cut into the corner), which is left out of the vote.
  */
-function classifyShape(
-  left: Int32Array, right: Int32Array, gTop: number, gBottom: number, gLeft: number, gRight: number,
-): ActiveAreaShape {
-  const heightG = gBottom - gTop + 1, widthG = gRight - gLeft + 1;
+function classifyShape(left: Int32Array, right: Int32Array, gTop: number, gBottom: number, gLeft: number, gRight: number): ActiveAreaShape {
+  const heightG = gBottom - gTop + 1,
+    widthG = gRight - gLeft + 1;
   const half = Math.max(1, Math.floor(heightG / 2));
   const corners: { kind: CornerKind; depth: number }[] = [];
   for (const fromTop of [true, false]) {
@@ -319,7 +414,10 @@ function classifyShape(
       const inset: number[] = [];
       for (let t = 0; t < half; t++) {
         const gy = fromTop ? gTop + t : gBottom - t;
-        if (left[gy] < 0) { inset.push(widthG); continue; }
+        if (left[gy] < 0) {
+          inset.push(widthG);
+          continue;
+        }
         inset.push(isLeft ? left[gy] - gLeft : gRight - right[gy]);
       }
       corners.push(cornerKind(inset, widthG, heightG));
@@ -328,7 +426,9 @@ function classifyShape(
   const votes = corners.filter((c) => c.kind !== 'notch');
   if (votes.length === 0) return 'irregular';
   const count = (k: CornerKind): number => votes.filter((c) => c.kind === k).length;
-  const sq = count('square'), dia = count('diagonal'), arc = count('arc');
+  const sq = count('square'),
+    dia = count('diagonal'),
+    arc = count('arc');
   if (sq > dia && sq > arc) return 'rectangle';
   if (dia >= arc && dia > 0) return 'octagon';
   if (arc > 0) {
@@ -347,7 +447,11 @@ function cornerKind(inset: number[], widthG: number, heightG: number): { kind: C
   // vignetted edge that never quite reaches it, too little to cut an arc's creeping tail so short
   // that the arc looks straight.
   const slack = Math.floor(0.06 * c);
-  for (let t = 0; t < inset.length; t++) if (inset[t] <= slack) { t0 = t; break; }
+  for (let t = 0; t < inset.length; t++)
+    if (inset[t] <= slack) {
+      t0 = t;
+      break;
+    }
   if (c <= Math.max(1, 0.03 * widthG) && t0 <= Math.max(1, 0.03 * heightG)) return { kind: 'square', depth: t0 };
   let sum = 0;
   // Trapezoid rule (half the first row): a straight diagonal then fills exactly half the box.

@@ -14,17 +14,20 @@ export type MaskFill = readonly [number, number, number, number];
 const BLACK: MaskFill = [0, 0, 0, 255];
 
 /** Overwrites every pixel inside the regions (frame pixels, clipped to the buffer) with fill; returns the pixel count written. */
-export function applyPrivacyMask(
-  data: Uint8Array, width: number, height: number, regions: readonly Rect[], fill: MaskFill = BLACK,
-): number {
+export function applyPrivacyMask(data: Uint8Array, width: number, height: number, regions: readonly Rect[], fill: MaskFill = BLACK): number {
   let n = 0;
   for (const r of regions) {
     // Rounding outwards: a fractional region from a model-space mapping must cover every pixel it touches.
-    const x0 = Math.max(0, Math.floor(r.x)), y0 = Math.max(0, Math.floor(r.y));
-    const x1 = Math.min(width, Math.ceil(r.x + r.width)), y1 = Math.min(height, Math.ceil(r.y + r.height));
+    const x0 = Math.max(0, Math.floor(r.x)),
+      y0 = Math.max(0, Math.floor(r.y));
+    const x1 = Math.min(width, Math.ceil(r.x + r.width)),
+      y1 = Math.min(height, Math.ceil(r.y + r.height));
     for (let y = y0; y < y1; y++) {
       for (let i = (y * width + x0) * 4, end = (y * width + x1) * 4; i < end; i += 4) {
-        data[i] = fill[0]; data[i + 1] = fill[1]; data[i + 2] = fill[2]; data[i + 3] = fill[3];
+        data[i] = fill[0];
+        data[i + 1] = fill[1];
+        data[i + 2] = fill[2];
+        data[i + 3] = fill[3];
         n++;
       }
     }
@@ -33,19 +36,23 @@ export function applyPrivacyMask(
 }
 
 /** Overwrites every pixel outside the active area's outline (the border, a circle's or octagon's corners) with fill; returns the count. */
-export function blackOutsideArea(
-  data: Uint8Array, width: number, height: number, area: ActiveArea, fill: MaskFill = BLACK,
-): number {
+export function blackOutsideArea(data: Uint8Array, width: number, height: number, area: ActiveArea, fill: MaskFill = BLACK): number {
   let n = 0;
   const paint = (y: number, x0: number, x1: number): void => {
     for (let i = (y * width + x0) * 4, end = (y * width + x1) * 4; i < end; i += 4) {
-      data[i] = fill[0]; data[i + 1] = fill[1]; data[i + 2] = fill[2]; data[i + 3] = fill[3];
+      data[i] = fill[0];
+      data[i + 1] = fill[1];
+      data[i + 2] = fill[2];
+      data[i + 3] = fill[3];
       n++;
     }
   };
   for (let y = 0; y < height; y++) {
     const span = area.shape === 'none' ? null : spanAt(area, y);
-    if (!span) { paint(y, 0, width); continue; }
+    if (!span) {
+      paint(y, 0, width);
+      continue;
+    }
     paint(y, 0, Math.max(0, Math.min(width, span[0])));
     paint(y, Math.max(0, Math.min(width, span[1] + 1)), width);
   }
@@ -77,7 +84,13 @@ export interface TextFinderOptions {
   readonly minConfidence?: number;
 }
 
-interface Glyph { x0: number; y0: number; x1: number; y1: number; n: number }
+interface Glyph {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  n: number;
+}
 
 /**
  * Finds likely burned-in text: bright near-white thin-stroked components of equal height lined up
@@ -86,10 +99,14 @@ interface Glyph { x0: number; y0: number; x1: number; y1: number; n: number }
  */
 export function findBurnedInText(frame: Frame, roi?: Rect, opts: TextFinderOptions = {}): TextBox[] {
   const { width: W, height: H, data } = frame;
-  const rx = Math.max(0, Math.floor(roi?.x ?? 0)), ry = Math.max(0, Math.floor(roi?.y ?? 0));
-  const rw = Math.min(W - rx, Math.floor(roi?.width ?? W)), rh = Math.min(H - ry, Math.floor(roi?.height ?? H));
+  const rx = Math.max(0, Math.floor(roi?.x ?? 0)),
+    ry = Math.max(0, Math.floor(roi?.y ?? 0));
+  const rw = Math.min(W - rx, Math.floor(roi?.width ?? W)),
+    rh = Math.min(H - ry, Math.floor(roi?.height ?? H));
   if (rw <= 2 || rh <= 2) return [];
-  const minLuma = opts.minLuma ?? 140, minContrast = opts.minContrast ?? 40, maxChroma = opts.maxChroma ?? 140;
+  const minLuma = opts.minLuma ?? 140,
+    minContrast = opts.minContrast ?? 40,
+    maxChroma = opts.maxChroma ?? 140;
   const [hMin, hMax] = opts.glyphHeight ?? [6, Math.max(24, Math.round(H / 12))];
 
   // Luma and its integral image, for the local mean that a glyph must stand out from.
@@ -100,9 +117,12 @@ export function findBurnedInText(frame: Frame, roi?: Rect, opts: TextFinderOptio
     let rowSum = 0;
     for (let x = 0; x < rw; x++) {
       const i = ((ry + y) * W + rx + x) * 4;
-      const r = data[i], g = data[i + 1], b = data[i + 2];
+      const r = data[i],
+        g = data[i + 1],
+        b = data[i + 2];
       const l = (77 * r + 150 * g + 29 * b) >> 8;
-      const mx = Math.max(r, g, b), mn = Math.min(r, g, b);
+      const mx = Math.max(r, g, b),
+        mn = Math.min(r, g, b);
       luma[y * rw + x] = l;
       chromaOk[y * rw + x] = mx - mn <= maxChroma ? 1 : 0;
       rowSum += l;
@@ -112,12 +132,14 @@ export function findBurnedInText(frame: Frame, roi?: Rect, opts: TextFinderOptio
   const rad = Math.max(5, Math.round(hMax / 3));
   const bright = new Uint8Array(rw * rh);
   for (let y = 0; y < rh; y++) {
-    const ya = Math.max(0, y - rad), yb = Math.min(rh, y + rad + 1);
+    const ya = Math.max(0, y - rad),
+      yb = Math.min(rh, y + rad + 1);
     for (let x = 0; x < rw; x++) {
       const p = y * rw + x;
       const l = luma[p];
       if (l < minLuma || !chromaOk[p]) continue;
-      const xa = Math.max(0, x - rad), xb = Math.min(rw, x + rad + 1);
+      const xa = Math.max(0, x - rad),
+        xb = Math.min(rw, x + rad + 1);
       const sum = integral[yb * (rw + 1) + xb] - integral[ya * (rw + 1) + xb] - integral[yb * (rw + 1) + xa] + integral[ya * (rw + 1) + xa];
       if (l - sum / ((xb - xa) * (yb - ya)) >= minContrast) bright[p] = 1;
     }
@@ -131,10 +153,13 @@ export function findBurnedInText(frame: Frame, roi?: Rect, opts: TextFinderOptio
   for (const block of blocks) {
     const gs = block.flat();
     const confidence = blockConfidence(block);
-    const x0 = Math.min(...gs.map((g) => g.x0)), x1 = Math.max(...gs.map((g) => g.x1));
-    const y0 = Math.min(...gs.map((g) => g.y0)), y1 = Math.max(...gs.map((g) => g.y1));
+    const x0 = Math.min(...gs.map((g) => g.x0)),
+      x1 = Math.max(...gs.map((g) => g.x1));
+    const y0 = Math.min(...gs.map((g) => g.y0)),
+      y1 = Math.max(...gs.map((g) => g.y1));
     // The block's background: dark (the border) or picture? Sample pixels that are not glyph strokes.
-    let dark = 0, bg = 0;
+    let dark = 0,
+      bg = 0;
     for (let y = y0; y <= y1; y++) {
       for (let x = x0; x <= x1; x++) {
         if (bright[y * rw + x]) continue;
@@ -147,7 +172,8 @@ export function findBurnedInText(frame: Frame, roi?: Rect, opts: TextFinderOptio
     const conf = onBorder ? 1 - (1 - confidence) * 0.5 : confidence;
     if (conf < (opts.minConfidence ?? 0.3)) continue;
     const pad = 2;
-    const bx = Math.max(0, rx + x0 - pad), by = Math.max(0, ry + y0 - pad);
+    const bx = Math.max(0, rx + x0 - pad),
+      by = Math.max(0, ry + y0 - pad);
     out.push({
       rect: { x: bx, y: by, width: Math.min(W, rx + x1 + pad + 1) - bx, height: Math.min(H, ry + y1 + pad + 1) - by },
       confidence: Math.round(conf * 1000) / 1000,
@@ -166,14 +192,23 @@ function glyphComponents(m: Uint8Array, w: number, h: number, hMin: number, hMax
   const out: Glyph[] = [];
   for (let s = 0; s < m.length; s++) {
     if (!m[s] || seen[s]) continue;
-    let sp = 0, n = 0, x0 = w, y0 = h, x1 = -1, y1 = -1;
+    let sp = 0,
+      n = 0,
+      x0 = w,
+      y0 = h,
+      x1 = -1,
+      y1 = -1;
     stack[sp++] = s;
     seen[s] = 1;
     while (sp > 0) {
       const i = stack[--sp];
-      const x = i % w, y = (i - x) / w;
+      const x = i % w,
+        y = (i - x) / w;
       n++;
-      if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
       for (let dy = -1; dy <= 1; dy++) {
         const yy = y + dy;
         if (yy < 0 || yy >= h) continue;
@@ -181,11 +216,15 @@ function glyphComponents(m: Uint8Array, w: number, h: number, hMin: number, hMax
           const xx = x + dx;
           if (xx < 0 || xx >= w) continue;
           const j = yy * w + xx;
-          if (m[j] && !seen[j]) { seen[j] = 1; stack[sp++] = j; }
+          if (m[j] && !seen[j]) {
+            seen[j] = 1;
+            stack[sp++] = j;
+          }
         }
       }
     }
-    const gw = x1 - x0 + 1, gh = y1 - y0 + 1;
+    const gw = x1 - x0 + 1,
+      gh = y1 - y0 + 1;
     if (gh < hMin || gh > hMax || gw > 3.5 * gh) continue;
     const fill = n / (gw * gh);
     // Strokes, not blobs: a specular highlight is a filled disc (fill ≈ 0.8); glyphs fill about
@@ -199,7 +238,10 @@ function glyphComponents(m: Uint8Array, w: number, h: number, hMin: number, hMax
 /** Links glyphs of similar height, side by side on a common baseline, into lines (at least 2 glyphs). */
 function groupLines(glyphs: Glyph[]): Glyph[][] {
   const parent = glyphs.map((_, i) => i);
-  const find = (i: number): number => { while (parent[i] !== i) i = parent[i] = parent[parent[i]]; return i; };
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
   const order = glyphs.map((_, i) => i).sort((a, b) => glyphs[a].x0 - glyphs[b].x0);
   for (let a = 0; a < order.length; a++) {
     const ga = glyphs[order[a]];
@@ -210,7 +252,7 @@ function groupLines(glyphs: Glyph[]): Glyph[][] {
       const hm = Math.max(ha, hb);
       if (gb.x0 - ga.x1 > 1.5 * hm) break;
       if (Math.max(ha, hb) / Math.min(ha, hb) > 1.6) continue;
-      if (Math.abs(ga.y1 - gb.y1) > 0.3 * hm && Math.abs((ga.y0 + ga.y1) - (gb.y0 + gb.y1)) / 2 > 0.3 * hm) continue;
+      if (Math.abs(ga.y1 - gb.y1) > 0.3 * hm && Math.abs(ga.y0 + ga.y1 - (gb.y0 + gb.y1)) / 2 > 0.3 * hm) continue;
       parent[find(order[a])] = find(order[b]);
     }
   }
@@ -226,14 +268,20 @@ function groupLines(glyphs: Glyph[]): Glyph[][] {
 /** Stacks lines that overlap horizontally and lie within 1.6 line heights of each other into blocks. */
 function groupBlocks(lines: Glyph[][]): Glyph[][][] {
   const box = lines.map((l) => ({
-    x0: Math.min(...l.map((g) => g.x0)), x1: Math.max(...l.map((g) => g.x1)),
-    y0: Math.min(...l.map((g) => g.y0)), y1: Math.max(...l.map((g) => g.y1)),
+    x0: Math.min(...l.map((g) => g.x0)),
+    x1: Math.max(...l.map((g) => g.x1)),
+    y0: Math.min(...l.map((g) => g.y0)),
+    y1: Math.max(...l.map((g) => g.y1)),
   }));
   const parent = lines.map((_, i) => i);
-  const find = (i: number): number => { while (parent[i] !== i) i = parent[i] = parent[parent[i]]; return i; };
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
   for (let a = 0; a < lines.length; a++) {
     for (let b = a + 1; b < lines.length; b++) {
-      const A = box[a], B = box[b];
+      const A = box[a],
+        B = box[b];
       const lh = Math.max(A.y1 - A.y0, B.y1 - B.y0) + 1;
       const vGap = Math.max(A.y0, B.y0) - Math.min(A.y1, B.y1);
       const hOverlap = Math.min(A.x1, B.x1) - Math.max(A.x0, B.x0);

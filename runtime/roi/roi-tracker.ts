@@ -116,8 +116,9 @@ export class RoiTracker<T extends HasRect = ActiveArea> {
 
   #near(a: Rect, b: Rect): boolean {
     const t = this.#tolerance;
-    return Math.abs(a.x - b.x) <= t && Math.abs(a.y - b.y) <= t
-      && Math.abs(a.x + a.width - (b.x + b.width)) <= t && Math.abs(a.y + a.height - (b.y + b.height)) <= t;
+    return (
+      Math.abs(a.x - b.x) <= t && Math.abs(a.y - b.y) <= t && Math.abs(a.x + a.width - (b.x + b.width)) <= t && Math.abs(a.y + a.height - (b.y + b.height)) <= t
+    );
   }
 }
 
@@ -140,7 +141,14 @@ export interface ModelSize {
 export type FitMode = 'stretch' | 'letterbox';
 
 /** model = (frame − roi origin) × num / den + pad, per axis; kept as a ratio so whole numbers map exactly. */
-interface Affine { nx: number; dx: number; ny: number; dy: number; ox: number; oy: number }
+interface Affine {
+  nx: number;
+  dx: number;
+  ny: number;
+  dy: number;
+  ox: number;
+  oy: number;
+}
 
 function affine(roi: Rect, model: ModelSize, fit: FitMode): Affine {
   if (fit === 'stretch') return { nx: model.width, dx: roi.width, ny: model.height, dy: roi.height, ox: 0, oy: 0 };
@@ -156,7 +164,8 @@ export function mapToFrame(r: Rect, roi: Rect, model: ModelSize, fit?: FitMode):
 export function mapToFrame(p: Point, roi: Rect, model: ModelSize, fit?: FitMode): Point;
 export function mapToFrame(v: Point | Rect, roi: Rect, model: ModelSize, fit: FitMode = 'stretch'): Point | Rect {
   const a = affine(roi, model, fit);
-  const x = roi.x + ((v.x - a.ox) * a.dx) / a.nx, y = roi.y + ((v.y - a.oy) * a.dy) / a.ny;
+  const x = roi.x + ((v.x - a.ox) * a.dx) / a.nx,
+    y = roi.y + ((v.y - a.oy) * a.dy) / a.ny;
   if ('width' in v) return { x, y, width: (v.width * a.dx) / a.nx, height: (v.height * a.dy) / a.ny };
   return { x, y };
 }
@@ -166,7 +175,8 @@ export function mapToModel(r: Rect, roi: Rect, model: ModelSize, fit?: FitMode):
 export function mapToModel(p: Point, roi: Rect, model: ModelSize, fit?: FitMode): Point;
 export function mapToModel(v: Point | Rect, roi: Rect, model: ModelSize, fit: FitMode = 'stretch'): Point | Rect {
   const a = affine(roi, model, fit);
-  const x = ((v.x - roi.x) * a.nx) / a.dx + a.ox, y = ((v.y - roi.y) * a.ny) / a.dy + a.oy;
+  const x = ((v.x - roi.x) * a.nx) / a.dx + a.ox,
+    y = ((v.y - roi.y) * a.ny) / a.dy + a.oy;
   if ('width' in v) return { x, y, width: (v.width * a.nx) / a.dx, height: (v.height * a.ny) / a.dy };
   return { x, y };
 }

@@ -65,13 +65,14 @@ export class DaemonSubscription implements AsyncIterable<LumenMessage> {
       } finally {
         client.close();
       }
-      if (!this.closed) await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, o.retryMs ?? 1000);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      if (!this.closed)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, o.retryMs ?? 1000);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
     }
   }
 

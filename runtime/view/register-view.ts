@@ -42,7 +42,10 @@ export function registerView(program: Command): void {
     .option('--history <endpoint>', 'history endpoint of the daemon', 'tcp://127.0.0.1:5556')
     .option('-p, --port <port>', 'HTTP port of the page (0 = any free port)', '8080')
     .option('--host <host>', 'address to listen on (0.0.0.0 lets other machines open the page; they then need the token)', '127.0.0.1')
-    .option('--token-file <file>', 'the token pages must present (32+ characters of A-Z a-z 0-9 - _); also LUMEN_VIEW_TOKEN; off loopback one is made and printed if none is given')
+    .option(
+      '--token-file <file>',
+      'the token pages must present (32+ characters of A-Z a-z 0-9 - _); also LUMEN_VIEW_TOKEN; off loopback one is made and printed if none is given',
+    )
     .option('--server-key <pub>', "the daemon's CURVE public key (Z85 or .pub file), when the daemon runs CURVE")
     .option('--key <file>', "this viewer's CURVE key pair file (enrolled with lumen monitors add)")
     .action(async (opts: { endpoint: string; history: string; port: string; host: string; tokenFile?: string; serverKey?: string; key?: string }) => {
@@ -54,7 +57,9 @@ export function registerView(program: Command): void {
       const log = createLogger('lumen-view');
       const server = await ViewServer.start({ endpoint: opts.endpoint, historyEndpoint: opts.history, host: opts.host, port, token, curve, log });
       // The link carries the token once; the page keeps it as a cookie. Printed here, never logged.
-      process.stdout.write(`lumen view: open ${server.url}${made ? `?token=${token}` : ''} (daemon ${opts.endpoint})${token && !made ? ' — with ?token=<your token> once per browser' : ''}\n`);
+      process.stdout.write(
+        `lumen view: open ${server.url}${made ? `?token=${token}` : ''} (daemon ${opts.endpoint})${token && !made ? ' — with ?token=<your token> once per browser' : ''}\n`,
+      );
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

@@ -17,7 +17,8 @@ const COOKIE_MAX_AGE_S = 30 * 24 * 3600;
 
 /** Throws VIEW_TOKEN unless the token is long enough and URL- and cookie-safe. */
 export function checkToken(token: string, source: string): void {
-  if (token.length < TOKEN_MIN_LENGTH) throw new LumenError('VIEW_TOKEN', `${source}: the token has ${token.length} characters; at least ${TOKEN_MIN_LENGTH} are required`);
+  if (token.length < TOKEN_MIN_LENGTH)
+    throw new LumenError('VIEW_TOKEN', `${source}: the token has ${token.length} characters; at least ${TOKEN_MIN_LENGTH} are required`);
   if (!TOKEN_CHARS.test(token)) throw new LumenError('VIEW_TOKEN', `${source}: the token may hold only A-Z a-z 0-9 - _`);
 }
 

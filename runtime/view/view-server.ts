@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { LumenMessage } from '../client/client.js';
+import { CLIENT_EVENTS, type HistoryFailure, type LumenMessage } from '../client/client.js';
 import { LumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TOPICS, type StatusHeader } from '../publish/protocol.js';
@@ -65,6 +65,8 @@ export class ViewServer {
   private readonly alive = new WeakSet<WebSocket>();
   private readonly alerts: AlertEntry[] = [];
   private status: StatusHeader | null = null;
+  /** The last failure to read the alert history, until a read succeeds again. */
+  private history: HistoryFailure | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private closing: Promise<void> | undefined;
   private pump: Promise<void> = Promise.resolve();
@@ -93,7 +95,12 @@ export class ViewServer {
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
     await new Promise<void>((resolve, reject) => {
       http.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new LumenError('VIEW_LISTEN', `cannot listen on ${host}:${wantPort}: ${err.code ?? messageOf(err)} (pick another --port or --host, or stop the other process)`)),
+        reject(
+          new LumenError(
+            'VIEW_LISTEN',
+            `cannot listen on ${host}:${wantPort}: ${err.code ?? messageOf(err)} (pick another --port or --host, or stop the other process)`,
+          ),
+        ),
       );
       http.listen(wantPort, host, () => resolve());
     });
@@ -155,6 +162,18 @@ export class ViewServer {
         this.broadcastText({ type: 'alert', ...entry });
         break;
       }
+      // A finished recording: pages name clips from the alerts that carry them.
+      case TOPICS.clip:
+        break;
+      // Pages say when alerts from before now may be missing, and when they are caught up again.
+      case CLIENT_EVENTS.historyFailed:
+        this.history = m.header;
+        this.broadcastText({ type: 'history', failure: m.header });
+        break;
+      case CLIENT_EVENTS.historyRecovered:
+        this.history = null;
+        this.broadcastText({ type: 'history', failure: null });
+        break;
     }
   }
 
@@ -194,13 +213,22 @@ export class ViewServer {
       if (this.auth.matches(token)) {
         // The link with the token, opened once: keep it as a cookie, and take it out of the address bar.
         url.searchParams.delete('token');
-        res.writeHead(303, { location: `${path}${url.search}`, 'set-cookie': this.auth.cookie(token!), 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).end();
+        res
+          .writeHead(303, {
+            location: `${path}${url.search}`,
+            'set-cookie': this.auth.cookie(token!),
+            'cache-control': 'no-store',
+            'referrer-policy': 'no-referrer',
+          })
+          .end();
         return;
       }
       this.refused(req, path);
       res
         .writeHead(401, { 'www-authenticate': 'Bearer realm="lumen-view"', 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
-        .end(req.method === 'HEAD' ? undefined : 'Lumen viewer: a token is required. Open the link printed by `lumen view` (…/?token=…) once on this monitor.\n');
+        .end(
+          req.method === 'HEAD' ? undefined : 'Lumen viewer: a token is required. Open the link printed by `lumen view` (…/?token=…) once on this monitor.\n',
+        );
       return;
     }
     if (path === '/healthz') {
@@ -262,7 +290,14 @@ export class ViewServer {
     ws.on('close', () => this.pages.delete(ws));
     ws.on('error', () => ws.terminate());
     ws.on('message', () => undefined); // the page has nothing to say; ignore whatever it sends
-    const hello: ViewMessage = { type: 'hello', v: VIEW_WIRE_VERSION, alerts: [...this.alerts], status: this.status, daemon: this.daemonLink() };
+    const hello: ViewMessage = {
+      type: 'hello',
+      v: VIEW_WIRE_VERSION,
+      alerts: [...this.alerts],
+      status: this.status,
+      daemon: this.daemonLink(),
+      history: this.history,
+    };
     ws.send(JSON.stringify(hello));
   }
 

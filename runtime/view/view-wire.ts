@@ -10,6 +10,7 @@
  *   bytes 5…    the daemon's header as UTF-8 JSON (N bytes), unchanged
  *   the rest    the image, unchanged
  */
+import type { HistoryFailure } from '../client/client.js';
 import type { AlertHeader, FrameHeader, OverlayHeader, StatusHeader } from '../publish/protocol.js';
 
 /** Version of this page protocol (independent of the daemon's wire protocol). */
@@ -34,7 +35,9 @@ export interface DaemonLink {
 
 export type ViewMessage =
   /** First message on every connection: what a page needs to draw the side panel at once. */
-  | { type: 'hello'; v: number; alerts: AlertEntry[]; status: StatusHeader | null; daemon: DaemonLink }
+  | { type: 'hello'; v: number; alerts: AlertEntry[]; status: StatusHeader | null; daemon: DaemonLink; history: HistoryFailure | null }
+  /** The daemon's alert history could not be read (alerts before now may be missing), or again can (null). */
+  | { type: 'history'; failure: HistoryFailure | null }
   | { type: 'status'; header: StatusHeader }
   | ({ type: 'alert' } & AlertEntry)
   /** Every second, daemon or not: lets the page tell "viewer gone" from "daemon gone". */

@@ -28,7 +28,13 @@ export function collectAlerts(client: LumenClient): {
   const waitCount = (n: number, ms: number, what = `${n} alerts`) =>
     new Promise<void>((resolve, reject) => {
       if (alerts.length >= n) return resolve();
-      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what} (have ${alerts.length} alerts: ${alerts.map((a) => `${a.seq}:${a.type}`).join(' ')})`)), ms);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`timed out after ${ms} ms waiting for ${what} (have ${alerts.length} alerts: ${alerts.map((a) => `${a.seq}:${a.type}`).join(' ')})`),
+          ),
+        ms,
+      );
       waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
     });
   return {

@@ -19,7 +19,10 @@ export class WaitBudget {
     const ms = this.ms(wantMs);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}${ms < wantMs ? ` (the file's ${this.totalMs} ms wait budget ran out)` : ''}`)), ms);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${ms} ms waiting for ${what}${ms < wantMs ? ` (the file's ${this.totalMs} ms wait budget ran out)` : ''}`)),
+        ms,
+      );
     });
     try {
       return await Promise.race([p, timeout]);

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, tempDir } from './daemon.js';
@@ -16,7 +16,15 @@ const execFileP = promisify(execFile);
  */
 export const CACHE = join(ROOT, 'var', 'cache', 'deb-root');
 const SUITE = 'bookworm';
-const BASE_PACKAGES = ['gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'libgstreamer1.0-0', 'libgstreamer-plugins-base1.0-0', 'systemd', 'python3', 'ca-certificates'];
+const BASE_PACKAGES = [
+  'gstreamer1.0-plugins-base',
+  'gstreamer1.0-plugins-good',
+  'libgstreamer1.0-0',
+  'libgstreamer-plugins-base1.0-0',
+  'systemd',
+  'python3',
+  'ca-certificates',
+];
 
 export async function sh(cmd: string, args: string[], opts: { timeout?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -43,8 +51,13 @@ export async function baseTarball(): Promise<string> {
   const tar = join(CACHE, `${SUITE}-base.tar`);
   if (existsSync(tar)) return tar;
   mkdirSync(CACHE, { recursive: true });
+  // mmdebstrap picks its output format from the name, and `.partial` would make a directory.
   const partial = `${tar}.partial`;
-  await must('mmdebstrap', ['--variant=apt', `--include=${BASE_PACKAGES.join(',')}`, SUITE, partial, '/etc/apt/sources.list.d/debian.sources'], 'mmdebstrap');
+  await must(
+    'mmdebstrap',
+    ['--variant=apt', '--format=tar', `--include=${BASE_PACKAGES.join(',')}`, SUITE, partial, '/etc/apt/sources.list.d/debian.sources'],
+    'mmdebstrap',
+  );
   renameSync(partial, tar);
   return tar;
 }
@@ -54,18 +67,32 @@ export async function nodejsDeb(): Promise<string> {
   const fields = ['Package', 'Version', 'Architecture', 'Maintainer', 'Depends', 'Provides', 'Conflicts', 'Replaces', 'Description'];
   const { stdout } = await execFileP('dpkg-query', ['-W', '-f', fields.map((f) => `${f}: \${${f}}\\n`).join(''), 'nodejs']);
   const version = /^Version: (.+)$/m.exec(stdout)?.[1];
-  if (!version || !/^Maintainer: NodeSource/m.test(stdout)) throw new Error('the test root needs NodeSource\'s nodejs (>= 20) installed on this machine');
+  if (!version || !/^Maintainer: NodeSource/m.test(stdout)) throw new Error("the test root needs NodeSource's nodejs (>= 20) installed on this machine");
   const deb = join(CACHE, `nodejs_${version.replace(/[^A-Za-z0-9.+~-]/g, '_')}.deb`);
   if (existsSync(deb)) return deb;
   mkdirSync(CACHE, { recursive: true });
   const stage = tempDir('lumen-nodejs-');
   const list = join(stage, '.files');
   const { stdout: files } = await execFileP('dpkg-query', ['-L', 'nodejs'], { maxBuffer: 64 * 2 ** 20 });
-  writeFileSync(list, files.split('\n').filter((f) => f.startsWith('/') && f !== '/.').map((f) => f.slice(1)).join('\n') + '\n');
+  writeFileSync(
+    list,
+    files
+      .split('\n')
+      .filter((f) => f.startsWith('/') && f !== '/.')
+      .map((f) => f.slice(1))
+      .join('\n') + '\n',
+  );
   await must('sh', ['-c', `tar --no-recursion -C / -cf - -T '${list}' | tar -C '${stage}' -xf -`], 'copying the installed nodejs files');
   rmSync(list);
   mkdirSync(join(stage, 'DEBIAN'));
-  writeFileSync(join(stage, 'DEBIAN/control'), stdout.split('\n').filter((l) => !/^\w+: $/.test(l)).join('\n').replace(/\n*$/, '\n'));
+  writeFileSync(
+    join(stage, 'DEBIAN/control'),
+    stdout
+      .split('\n')
+      .filter((l) => !/^\w+: $/.test(l))
+      .join('\n')
+      .replace(/\n*$/, '\n'),
+  );
   await must('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', stage, `${deb}.partial`], 'dpkg-deb (nodejs)');
   renameSync(`${deb}.partial`, deb);
   rmSync(stage, { recursive: true, force: true });
@@ -104,4 +131,23 @@ export async function runInRoot(dir: string, script: string, timeout = 300_000):
 export function removeRoot(dir: string): void {
   // Nothing is mounted here outside the namespaces above; a plain recursive delete is safe.
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The same package under another version (a later release with unchanged files): quicker than a
+ * third build. Returns the new .deb, beside `deb`.
+ */
+export async function withVersion(deb: string, version: string): Promise<string> {
+  const scratch = tempDir('lumen-repack-');
+  const tree = join(scratch, 'tree');
+  try {
+    await must('dpkg-deb', ['-R', deb, tree], 'dpkg-deb -R');
+    const control = join(tree, 'DEBIAN/control');
+    writeFileSync(control, readFileSync(control, 'utf8').replace(/^Version: .*$/m, `Version: ${version}`));
+    const out = deb.replace(/_[^_]+_([^_]+\.deb)$/, `_${version}_$1`);
+    await must('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', tree, out], 'dpkg-deb --build');
+    return out;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }

@@ -21,6 +21,8 @@ export function lesionEpisodes(a: Annotations): [number, number][] {
 export async function shortDemoFeed(seconds = 12, fps = 10): Promise<MadeFeed & { annotations: string; parsed: Annotations }> {
   const dir = tempDir('lumen-feed-');
   const video = join(dir, 'demo-short.mkv');
-  const made = existsSync(video) ? { video, annotations: video.replace('.mkv', '.annotations.json'), frames: 0 } : await makeFeed(video, { width: 320, height: 240, fps, seconds, seed: 3, episodes: 'demo' });
+  const made = existsSync(video)
+    ? { video, annotations: video.replace('.mkv', '.annotations.json'), frames: 0 }
+    : await makeFeed(video, { width: 320, height: 240, fps, seconds, seed: 3, episodes: 'demo' });
   return { ...made, parsed: await loadAnnotations(made.annotations) };
 }

@@ -18,13 +18,16 @@ export interface GateTally {
 /** Box-filters an RGBA frame down by an integer factor, as a scaler in the capture pipeline would. */
 export function downscale(data: Uint8Array, w: number, h: number, k: number): { data: Uint8Array; width: number; height: number } {
   if (k === 1) return { data, width: w, height: h };
-  const ow = Math.floor(w / k), oh = Math.floor(h / k);
+  const ow = Math.floor(w / k),
+    oh = Math.floor(h / k);
   const out = new Uint8Array(ow * oh * 4);
-  for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) for (let c = 0; c < 4; c++) {
-    let s = 0;
-    for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) s += data[((y * k + dy) * w + x * k + dx) * 4 + c];
-    out[(y * ow + x) * 4 + c] = Math.round(s / (k * k));
-  }
+  for (let y = 0; y < oh; y++)
+    for (let x = 0; x < ow; x++)
+      for (let c = 0; c < 4; c++) {
+        let s = 0;
+        for (let dy = 0; dy < k; dy++) for (let dx = 0; dx < k; dx++) s += data[((y * k + dy) * w + x * k + dx) * 4 + c];
+        out[(y * ow + x) * 4 + c] = Math.round(s / (k * k));
+      }
   return { data: out, width: ow, height: oh };
 }
 

@@ -27,18 +27,39 @@ while True:
         print(json.dumps({"event": "message", "text": data.decode(), "pid": pid, "t": time.monotonic() * 1000}), flush=True)
 `;
 
-export type Line = Record<string, any>;
+/** A datagram the listener received: its text, the sender's PID (SCM_CREDENTIALS), when (monotonic ms). */
+export interface NotifyMessage {
+  event: 'message';
+  text: string;
+  pid: number | null;
+  t: number;
+}
 
-/** JSON lines from a child's stdout, with waits that fail after a deadline instead of sleeping. */
-export class Lines {
-  readonly all: Line[] = [];
+/** What the listener prints: that it is bound, then each datagram. */
+export type ListenerLine = { event: 'listening' } | NotifyMessage;
+
+/** A line of a child's stdout that is not JSON, kept as it came. */
+export interface NonJsonLine {
+  event: 'non-json';
+  text: string;
+}
+
+/**
+ * JSON lines from a child's stdout (L: what the child prints, the listener's lines by default),
+ * with waits that fail after a deadline instead of sleeping.
+ */
+export class Lines<L extends { event: string } = ListenerLine> {
+  readonly all: Array<L | NonJsonLine> = [];
   #waiters: Array<() => void> = [];
   #exited = false;
 
-  constructor(readonly name: string, child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    child: ChildProcess,
+  ) {
     createInterface({ input: child.stdout! }).on('line', (text) => {
       try {
-        this.all.push(JSON.parse(text));
+        this.all.push(JSON.parse(text) as L);
       } catch {
         this.all.push({ event: 'non-json', text });
       }
@@ -55,7 +76,7 @@ export class Lines {
   }
 
   /** Resolves with the first line index >= from where pred holds; rejects after ms. */
-  async waitFor(description: string, pred: (line: Line) => boolean, ms = 60_000, from = 0): Promise<number> {
+  async waitFor(description: string, pred: (line: L | NonJsonLine) => boolean, ms = 60_000, from = 0): Promise<number> {
     const deadline = Date.now() + ms;
     for (;;) {
       const i = this.all.findIndex((line, idx) => idx >= from && pred(line));
@@ -96,8 +117,7 @@ export async function startListener(tt: Pick<typeof t, 'teardown' | 'fail'>): Pr
   const py = spawn('python3', ['-u', '-c', LISTENER, socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
   py.on('error', (err) => tt.fail(`python3 could not start (the setup must install Debian's python3): ${err.message}`));
   killOnTeardown(tt, py);
-  const lines = new Lines('listener', py);
+  const lines = new Lines<ListenerLine>('listener', py);
   await lines.waitFor('the listener to bind', (l) => l.event === 'listening');
   return { socketPath, lines };
 }
-

@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { makeFeed, type MadeFeed } from '../../runtime/feed/make-feed.js';
 import type { FeedOptions } from '../../runtime/feed/schedule.js';
-import { writeBundle, type ManifestDraft } from '../../runtime/models/bundle-write.js';
+import { writeBundle } from '../../runtime/models/bundle-write.js';
 import type { Manifest } from '../../runtime/models/manifest.js';
+import { omit } from './bundles.js';
 import { lumen, ROOT } from './daemon.js';
 
 /**
@@ -51,8 +52,8 @@ export async function writeMiscalibratedClassifier(root: string, shift = -4): Pr
   const raw = Buffer.from(bias.rawData);
   raw.writeFloatLE(raw.readFloatLE(0) + shift, 0);
   bias.rawData = raw;
-  const { format: _f, onnx: _o, signature: _s, ...draft } = manifest;
+  const draft = omit(manifest, 'format', 'onnx', 'signature');
   const id = 'miscalibrated-classifier';
-  await writeBundle(root, { ...(draft as ManifestDraft), id, version: `${manifest.version}-miscalibrated` }, onnxProto.onnx.ModelProto.encode(model).finish());
+  await writeBundle(root, { ...draft, id, version: `${manifest.version}-miscalibrated` }, onnxProto.onnx.ModelProto.encode(model).finish());
   return join(root, id);
 }

@@ -9,7 +9,18 @@ import { createLogger } from '../../runtime/log.js';
  * hands each frame to `each`; resolves with the number of frames.
  */
 export async function decodeRecording(path: string, each: (f: Frame, index: number) => void = () => {}): Promise<number> {
-  const cap = await Capture.open({ pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: path }, mode: 'every-frame', loop: false, readyTimeoutMs: 20_000, analysis: null }, createLogger('test', 'silent'));
+  const cap = await Capture.open(
+    {
+      pipelinesDir: PIPELINES_DIR,
+      template: 'file-replay',
+      params: { location: path },
+      mode: 'every-frame',
+      loop: false,
+      readyTimeoutMs: 20_000,
+      analysis: null,
+    },
+    createLogger('test', 'silent'),
+  );
   let n = 0;
   try {
     for await (const f of cap) each(f, n++);
@@ -21,7 +32,9 @@ export async function decodeRecording(path: string, each: (f: Frame, index: numb
 
 /** Blocks of a Matroska file as its demuxer reports them: how many, and how many are delta (not key) frames. */
 export function blockFlags(path: string): { blocks: number; deltas: number } {
-  const r = spawnSync('gst-launch-1.0', ['-v', 'filesrc', `location=${path}`, '!', 'matroskademux', '!', 'identity', 'silent=false', '!', 'fakesink'], { encoding: 'utf8' });
+  const r = spawnSync('gst-launch-1.0', ['-v', 'filesrc', `location=${path}`, '!', 'matroskademux', '!', 'identity', 'silent=false', '!', 'fakesink'], {
+    encoding: 'utf8',
+  });
   const chains = r.stdout.split('\n').filter((l) => l.includes('chain'));
   return { blocks: chains.length, deltas: chains.filter((l) => /flags: [^,]*delta-unit/.test(l)).length };
 }

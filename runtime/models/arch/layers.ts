@@ -255,7 +255,18 @@ export class Net {
     const c = parts.reduce((s, p) => s + p.c, 0);
     const pos = parts.reduce((s, p) => s + p.pos * p.c, 0) / c;
     const sym = parts.reduce((s, p) => s + p.sym * p.c, 0) / c;
-    return { name: this.g.node('Concat', parts.map((p) => p.name), { axis: 1 }), c, h: first.h, w: first.w, pos, sym };
+    return {
+      name: this.g.node(
+        'Concat',
+        parts.map((p) => p.name),
+        { axis: 1 },
+      ),
+      c,
+      h: first.h,
+      w: first.w,
+      pos,
+      sym,
+    };
   }
 
   /** Broadcasts a [1, c, 1, 1] map to [1, c, h, w]. */
@@ -417,8 +428,10 @@ function normTail(z: number): number {
   const x = z / Math.SQRT2;
   const t = 1 / (1 + 0.5 * x);
   const poly =
-    -x * x - 1.26551223 +
-    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
-    t * (0.27886807 + t * (-1.13520398 + t * (1.48851638 + t * (-0.82215223 + t * 0.17087277))))))));
+    -x * x -
+    1.26551223 +
+    t *
+      (1.00002368 +
+        t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851638 + t * (-0.82215223 + t * 0.17087277))))))));
   return 0.5 * t * Math.exp(poly);
 }

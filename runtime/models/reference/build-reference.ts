@@ -1,7 +1,7 @@
 import { writeBundle } from '../bundle-write.js';
 import type { InputSpec, Manifest } from '../manifest.js';
 import { mlpLogit, trainPixelMlp } from './pixel-mlp.js';
-import { attentionPeak, classifierGraph, segmenterGraph } from './reference-graphs.js';
+import { attentionPeak, classifierGraph, segmenterGraph, type ReferenceGraphOptions } from './reference-graphs.js';
 import { samplePixels, tensorOf, trainingFrames } from './training-data.js';
 
 /** Input convention of both reference models: RGB scaled to 0…1, no mean or std. */
@@ -9,7 +9,7 @@ function inputSpec(size: number): InputSpec {
   return { name: 'image', shape: [1, 3, size, size], type: 'float32', layout: 'NCHW', colorOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1] };
 }
 
-const NOTE = 'Reference model for the synthetic demo feed: it finds the generator\'s lesions by colour. Not a clinical model.';
+const NOTE = "Reference model for the synthetic demo feed: it finds the generator's lesions by colour. Not a clinical model.";
 
 /** 1-D logistic regression (score = sigmoid(a·x + b)) by gradient descent. */
 function calibrate(xs: number[], ys: number[]): { a: number; b: number } {
@@ -29,25 +29,34 @@ function calibrate(xs: number[], ys: number[]): { a: number; b: number } {
   return { a, b };
 }
 
-/** Trains and writes `ref-classifier` and `ref-segmenter` under `root`; deterministic per seed. */
-export async function buildReferenceBundles(root: string, seed = 7): Promise<Manifest[]> {
+/** Version of the reference bundles; from 1.1.0 they leave blood out (reference-graphs.ts). */
+export const REFERENCE_VERSION = '1.1.0';
+
+/**
+ * Trains and writes `ref-classifier` and `ref-segmenter` under `root`; deterministic per seed.
+ * `bloodRule: false` builds them as 1.0.0 was, colour models that take blood for a lesion, for
+ * measuring what blood does to such a model.
+ */
+export async function buildReferenceBundles(root: string, seed = 7, o: Partial<ReferenceGraphOptions> = {}): Promise<Manifest[]> {
+  const opts: ReferenceGraphOptions = { bloodRule: o.bloodRule !== false };
+  const version = opts.bloodRule ? REFERENCE_VERSION : '1.0.0';
   const frames = trainingFrames(seed);
   const { x, y } = samplePixels(frames, seed);
   const trained = trainPixelMlp(x, y, seed);
   const mlp = trained.model;
 
   const clsInput = inputSpec(224);
-  const peaks = frames.map((f) => attentionPeak(mlp, tensorOf(f, clsInput), mlpLogit));
+  const peaks = frames.map((f) => attentionPeak(mlp, tensorOf(f, clsInput), mlpLogit, opts));
   const labels = frames.map((f) => (f.mask ? 1 : 0));
   const calib = calibrate(peaks, labels);
   const correct = peaks.filter((p, i) => (calib.a * p + calib.b > 0 ? 1 : 0) === labels[i]).length;
-  const provenance = { builder: 'lumen models build (reference)', seed, trainingFrames: frames.length, pixelSamples: y.length };
+  const provenance = { builder: 'lumen models build (reference)', seed, trainingFrames: frames.length, pixelSamples: y.length, bloodRule: opts.bloodRule };
 
   const classifier = await writeBundle(
     root,
     {
       id: 'ref-classifier',
-      version: '1.0.0',
+      version,
       task: 'classify',
       description: NOTE,
       clinical: false,
@@ -59,13 +68,13 @@ export async function buildReferenceBundles(root: string, seed = 7): Promise<Man
       thresholds: { suspicious: 0.5 },
       provenance: { ...provenance, calibration: calib, frameAccuracy: correct / frames.length },
     },
-    classifierGraph(mlp, calib).toBytes({ note: NOTE }),
+    classifierGraph(mlp, calib, opts).toBytes({ note: NOTE }),
   );
   const segmenter = await writeBundle(
     root,
     {
       id: 'ref-segmenter',
-      version: '1.0.0',
+      version,
       task: 'segment',
       description: NOTE,
       clinical: false,
@@ -74,7 +83,7 @@ export async function buildReferenceBundles(root: string, seed = 7): Promise<Man
       thresholds: { lesion: 0.5 },
       provenance: { ...provenance, pixelAccuracy: trained.accuracy, loss: trained.loss },
     },
-    segmenterGraph(mlp, 128).toBytes({ note: NOTE }),
+    segmenterGraph(mlp, 128, opts).toBytes({ note: NOTE }),
   );
   return [classifier, segmenter];
 }

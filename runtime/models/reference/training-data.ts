@@ -14,13 +14,15 @@ export interface TrainingFrame {
 
 /**
  * Frames from the synthetic feed generator (the demo's lesion palette), half with a lesion in
- * view, under random exposure so the models do not learn one brightness.
+ * view, under random exposure so the models do not learn one brightness. The demo's bleeding is
+ * left out: the graphs leave blood out by colour (reference-graphs.ts), and a colour model
+ * trained on blood narrows its idea of red until real polyps fall outside it.
  */
 export function trainingFrames(seed: number, scenes = 14, perScene = 6): TrainingFrame[] {
   const rand = seededRandom(seed);
   const out: TrainingFrame[] = [];
   for (let s = 0; s < scenes; s++) {
-    const spec = makeSceneSpec({ width: 320, height: 240, fps: 10, seconds: 12, seed: seed * 100 + s, episodes: 'demo' });
+    const spec = makeSceneSpec({ width: 320, height: 240, fps: 10, seconds: 12, seed: seed * 100 + s, episodes: 'demo', bleeding: false });
     const r = new SceneRenderer(spec);
     for (let k = 0; k < perScene; k++) {
       const i = Math.floor(rand() * spec.frames);

@@ -40,8 +40,10 @@
     lost: $('lost'),
     lostTitle: $('lost-title'),
     lostDetail: $('lost-detail'),
+    gate: $('gate'),
     nonclinical: $('nonclinical'),
     alerts: $('alerts'),
+    history: $('history'),
     status: $('status'),
     statusAge: $('status-age'),
   };
@@ -86,6 +88,7 @@
     decodeSkipped: 0,
     transitions: [], // { link, at (Date.now()), lastOverlayAt (Date.now() of the last overlay) }
     geometry: null,
+    gateText: null, // the gate notice shown, or null
     beeps: 0,
     muted: load('lumen.muted') === '1',
   };
@@ -131,6 +134,7 @@
       case 'hello':
         s.alerts = m.alerts.slice(-ALERTS_SHOWN);
         s.daemon = m.daemon;
+        showHistory(m.history);
         if (m.status) setStatus(m.status, false);
         renderAlerts();
         break;
@@ -139,6 +143,9 @@
         break;
       case 'status':
         setStatus(m.header, true);
+        break;
+      case 'history':
+        showHistory(m.failure);
         break;
       case 'alert':
         s.alerts.push({ header: m.header, recovered: m.recovered });
@@ -344,6 +351,14 @@
       el.bannerDetail.textContent = [score != null ? `score ${score.toFixed(2)}` : null, raise ? `since ${clock(raise.header.ts)}` : null].filter(Boolean).join(' · ');
     }
 
+    // The newest frame was held back by the quality gate: say why, while it is current.
+    const gate = link === 'live' ? gateText(s.overlay?.header) : null;
+    if (gate !== s.gateText) {
+      s.gateText = gate;
+      el.gate.hidden = !gate;
+      el.gate.textContent = gate ?? '';
+    }
+
     // A status the daemon sent long ago is shown as such, not as the present.
     const statusStale = !!s.status && !(s.lastStatusAt && now - s.lastStatusAt <= STATUS_STALE_MS);
     el.status.classList.toggle('stale', statusStale);
@@ -354,6 +369,15 @@
       el.lostTitle.textContent = link === 'lost' && !s.lastOverlayAt ? 'NO SIGNAL' : LINK_TEXT[link];
       el.lostDetail.textContent = lostDetail(link);
     }
+  }
+
+  // "Ungradable: bleeding 71 %": each reason the overlay gives, with the share of the picture it
+  // hides where the gate measured one (blur has none).
+  function gateText(h) {
+    if (!h || !h.gated) return null;
+    const hidden = (h.quality && h.quality.hidden) || {};
+    const parts = h.gated.split(',').map((r) => (typeof hidden[r] === 'number' ? `${r} ${Math.round(hidden[r] * 100)}\u00a0%` : r));
+    return `Ungradable: ${parts.join(', ')}`;
   }
 
   function lostDetail(link) {
@@ -386,6 +410,13 @@
   function clock(ms) {
     const d = new Date(ms);
     return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  }
+
+  // The alert list may be incomplete while the daemon's history cannot be read: say so, with why.
+  function showHistory(failure) {
+    s.history = failure ? `Alert history unavailable (${failure.code}): alerts from before now may be missing; retrying in ${Math.ceil(failure.retryInMs / 1000)} s` : null;
+    el.history.textContent = s.history ?? '';
+    el.history.hidden = !s.history;
   }
 
   function renderAlerts() {
@@ -568,6 +599,8 @@
         muted: s.muted,
         beeps: s.beeps,
         frameId: s.overlay?.header.frameId ?? null,
+        gate: s.gateText,
+        history: s.history ?? null,
         transitions: [...s.transitions],
       };
     },
