@@ -120,7 +120,9 @@ for (const record of process.argv.includes('--push-only') ? [] : [false, true]) 
   process.stdout.write(`  frames processed      ${r.fps.toFixed(1)} /s\n`);
   process.stdout.write(`  outside ONNX Runtime  ${ms(r.outsideOrt)}\n`);
   process.stdout.write(`  process CPU           ${pct(r.processCpu)} of a core\n`);
-  process.stdout.write(`  main thread CPU       ${r.mainMsPerFrame.toFixed(2)} ms per processed frame (all its work: capture, conditioning, decision, publish, record)\n`);
+  process.stdout.write(
+    `  main thread CPU       ${r.mainMsPerFrame.toFixed(2)} ms per processed frame (all its work: capture, conditioning, decision, publish, record)\n`,
+  );
   if (!record) continue;
   process.stdout.write(`  record stage (main)   ${ms(r.record)} per frame handled\n`);
   process.stdout.write(
@@ -135,11 +137,27 @@ for (const record of process.argv.includes('--push-only') ? [] : [false, true]) 
 // The push alone, on frames of the feed at the analysis size, at maxFps (15).
 const [aw, ah] = analysis.split('x').map(Number);
 const frames: Buffer[] = [];
-const cap = await Capture.open({ pipelinesDir: PIPELINES_DIR, template: 'file-replay', params: { location: feed }, mode: 'every-frame', loop: false, readyTimeoutMs: 20_000, analysis: { width: aw, height: ah } }, createLogger('bench', 'error'));
+const cap = await Capture.open(
+  {
+    pipelinesDir: PIPELINES_DIR,
+    template: 'file-replay',
+    params: { location: feed },
+    mode: 'every-frame',
+    loop: false,
+    readyTimeoutMs: 20_000,
+    analysis: { width: aw, height: ah },
+  },
+  createLogger('bench', 'error'),
+);
 for await (const f of cap) if (frames.push(Buffer.from(f.data)) >= 60) break;
 cap.close();
 const { width: fw, height: fh } = { width: aw, height: ah };
-const enc = Encoder.open<null>({ profile: PROFILES.vp8, size: { width: fw, height: fh }, fps: 15, gop: 15, kbps: 1500, maxInFlight: 4 }, () => {}, () => {}, createLogger('bench', 'error'));
+const enc = Encoder.open<null>(
+  { profile: PROFILES.vp8, size: { width: fw, height: fh }, fps: 15, gop: 15, kbps: 1500, maxInFlight: 4 },
+  () => {},
+  () => {},
+  createLogger('bench', 'error'),
+);
 const pushMs: number[] = [];
 const copyMs: number[] = [];
 const target = Buffer.alloc(fw * fh * 4);
@@ -155,6 +173,8 @@ for (let i = 0; i < 15 * seconds; i++) {
 await enc.close();
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)].toFixed(2);
 const line = (xs: number[]) => `p50 ${q(xs, 0.5)} ms, p90 ${q(xs, 0.9)} ms, p99 ${q(xs, 0.99)} ms, max ${q(xs, 1)} ms`;
-process.stdout.write(`\npush of one ${fw}×${fh} RGBA frame (${((fw * fh * 4) / 2 ** 20).toFixed(1)} MiB) into the encoder, main thread, ${pushMs.length} frames at 15/s\n`);
+process.stdout.write(
+  `\npush of one ${fw}×${fh} RGBA frame (${((fw * fh * 4) / 2 ** 20).toFixed(1)} MiB) into the encoder, main thread, ${pushMs.length} frames at 15/s\n`,
+);
 process.stdout.write(`  encoder push          ${line(pushMs)}\n  plain copy (control)  ${line(copyMs)}\n`);
 process.exit(0);
