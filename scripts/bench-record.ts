@@ -3,8 +3,10 @@
  * recording off and then on (alert clips and 10 s segments), and prints per run the frames
  * processed, the work outside ONNX Runtime, the recorder's own time on the main thread per
  * frame, the encoder thread's share of a core, the process's CPU, the pre-roll held, and the
- * encoded rate as disk per hour. Usage:
- *   node dist/scripts/bench-record.js --feed F.mkv [--seconds 30] [--analysis 960x540]
+ * encoded rate as disk per hour; then the push alone: the main thread's time to hand one
+ * analysis frame to the encoder, against a plain copy of as many bytes (what this machine's
+ * load does to any 2 MB copy). Usage:
+ *   node dist/scripts/bench-record.js --feed F.mkv [--seconds 30] [--analysis 960x540] [--push-only]
  */
 import '../runtime/env.js';
 import { spawn } from 'node:child_process';
@@ -13,9 +15,13 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { LumenClient } from '../runtime/client/client.js';
-import { PROJECT_ROOT } from '../runtime/config/paths.js';
+import { PIPELINES_DIR, PROJECT_ROOT } from '../runtime/config/paths.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 import { Catalogue } from '../runtime/record/catalogue.js';
+import { Encoder } from '../runtime/record/encoder.js';
+import { PROFILES } from '../runtime/record/profiles.js';
+import { Capture } from '../runtime/capture/capture.js';
+import { createLogger } from '../runtime/log.js';
 import type { RecordingStatus } from '../runtime/record/recorder-status.js';
 
 const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
@@ -33,8 +39,8 @@ function port(): Promise<number> {
   });
 }
 
-/** CPU ticks (user + system) of the process, and of its threads named `thread`. */
-function ticks(pid: number, thread: string): { all: number; named: number } {
+/** CPU ticks (user + system) of the process, of its main thread, and of its threads named `thread`. */
+function ticks(pid: number, thread: string): { all: number; main: number; named: number } {
   const cpu = (stat: string) => {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(f[11]) + Number(f[12]);
@@ -47,7 +53,7 @@ function ticks(pid: number, thread: string): { all: number; named: number } {
       // the thread ended
     }
   }
-  return { all: cpu(readFileSync(`/proc/${pid}/stat`, 'utf8')), named };
+  return { all: cpu(readFileSync(`/proc/${pid}/stat`, 'utf8')), main: cpu(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')), named };
 }
 
 async function run(record: boolean) {
@@ -68,7 +74,7 @@ async function run(record: boolean) {
   const client = new LumenClient({ ...ep, topics: [TOPICS.status] });
   let first: { h: StatusHeader; t: ReturnType<typeof ticks>; at: number } | undefined;
   let last: StatusHeader | undefined;
-  let t1 = { all: 0, named: 0 };
+  let t1 = { all: 0, main: 0, named: 0 };
   let preRoll = { bytes: 0, seconds: 0 };
   let warm = 0;
   try {
@@ -91,8 +97,10 @@ async function run(record: boolean) {
   const segs = (await Catalogue.read(join(state, 'recordings'))).list().filter((r) => r.kind === 'segment' && r.state === 'complete' && r.startTs && r.endTs);
   const segBytes = segs.reduce((s, r) => s + r.bytes, 0);
   const segSecs = segs.reduce((s, r) => s + (r.endTs! - r.startTs!) / 1000, 0);
+  const processed = last!.processed - first!.h.processed;
   return {
-    fps: (last!.processed - first!.h.processed) / wall,
+    fps: processed / wall,
+    mainMsPerFrame: ((t1.main - first!.t.main) * (1000 / TICK)) / Math.max(1, processed),
     outsideOrt: last!.work?.outsideOrtMs,
     record: last!.latencyMs.record,
     processCpu: (t1.all - first!.t.all) / TICK / wall,
@@ -106,12 +114,15 @@ async function run(record: boolean) {
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const ms = (p?: { p50: number; p99: number }) => (p ? `p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms` : '—');
 process.stdout.write(`recording cost on ${feed} at analysis ${analysis}, ${seconds} s per run\n`);
-for (const record of [false, true]) {
+for (const record of process.argv.includes('--push-only') ? [] : [false, true]) {
   const r = await run(record);
   process.stdout.write(`\nrecording ${record ? 'ON (clips + 10 s segments)' : 'off'}\n`);
   process.stdout.write(`  frames processed      ${r.fps.toFixed(1)} /s\n`);
   process.stdout.write(`  outside ONNX Runtime  ${ms(r.outsideOrt)}\n`);
   process.stdout.write(`  process CPU           ${pct(r.processCpu)} of a core\n`);
+  process.stdout.write(
+    `  main thread CPU       ${r.mainMsPerFrame.toFixed(2)} ms per processed frame (all its work: capture, conditioning, decision, publish, record)\n`,
+  );
   if (!record) continue;
   process.stdout.write(`  record stage (main)   ${ms(r.record)} per frame handled\n`);
   process.stdout.write(
@@ -122,4 +133,48 @@ for (const record of [false, true]) {
   );
   process.stdout.write(`  disk                  ${r.mbPerHour === null ? '—' : `${r.mbPerHour.toFixed(0)} MiB per hour of segments`}\n`);
 }
+
+// The push alone, on frames of the feed at the analysis size, at maxFps (15).
+const [aw, ah] = analysis.split('x').map(Number);
+const frames: Buffer[] = [];
+const cap = await Capture.open(
+  {
+    pipelinesDir: PIPELINES_DIR,
+    template: 'file-replay',
+    params: { location: feed },
+    mode: 'every-frame',
+    loop: false,
+    readyTimeoutMs: 20_000,
+    analysis: { width: aw, height: ah },
+  },
+  createLogger('bench', 'error'),
+);
+for await (const f of cap) if (frames.push(Buffer.from(f.data)) >= 60) break;
+cap.close();
+const { width: fw, height: fh } = { width: aw, height: ah };
+const enc = Encoder.open<null>(
+  { profile: PROFILES.vp8, size: { width: fw, height: fh }, fps: 15, gop: 15, kbps: 1500, maxInFlight: 4 },
+  () => {},
+  () => {},
+  createLogger('bench', 'error'),
+);
+const pushMs: number[] = [];
+const copyMs: number[] = [];
+const target = Buffer.alloc(fw * fh * 4);
+for (let i = 0; i < 15 * seconds; i++) {
+  let t = performance.now();
+  enc.push(frames[i % frames.length], i, Date.now(), null);
+  pushMs.push(performance.now() - t);
+  t = performance.now();
+  frames[(i + 1) % frames.length].copy(target);
+  copyMs.push(performance.now() - t);
+  await new Promise((r) => setTimeout(r, 1000 / 15));
+}
+await enc.close();
+const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)].toFixed(2);
+const line = (xs: number[]) => `p50 ${q(xs, 0.5)} ms, p90 ${q(xs, 0.9)} ms, p99 ${q(xs, 0.99)} ms, max ${q(xs, 1)} ms`;
+process.stdout.write(
+  `\npush of one ${fw}×${fh} RGBA frame (${((fw * fh * 4) / 2 ** 20).toFixed(1)} MiB) into the encoder, main thread, ${pushMs.length} frames at 15/s\n`,
+);
+process.stdout.write(`  encoder push          ${line(pushMs)}\n  plain copy (control)  ${line(copyMs)}\n`);
 process.exit(0);
