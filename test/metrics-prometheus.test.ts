@@ -221,9 +221,9 @@ t.test('doctor: a free metrics address is OK; a malformed one is a config error'
 t.test('the alert rules in docs/fleet pass promtool check rules; the dashboard is Grafana JSON with PromQL targets', async (t) => {
   const r = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
   t.equal(r.status, 0, r.stdout + r.stderr);
-  t.match(r.stdout, /SUCCESS: 5 rules found/);
+  t.match(r.stdout, /SUCCESS: 6 rules found/);
   const names = [...readFileSync(RULES, 'utf8').matchAll(/alert: (\w+)/g)].map((m) => m[1]);
-  t.same(names, ['LumenNoFrames', 'LumenDown', 'LumenDegraded', 'LumenDiskLow', 'LumenTemperatureHigh']);
+  t.same(names, ['LumenNoFrames', 'LumenDown', 'LumenDegraded', 'LumenDiskLow', 'LumenTemperatureHigh', 'LumenRecordingStopped']);
   const d = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { targets: { expr: string }[] }[] };
   const exprs = d.panels.flatMap((p) => p.targets.map((x) => x.expr));
   t.ok(exprs.length >= 12, 'every panel has a query');
