@@ -26,7 +26,7 @@ import { SdNotifier, watchdogIntervalMs } from '../health/sd-notify.js';
 import { processUsage } from '../health/process-usage.js';
 import { runsOnFrame } from '../health/degrade-policy.js';
 import { MetricsServer } from '../metrics/metrics-server.js'; // metrics
-import { Recorder } from '../record/recorder.js'; // record
+import { Recorder, type RecorderHooks } from '../record/recorder.js'; // record
 
 const TRANSPARENT = [0, 0, 0, 0] as const;
 
@@ -81,6 +81,9 @@ export class Daemon {
       throw err;
     });
     const notifier = SdNotifier.fromEnv();
+    const recordHooks: RecorderHooks = { finished: (info) => void publisher.clip(info), models: () => [] }; // record
+    const recorder = await Recorder.open(config, log, recordHooks); // record: before the restart clear, so history can describe the clip it names; never throws
+    publisher.clips = recorder; // record
     let sessions: ModelSession[];
     const episodes = resumeEpisodes(journal.last, Date.now());
     try {
@@ -91,6 +94,7 @@ export class Daemon {
         onPreparing: (model, s) => void notifier?.extendTimeout(60_000, `building TensorRT engine for ${model} (${s} s)`).catch(() => {}),
       });
     } catch (err) {
+      await recorder.close(); // record
       await publisher.close();
       await journal.close();
       throw err;
@@ -98,8 +102,8 @@ export class Daemon {
     const d = new Daemon(config, log, journal, publisher, makeProcessor(config, sessions), sessions);
     d.decision.continueFrom(episodes.lastEpisode);
     d.metrics = await MetricsServer.open(config.metrics, config.state.dir, log); // metrics: never throws on a busy address
-    d.recorder = await Recorder.open(config, log, { finished: (info) => void publisher.clip(info), models: () => d.sessions.map((s) => s.manifest) }); // record: never throws
-    publisher.clips = d.recorder; // record
+    d.recorder = recorder; // record
+    recordHooks.models = () => d.sessions.map((s) => s.manifest); // record: the sidecars name the models in use
     d.statusTimer = setInterval(() => void d.publishStatus(), config.publish.statusIntervalMs);
     try {
       d.ops = await Operations.start(

@@ -71,7 +71,9 @@ export class Recorder {
     private readonly log: Logger,
   ) {
     this.r = config.record;
-    this.store = new RecordingStore(join(config.state.dir, 'recordings'), config, { ...hooks, fault: (err) => this.stop(err) }, log);
+    // Bound late: the daemon names its models once they are open, after the recorder.
+    const storeHooks: StoreHooks = { finished: (info) => hooks.finished(info), models: () => hooks.models(), fault: (err) => this.stop(err) };
+    this.store = new RecordingStore(join(config.state.dir, 'recordings'), config, storeHooks, log);
     this.pixels = new RecordPixels(config.roi);
     // A clip starts preRollS before the onset frame, which the raise comes raiseFrames after:
     // the ring holds that much more (at 5 processed frames/s or more; at least 1 s).
