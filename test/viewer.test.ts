@@ -195,7 +195,8 @@ t.test('the viewer says when the alert history cannot be read, and clears it onc
   const ws = new WebSocket(view.url.replace('http', 'ws') + 'ws', { origin: view.url.replace(/\/$/, '') });
   t.teardown(() => ws.close());
   const messages: { type: string; failure?: { code: string; attempt: number } | null }[] = [];
-  ws.on('message', (d) => messages.push(JSON.parse(wsText(d)) as (typeof messages)[number]));
+  // Text messages only: once the daemon runs, overlays come as binary frames.
+  ws.on('message', (d, binary) => !binary && messages.push(JSON.parse(wsText(d)) as (typeof messages)[number]));
   const until = async (what: string, pred: () => boolean, ms: number) => {
     for (const end = Date.now() + ms; !pred(); await new Promise((r) => setTimeout(r, 50)))
       if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
