@@ -1,26 +1,13 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
 import { createLogger } from '../runtime/log.js';
 import { TOPICS, type AlertHeader } from '../runtime/publish/protocol.js';
 import { ViewServer } from '../runtime/view/view-server.js';
 import { endpoints, freePort, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
+import { launchChromium } from './helpers/chromium.js';
 import { shortDemoFeed } from './helpers/feeds.js';
-
-// Debian's Chromium, as test/viewer.test.ts runs it (no network: never download one).
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 t.test('the viewer names the clip of each past alert', async (t) => {
   const feed = await shortDemoFeed();
@@ -44,8 +31,7 @@ t.test('the viewer names the clip of each past alert', async (t) => {
     logOnFailure(t, daemon);
     await stop(daemon);
   });
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium)`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+  browser = await launchChromium();
   const page = await browser.newPage();
   await page.goto(view.url);
   const raise = (await waitFor<LumenMessage>(client, (m) => m.topic === TOPICS.alert && m.header.type === 'raise', 90_000, 'a raise')).header as AlertHeader;

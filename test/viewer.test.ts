@@ -1,28 +1,15 @@
 import { request } from 'node:http';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { WebSocket, type RawData } from 'ws';
 import { createLogger } from '../runtime/log.js';
 import { ViewServer } from '../runtime/view/view-server.js';
 import { endpoints, freePort, logOnFailure, lumen, ROOT, stop, tempDir, writeConfig, type Child } from './helpers/daemon.js';
+import { launchChromium } from './helpers/chromium.js';
 import { shortDemoFeed } from './helpers/feeds.js';
 
-// Debian's Chromium (apt-get install chromium); the machine has no network: never download one.
-const CHROMIUM = '/usr/bin/chromium';
-// Sound may start without a gesture here: the test still clicks the button as a person would.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTEFACTS = join(ROOT, '.tap', 'artefacts');
 
 const log = createLogger('view-test', 'warn');
@@ -205,8 +192,7 @@ t.test('the viewer says when the alert history cannot be read, and clears it onc
   const failed = messages.find((m) => m.type === 'history' && m.failure)!;
   t.equal(failed.failure?.code, 'HISTORY_UNAVAILABLE', 'pages are told the history is unavailable, with the code');
 
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium)`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(view.url);
   // A page that connects after the failure learns it from its hello.
@@ -265,8 +251,7 @@ t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost 
     await stop(daemon);
   });
 
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium)`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
