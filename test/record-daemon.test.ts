@@ -16,9 +16,11 @@ const PRE_S = 2;
 const POST_S = 2;
 /** Frames between keyframes: keyframeEveryS (1) × maxFps (15). */
 const GOP = 15;
+/** shortDemoFeed's frame rate. */
+const FEED_FPS = 10;
 
 t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, named in the alert, decodable, replayable', async (t) => {
-  const feed = await shortDemoFeed();
+  const feed = await shortDemoFeed(12, FEED_FPS);
   const dir = tempDir();
   const state = join(dir, 'state');
   const ep = await endpoints();
@@ -59,7 +61,14 @@ t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, n
   t.equal(clears.length, 2, 'and cleared');
   for (const [i, r] of raises.entries()) {
     t.match(r.clip, { id: /^clip-\d{8}T\d{6}Z-e\d+$/, path: `clips/${r.clip?.id}.mkv` }, `raise ${i + 1} names its clip and its path in the recordings folder`);
-    t.same(clears[i].clip, r.clip, 'its clear names the same clip');
+    t.same({ ...clears[i].clip, lastFrame: undefined }, { ...r.clip, lastFrame: undefined }, 'its clear names the same clip');
+    t.equal(r.clip?.lastFrame, undefined, 'the raise cannot know where the clip will end');
+    // The short demo feed plays at FEED_FPS: the post-roll is about POST_S × FEED_FPS frame ids past the clear.
+    const postFrames = clears[i].clip!.lastFrame! - clears[i].frameId;
+    t.ok(
+      postFrames >= POST_S * FEED_FPS * 0.7 && postFrames <= POST_S * FEED_FPS * 1.3,
+      `the clear names the clip's last frame, ${postFrames} frames after it (post-roll ${POST_S} s at ${FEED_FPS} frames/s)`,
+    );
     t.equal(clips[i].id, r.clip!.id, 'lumen.clip announces that clip when it is finished');
   }
   t.not(raises[0].clip!.id, raises[1].clip!.id, 'one clip per alert');
@@ -87,6 +96,7 @@ t.test('each alert of the demo gets a clip from its pre-roll to its post-roll, n
       'the record names its alert',
     );
     t.equal(c.firstFrame, raise.clip!.firstFrame, 'the first frame the raise named is the first in the file');
+    t.ok(c.lastFrame! <= clear.clip!.lastFrame!, `the file ends at frame ${c.lastFrame}, not past the last frame the clear named (${clear.clip!.lastFrame})`);
     for (const f of [c.path, c.sidecar, `clips/${c.id}.json`]) t.equal(statSync(join(rec, f)).mode & 0o777, 0o600, `${f} is 0600`);
 
     const decoded = await decodeRecording(join(rec, c.path));

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import t from 'tap';
+import { pipelineCounts } from '../runtime/capture/gst.js';
 import { createLogger } from '../runtime/log.js';
 import { Catalogue, type RecordingInfo } from '../runtime/record/catalogue.js';
 import { Encoder, type EncodedUnit } from '../runtime/record/encoder.js';
@@ -156,5 +157,34 @@ t.test('frames go through the VP8 encoder one for one, in order, and a writer ma
     'with the decision on each, by position in the file',
   );
   t.same(ann.appliance!.frames.at(-1)!.box, { x: 1, y: 2, width: 3, height: 4 });
+
+  // File after file of the same shape reuses one muxer pipeline: the binding never frees one,
+  // so a pipeline per file would hold two more fds and its elements for every clip.
+  const before = pipelineCounts().made;
+  const more: RecordingInfo[] = [];
+  for (let k = 2; k <= 4; k++) {
+    const id = `clip-20250101T000000Z-e${k}`;
+    const next = new RecordingWriter(
+      cat,
+      { ...info, id, ...cat.pathsFor('clip', id), createdAt: Date.now() },
+      PROFILES.vp8,
+      { models: [{ id: 'm', version: '1' }], decision: { raiseFrames: 3 }, product: 'test' },
+      (_w, e) => failures.push(e.message),
+      log,
+    );
+    // Each file from a later keyframe: its first frame tells it from the file before.
+    for (const u of units.slice(keys[k - 1])) next.push(u);
+    more.push(await next.finish('test'));
+  }
+  t.equal(pipelineCounts().made - before, 0, 'three more files made no new muxer pipeline: each reused the one before');
+  for (const [k, d] of more.entries()) {
+    const first = keys[k + 1];
+    const again: number[] = [];
+    t.equal(await decodeRecording(cat.abs(d.path), (f) => again.push(findBar(f))), N - first, `file ${k + 2} decodes to every frame written to it`);
+    t.ok(
+      again.every((x, j) => Math.abs(x - barAt(first + j)) <= 1),
+      `file ${k + 2} holds its own frames from frame ${first}, none of the file before (first bar at ${again[0]})`,
+    );
+  }
   t.same(failures, [], 'nothing failed');
 });

@@ -14,6 +14,7 @@ import { exportRecording } from '../runtime/record/export.js';
 import { RecordPixels } from '../runtime/record/frame-pixels.js';
 import { PreRoll } from '../runtime/record/preroll.js';
 import { h264Keyframe, vp8Keyframe } from '../runtime/record/profiles.js';
+import { RecentFrames } from '../runtime/record/recorder-status.js';
 import { chooseDeletions } from '../runtime/record/retention.js';
 import { tempDir } from './helpers/daemon.js';
 
@@ -40,6 +41,33 @@ t.test('keyframes are read from the bitstream: VP8 frame tag, H.264 IDR slice', 
 });
 
 const unit = (frameId: number, ts: number, key: boolean, bytes = 100): EncodedUnit<null> => ({ data: Buffer.alloc(bytes), key, frameId, ts, meta: null });
+
+t.test("the source's frame rate is measured from frame ids, gaps included, over the newest frames only", async (t) => {
+  const r = new RecentFrames(64);
+  t.equal(r.idRate(), null, 'no frames: no rate');
+  r.add(0, 1000);
+  t.equal(r.idRate(), null, 'one frame: no rate');
+  // 30 frames/s delivered, one in three handled: ids step by 3 every 100 ms.
+  for (let k = 1; k <= 20; k++) r.add(3 * k, 1000 + 100 * k);
+  t.ok(Math.abs(r.idRate()! - 0.03) < 1e-9, `30 ids/s (${r.idRate()! * 1000}), not the 10 handled`);
+  // The source re-opened: ids start again from 0, the old ones no longer count.
+  for (let k = 0; k <= 10; k++) r.add(k, 10_000 + 40 * k);
+  t.ok(Math.abs(r.idRate()! - 0.025) < 1e-9, `after a re-open, the new source's 25 ids/s (${r.idRate()! * 1000})`);
+  // Only the newest 10 s: an older, slower stretch does not dilute the rate.
+  const s = new RecentFrames(1024);
+  for (let k = 0; k < 100; k++) s.add(k, k * 500);
+  for (let k = 1; k <= 600; k++) s.add(99 + k, 99 * 500 + k * 20);
+  t.ok(Math.abs(s.idRate()! - 0.05) < 1e-9, `the newest 10 s at 50 ids/s (${s.idRate()! * 1000})`);
+  // A stall, then the frames it held back leave GStreamer at once: still about the source's 10/s.
+  const b = new RecentFrames(1024);
+  let ts = 0;
+  for (let id = 0; id < 150; id++) {
+    if (id % 30 === 20) ts += 1000;
+    else ts += id % 30 > 20 ? 1 : 100;
+    b.add(id, ts);
+  }
+  t.ok(Math.abs(b.idRate()! * 1000 - 10) < 1.5, `frames pulled in bursts after stalls read as the source's rate (${(b.idRate()! * 1000).toFixed(1)}/s, 10 expected)`);
+});
 
 t.test('the pre-roll keeps whole GOPs back to the keyframe at or before now − span, and no more bytes than its cap', async (t) => {
   // 10 frames/s, a keyframe every 10 frames, 2 s span.

@@ -8,7 +8,11 @@
  *   turned off so that the last message reaches it and it ends;
  * - when a pipeline fails to leave the NULL state (no device, bad file) the bus poll stops
  *   before the error message is read: `diagnose` asks gst-launch-1.0 for the reason instead;
- * - appsrc `push(buf, pts)` takes the PTS as an 8-byte big-endian buffer of nanoseconds.
+ * - appsrc `push(buf, pts)` takes the PTS as an 8-byte big-endian buffer of nanoseconds;
+ * - a pipeline is never freed (no destructor, and `pollBus` pins it and keeps its callback for
+ *   good): each one keeps its bus's socket pair and its elements. Callbacks therefore reach their
+ *   listeners through a relay that `stop()` empties, and an owner that makes one pipeline per
+ *   file (the recorder) hands it back with `release()` for the next file of the same shape.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -76,20 +80,40 @@ export function diagnose(launch: string, timeoutMs = 5000): Promise<string | nul
   });
 }
 
+/** Stopped pipelines by launch line, whose bus poll has ended: `reuse` takes one instead of parsing anew. */
+const idle = new Map<string, NativePipeline[]>();
+
+/** Pipelines made by this process and still held (in use or idle): what the binding will never free. */
+export function pipelineCounts(): { made: number; idle: number } {
+  return { made, idle: [...idle.values()].reduce((n, l) => n + l.length, 0) };
+}
+let made = 0;
+
 /** A parsed GStreamer pipeline. */
 export class GstPipeline {
   private readonly native: NativePipeline;
-  private busListeners: ((m: BusMessage) => void)[] = [];
+  /** What the binding's bus callback reaches; emptied by stop(), so the callback pins nothing else. */
+  private relay: { listeners: ((m: BusMessage) => void)[]; dispatching: boolean } = { listeners: [], dispatching: false };
   private polling = false;
   private stopped = false;
 
-  constructor(readonly description: string) {
+  /** `reuse`: take an idle pipeline of the same launch line, if one was released. */
+  constructor(
+    readonly description: string,
+    opts: { reuse?: boolean } = {},
+  ) {
+    const again = opts.reuse ? idle.get(description)?.pop() : undefined;
+    if (again) {
+      this.native = again;
+      return;
+    }
     try {
       this.native = new gst.Pipeline(description);
       // Keep the bus unflushed on the way to NULL: the poll thread then receives the final
       // state change, sees NULL and stops, instead of waiting forever for a message that a
       // flushed bus never delivers (which would keep the process alive).
       this.native['auto-flush-bus'] = false;
+      made++;
     } catch (err) {
       throw new LumenError('PIPELINE_START', `GStreamer cannot parse the pipeline: ${messageOf(err)}`, { description });
     }
@@ -97,11 +121,17 @@ export class GstPipeline {
 
   /** Subscribes to bus messages (errors, EOS, state changes). */
   onBus(listener: (m: BusMessage) => void): void {
-    this.busListeners.push(listener);
+    this.relay.listeners.push(listener);
     if (this.polling) return;
     this.polling = true;
+    const relay = this.relay;
     this.native.pollBus((m) => {
-      for (const l of this.busListeners) l(m);
+      relay.dispatching = true;
+      try {
+        for (const l of relay.listeners) l(m);
+      } finally {
+        relay.dispatching = false;
+      }
     });
   }
 
@@ -119,6 +149,26 @@ export class GstPipeline {
     if (this.stopped) return;
     this.stopped = true;
     this.native.stop();
+    this.relay.listeners = [];
+  }
+
+  /**
+   * Stops the pipeline and keeps it for the next `new GstPipeline(sameLine, { reuse: true })`.
+   * Only where its bus poll is known to end: never polled, or released from a bus listener (the
+   * binding ends the poll when it finds the pipeline in NULL after the callback); elsewhere a
+   * poll may still wait on the bus and would take the next user's messages, so it is only
+   * stopped. For a pipeline that ended cleanly (an error may still wait on its bus).
+   */
+  release(): void {
+    const reusable = !this.polling || this.relay.dispatching;
+    this.stop();
+    if (!reusable) return;
+    // After the binding's check that follows this callback, before anyone can take it.
+    setImmediate(() => {
+      const list = idle.get(this.description) ?? [];
+      list.push(this.native);
+      idle.set(this.description, list);
+    });
   }
 
   sendEos(): void {

@@ -1,26 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, parseConfig } from '../config/load.js';
 import { LumenError } from '../errors.js';
 import { Catalogue, type RecordingInfo } from '../record/catalogue.js';
 import { exportRecording } from '../record/export.js';
-
-/** Where an installed appliance keeps its config (scripts/provision.sh). */
-const INSTALLED_CONFIG = '/etc/lumen/config.yaml';
-
-interface Where {
-  config?: string;
-  stateDir?: string;
-}
-
-/** The recordings folder: --state-dir, else state.dir of --config (or of the installed config, else the default). */
-async function recordingsRoot(o: Where): Promise<string> {
-  if (o.stateDir) return join(resolve(o.stateDir), 'recordings');
-  const path = o.config ?? (existsSync(INSTALLED_CONFIG) ? INSTALLED_CONFIG : null);
-  const config = path ? await loadConfig(path) : parseConfig({}, 'built-in default');
-  return join(config.state.dir, 'recordings');
-}
+import { INSTALLED_CONFIG, recordingsRoot, type StateWhere as Where } from '../record/recordings-root.js';
 
 function where(c: Command): Command {
   return c

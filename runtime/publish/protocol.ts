@@ -143,9 +143,10 @@ export interface AlertHeader extends BaseHeader {
   areaPx: number | null;
   /**
    * The alert's clip, when one is being recorded (docs/recording.md): id, video path relative to
-   * the recordings folder, first frame. The `clip` history op and lumen.clip give the rest.
+   * the recordings folder, first frame, and on a clear the last frame the clip runs to (the
+   * post-roll counted at the source's frame rate). The `clip` history op and lumen.clip give the rest.
    */
-  clip?: { id: string; path: string; firstFrame: number | null };
+  clip?: { id: string; path: string; firstFrame: number | null; lastFrame?: number | null };
 }
 
 /**

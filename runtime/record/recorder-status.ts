@@ -78,6 +78,26 @@ export class RecentFrames {
     this.ts[i] = ts;
   }
 
+  /**
+   * Frame ids per ms over the newest `spanMs` of frames: the source's rate (ids count every frame
+   * GStreamer delivered, handled or not), or null with fewer than two frames to measure it on.
+   * Ten seconds, because a frame's time is when it left GStreamer: frames held back by a stall
+   * leave in a burst, and over a short window would read as a faster source.
+   */
+  idRate(spanMs = 10_000): number | null {
+    const count = Math.min(this.n, this.size);
+    if (count < 2) return null;
+    const newest = (this.n - 1) % this.size;
+    let oldest = newest;
+    for (let k = 1; k < count; k++) {
+      const i = (this.n - 1 - k) % this.size;
+      if (this.ids[i] < 0 || this.ts[newest] - this.ts[i] > spanMs) break;
+      oldest = i;
+    }
+    const dt = this.ts[newest] - this.ts[oldest];
+    return dt > 0 ? (this.ids[newest] - this.ids[oldest]) / dt : null;
+  }
+
   /** The capture time of frame `id`, or of the first frame after it that was handled; null if older than the window. */
   tsOf(id: number): number | null {
     let best: number | null = null;

@@ -25,6 +25,8 @@ interface ActiveClip {
   clearTs: number | null;
   /** Frames after this capture time are past the post-roll, ms. */
   endTs: number | null;
+  /** Frames with a higher id are past the post-roll (what the clear named as the clip's last frame). */
+  endFrame: number | null;
   timer?: NodeJS.Timeout;
 }
 
@@ -41,6 +43,8 @@ const RECORD_WAIT_MS = 250;
 /** Frames the rate cap lets through back to back (see due()). */
 const BURST = 3;
 const RETENTION_EVERY_MS = 60_000;
+/** How far past the post-roll's time a clip may run while its frame bound is not reached, ms. */
+const END_SLACK_MS = 1000;
 
 /**
  * Records the conditioned analysis stream (docs/recording.md): every frame the daemon handled,
@@ -169,7 +173,9 @@ export class Recorder {
     this.preroll.add(u);
     for (const [episode, c] of this.clips) {
       const start = c.writer.startTs ?? u.ts;
-      if (c.endTs !== null && u.ts > c.endTs) this.endClip(episode, 'post-roll');
+      // The frame bound is what the clear promised; the time bound (with slack) ends a clip whose
+      // source slowed down or re-opened (ids start again from 0).
+      if ((c.endFrame !== null && u.frameId > c.endFrame) || (c.endTs !== null && u.ts > c.endTs + END_SLACK_MS)) this.endClip(episode, 'post-roll');
       else if (u.ts - start > this.r.clips.maxSeconds * 1000) this.endClip(episode, 'length');
       else c.writer.push(u);
     }
@@ -207,17 +213,19 @@ export class Recorder {
       if (!c) return undefined;
       c.clearTs = e.ts;
       c.endTs = e.ts + this.r.clips.postRollS * 1000;
+      const rate = this.recent.idRate();
+      c.endFrame = rate === null ? null : e.frameId + Math.round(this.r.clips.postRollS * 1000 * rate);
       if (c.writer.info.alert) c.writer.info.alert.clearFrame = e.frameId;
       // Frames may stop coming (signal lost, source ended): the clip ends anyway.
       c.timer = setTimeout(() => this.endClip(e.episode, 'no-frames'), this.r.clips.postRollS * 1000 + 3000);
-      return { clip: this.ref(c.writer) };
+      return { clip: { ...this.ref(c.writer), lastFrame: c.endFrame } };
     }
     if (this.stats.fault || !this.store.open || !this.encoder) return undefined;
     if (this.clips.size >= MAX_OPEN_CLIPS) this.endClip(this.clips.keys().next().value!, 'overlap');
     const onsetTs = this.recent.tsOf(e.onsetFrame) ?? e.ts;
     const w = this.store.writer('clip', e.ts, this.encoder.size, { episode: e.episode, onsetFrame: e.onsetFrame, raiseFrame: e.frameId, clearFrame: null });
     for (const u of this.preroll.from(onsetTs - this.r.clips.preRollS * 1000)) w.push(u);
-    this.clips.set(e.episode, { writer: w, onsetTs, clearTs: null, endTs: null });
+    this.clips.set(e.episode, { writer: w, onsetTs, clearTs: null, endTs: null, endFrame: null });
     const ref = this.ref(w);
     await Promise.race([w.saved.catch(() => {}), new Promise((r) => setTimeout(r, RECORD_WAIT_MS))]);
     return w.failed ? undefined : { clip: ref };

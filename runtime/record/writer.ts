@@ -86,8 +86,10 @@ export class RecordingWriter {
     const file = this.cat.abs(this.info.path);
     // Made here with mode 0600; filesink truncates it and keeps the mode.
     await (await open(file, 'wx', FILE_MODE)).close();
+    // One pipeline per file shape, reused file after file: the binding never frees one (gst.ts).
     const p = new GstPipeline(
       `appsrc name=src format=time block=false max-buffers=0 max-bytes=0 caps=${this.profile.caps(this.info)} ! ${this.profile.reparse} ! matroskamux ! filesink name=out sync=false`,
+      { reuse: true },
     );
     // Set as a property, not in the launch line: the path may hold characters the parser reads.
     p.setProperty('out', 'location', file);
@@ -160,8 +162,11 @@ export class RecordingWriter {
       const done = new Promise<void>((r) => (this.eos = r));
       let error: Promise<unknown> = Promise.resolve();
       this.pipeline.onBus((m) => {
-        if (m.type === 'eos') this.eos?.();
-        else if (m.type === 'error')
+        if (m.type === 'eos') {
+          // The file is whole; stopped here, in the bus callback, the pipeline can serve the next file.
+          this.pipeline?.release();
+          this.eos?.();
+        } else if (m.type === 'error')
           error = writeFault(dirname(file), `writing ${this.info.path}`, new Error(`${m.name ?? m._src_element_name}: ${m.message}`)).then((e) =>
             this.failWith(e),
           );

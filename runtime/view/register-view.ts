@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { LumenError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
+import { INSTALLED_CONFIG, recordingsRoot, type StateWhere } from '../record/recordings-root.js';
 import { checkToken, isLoopbackHost, makeToken } from './view-auth.js';
 import { ViewServer } from './view-server.js';
 
@@ -28,6 +30,17 @@ async function viewerToken(host: string, tokenFile: string | undefined): Promise
 }
 
 /**
+ * The recordings folder whose clips the page links: the one named (it must exist), else the
+ * appliance's own when this machine has it; a viewer elsewhere names clips without links.
+ */
+async function clipsFolder(o: StateWhere): Promise<string | undefined> {
+  const root = await recordingsRoot(o);
+  if (existsSync(root)) return root;
+  if (o.config || o.stateDir) throw new LumenError('USAGE', `${o.stateDir ? '--state-dir' : '--config'}: no recordings folder at ${root}`);
+  return undefined;
+}
+
+/**
  * How long shutdown may take before the process exits anyway, ms. Pages are disconnected within
  * about a second; a history request in flight could otherwise hold the exit for its timeout.
  */
@@ -48,33 +61,38 @@ export function registerView(program: Command): void {
     )
     .option('--server-key <pub>', "the daemon's CURVE public key (Z85 or .pub file), when the daemon runs CURVE")
     .option('--key <file>', "this viewer's CURVE key pair file (enrolled with lumen monitors add)")
-    .action(async (opts: { endpoint: string; history: string; port: string; host: string; tokenFile?: string; serverKey?: string; key?: string }) => {
-      const port = Number(opts.port);
-      if (!/^\d+$/.test(opts.port) || port > 65535) throw new LumenError('USAGE', `--port ${opts.port} is not a port number (0–65535)`);
-      if (Boolean(opts.serverKey) !== Boolean(opts.key)) throw new LumenError('USAGE', 'CURVE needs both --server-key and --key');
-      const { token, made } = await viewerToken(opts.host, opts.tokenFile);
-      const curve = opts.serverKey && opts.key ? { serverKey: await loadPublicKey(opts.serverKey), ...(await loadKeyPair(opts.key)) } : undefined;
-      const log = createLogger('lumen-view');
-      const server = await ViewServer.start({ endpoint: opts.endpoint, historyEndpoint: opts.history, host: opts.host, port, token, curve, log });
-      // The link carries the token once; the page keeps it as a cookie. Printed here, never logged.
-      process.stdout.write(
-        `lumen view: open ${server.url}${made ? `?token=${token}` : ''} (daemon ${opts.endpoint})${token && !made ? ' — with ?token=<your token> once per browser' : ''}\n`,
-      );
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, 'viewer shutting down');
-        const deadline = setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS);
-        server.close().then(
-          () => {
-            clearTimeout(deadline);
-            process.exit(0);
-          },
-          () => process.exit(1),
+    .option('-c, --config <file>', `the daemon config whose recordings the page links (default: ${INSTALLED_CONFIG}, else the built-in default, when present)`)
+    .option('--state-dir <dir>', "the daemon's state folder (its recordings/ are linked from the page)")
+    .action(
+      async (opts: StateWhere & { endpoint: string; history: string; port: string; host: string; tokenFile?: string; serverKey?: string; key?: string }) => {
+        const port = Number(opts.port);
+        if (!/^\d+$/.test(opts.port) || port > 65535) throw new LumenError('USAGE', `--port ${opts.port} is not a port number (0–65535)`);
+        if (Boolean(opts.serverKey) !== Boolean(opts.key)) throw new LumenError('USAGE', 'CURVE needs both --server-key and --key');
+        const { token, made } = await viewerToken(opts.host, opts.tokenFile);
+        const curve = opts.serverKey && opts.key ? { serverKey: await loadPublicKey(opts.serverKey), ...(await loadKeyPair(opts.key)) } : undefined;
+        const log = createLogger('lumen-view');
+        const recordings = await clipsFolder(opts);
+        const server = await ViewServer.start({ endpoint: opts.endpoint, historyEndpoint: opts.history, host: opts.host, port, token, curve, recordings, log });
+        // The link carries the token once; the page keeps it as a cookie. Printed here, never logged.
+        process.stdout.write(
+          `lumen view: open ${server.url}${made ? `?token=${token}` : ''} (daemon ${opts.endpoint})${token && !made ? ' — with ?token=<your token> once per browser' : ''}\n`,
         );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-    });
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log.info({ signal }, 'viewer shutting down');
+          const deadline = setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS);
+          server.close().then(
+            () => {
+              clearTimeout(deadline);
+              process.exit(0);
+            },
+            () => process.exit(1),
+          );
+        };
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+      },
+    );
 }

@@ -11,6 +11,7 @@ import { LumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TOPICS, type StatusHeader } from '../publish/protocol.js';
 import type { CurveClient } from '../publish/zmq.js';
+import { serveClip } from './clip-files.js';
 import { DaemonSubscription } from './daemon-subscription.js';
 import { loadStaticFiles, PUBLIC_DIR, type StaticFile } from './static-files.js';
 import { ViewAuth } from './view-auth.js';
@@ -43,6 +44,11 @@ export interface ViewServerOptions {
   /** A page with more than this many bytes unsent is disconnected (default 16 MiB). */
   dropClientBytes?: number;
   publicDir?: string;
+  /**
+   * This appliance's recordings folder, when the viewer runs where the clips are: pages then link
+   * each alert's clip to `/clips/<id>` (a download). Without it pages name the clip only.
+   */
+  recordings?: string;
   log: Logger;
 }
 
@@ -236,6 +242,10 @@ export class ViewServer {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
       return;
     }
+    if (path.startsWith('/clips/') && this.opts.recordings) {
+      void serveClip(this.opts.recordings, path.slice('/clips/'.length), req, res);
+      return;
+    }
     if (path === '/favicon.ico') {
       res.writeHead(204).end(); // browsers ask for it; an empty answer keeps their console clean
       return;
@@ -297,6 +307,7 @@ export class ViewServer {
       status: this.status,
       daemon: this.daemonLink(),
       history: this.history,
+      clips: Boolean(this.opts.recordings),
     };
     ws.send(JSON.stringify(hello));
   }

@@ -35,7 +35,16 @@ export interface DaemonLink {
 
 export type ViewMessage =
   /** First message on every connection: what a page needs to draw the side panel at once. */
-  | { type: 'hello'; v: number; alerts: AlertEntry[]; status: StatusHeader | null; daemon: DaemonLink; history: HistoryFailure | null }
+  | {
+      type: 'hello';
+      v: number;
+      alerts: AlertEntry[];
+      status: StatusHeader | null;
+      daemon: DaemonLink;
+      history: HistoryFailure | null;
+      /** The viewer serves clips (`/clips/<id>`): pages link each alert's clip. */
+      clips: boolean;
+    }
   /** The daemon's alert history could not be read (alerts before now may be missing), or again can (null). */
   | { type: 'history'; failure: HistoryFailure | null }
   | { type: 'status'; header: StatusHeader }

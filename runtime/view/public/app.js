@@ -66,6 +66,7 @@
   }
 
   const s = {
+    clipsServed: false,
     ws: null,
     wsOpen: false,
     everOpened: false,
@@ -135,6 +136,7 @@
         s.alerts = m.alerts.slice(-ALERTS_SHOWN);
         s.daemon = m.daemon;
         showHistory(m.history);
+        s.clipsServed = m.clips === true;
         if (m.status) setStatus(m.status, false);
         renderAlerts();
         break;
@@ -455,14 +457,20 @@
     }
   }
 
-  // The alert's clip on the appliance: named (the page does not fetch video); an operator
-  // exports it with `lumen clips export ID --out FILE` (docs/recording.md).
+  // The alert's clip on the appliance: a download link when this viewer runs where the clips
+  // are (hello.clips), else its name; an operator can always export it with
+  // `lumen clips export ID --out FILE` (docs/recording.md).
   function clipName(c) {
-    const span = document.createElement('span');
-    span.className = 'clip';
-    span.textContent = ` clip ${c.id}`;
-    span.title = `recordings/${c.path}, from frame ${c.firstFrame ?? '?'}: lumen clips export ${c.id} --out FILE`;
-    return span;
+    const node = document.createElement(s.clipsServed ? 'a' : 'span');
+    node.className = 'clip';
+    node.textContent = ` clip ${c.id}`;
+    const frames = `frames ${c.firstFrame ?? '?'}–${typeof c.lastFrame === 'number' ? c.lastFrame : '…'}`;
+    node.title = `recordings/${c.path}, ${frames}: lumen clips export ${c.id} --out FILE`;
+    if (s.clipsServed) {
+      node.href = `clips/${encodeURIComponent(c.id)}`;
+      node.setAttribute('download', `${c.id}.mkv`);
+    }
+    return node;
   }
 
   function fmt(n, digits) {
