@@ -66,7 +66,10 @@ t.test("the source's frame rate is measured from frame ids, gaps included, over 
     else ts += id % 30 > 20 ? 1 : 100;
     b.add(id, ts);
   }
-  t.ok(Math.abs(b.idRate()! * 1000 - 10) < 1.5, `frames pulled in bursts after stalls read as the source's rate (${(b.idRate()! * 1000).toFixed(1)}/s, 10 expected)`);
+  t.ok(
+    Math.abs(b.idRate()! * 1000 - 10) < 1.5,
+    `frames pulled in bursts after stalls read as the source's rate (${(b.idRate()! * 1000).toFixed(1)}/s, 10 expected)`,
+  );
 });
 
 t.test('the pre-roll keeps whole GOPs back to the keyframe at or before now − span, and no more bytes than its cap', async (t) => {
