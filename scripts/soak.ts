@@ -10,7 +10,7 @@
  * frame rate; besides the plain slope over time the summary gives the slope at an equal frame
  * rate (RSS fitted on minutes and on overlays per second together).
  */
-import '../runtime/env.js';
+import { SERVICE_ENV } from '../runtime/env.js';
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -154,7 +154,7 @@ const log = createWriteStream(logFile);
 // The service's environment (systemd/lumen-edge.service) where it shapes memory.
 const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], {
   stdio: ['ignore', 'ignore', 'pipe'],
-  env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
+  env: { ...SERVICE_ENV, ...process.env },
 });
 child.stderr.pipe(log);
 const pid = child.pid!;

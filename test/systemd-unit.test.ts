@@ -1,4 +1,5 @@
 import t from 'tap';
+import { SERVICE_ENV } from '../runtime/env.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,10 @@ t.test('the unit says what the daemon relies on', async (t) => {
   for (const dev of ['char-video4linux rw', 'char-nvidia* rw', '/dev/nvmap rw', '/dev/nvhost-ctrl-gpu rw', 'char-*.ga10b rw']) {
     t.ok(allowed.includes(dev), `DeviceAllow=${dev}`);
   }
+  const env = keys.get('Environment') ?? [];
+  for (const [k, v] of Object.entries(SERVICE_ENV)) t.ok(env.includes(`${k}=${v}`), `Environment=${k}=${v}, as the daemon is meant to run`);
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+  for (const [k, v] of Object.entries(SERVICE_ENV)) t.ok(start.includes(`${k}=${v} `), `npm start sets ${k}=${v} too`);
   t.notOk(keys.has('MemoryDenyWriteExecute'), "V8's JIT needs writable+executable memory");
   t.notOk(keys.has('PrivateDevices'), 'would hide the devices DeviceAllow= opens');
   t.notOk(keys.has('ProcSubset'), 'the health sampler reads /proc/stat and /proc/meminfo');

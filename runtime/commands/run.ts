@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { builtInConfig } from '../config/default.js';
 import { loadConfig } from '../config/load.js';
 import { Daemon } from '../daemon/daemon.js';
+import { POOL_SIZED, SERVICE_ENV } from '../env.js';
 import { createLogger } from '../log.js';
 
 /** How long shutdown may take before the process exits anyway, ms (the contract is 2 s). */
@@ -14,6 +15,11 @@ export function registerRun(program: Command): void {
     .option('-c, --config <file>', 'YAML or JSON config file')
     .action(async (opts: { config?: string }) => {
       const log = createLogger('lumen');
+      if (!POOL_SIZED)
+        log.warn(
+          { UV_THREADPOOL_SIZE: SERVICE_ENV.UV_THREADPOOL_SIZE },
+          'node started without UV_THREADPOOL_SIZE: 4 pool threads, which GStreamer waits can fill and starve file writes and recording; set it in the environment (the service unit and npm start do)',
+        );
       const config = opts.config ? await loadConfig(opts.config) : await builtInConfig();
       const daemon = await Daemon.start(config, log);
       let stopping = false;

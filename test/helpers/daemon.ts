@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_ENV } from '../../runtime/env.js';
 import { LumenClient, type ClientOptions } from '../../runtime/client/client.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,7 +52,8 @@ export interface Child {
 
 /** Runs the lumen CLI as a child process; the test must kill it (see `stop`). */
 export function lumen(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // As the service runs it (systemd/lumen-edge.service).
+  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...SERVICE_ENV, ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
