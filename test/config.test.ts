@@ -40,7 +40,7 @@ t.test('lumen run refuses a bad config before starting anything, exit 2 with the
 
 t.test('the built-in default masks the demo processor text that crosses the picture', async (t) => {
   const { builtInConfig } = await import('../runtime/config/default.js');
-  const { loadAnnotations } = await import('../runtime/feed/annotations.js');
+  const { loadAnnotations } = await import('../runtime/annotations.js');
   const c = await builtInConfig();
   const a = await loadAnnotations(`${ROOT}var/feeds/demo.annotations.json`);
   const over = (a.textRegions ?? []).filter((r) => !r.onBorder);

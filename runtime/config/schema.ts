@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDERS } from '../inference/ort.js';
+import { PROVIDERS } from '../inference/providers.js';
 import { DEFAULT_QUALITY_THRESHOLDS as Q } from '../quality/quality-gate.js';
 import { parseListenAddress } from '../metrics/address.js';
 import { CACHE_DIR, DEMO_FEED, MODELS_DIR, STATE_DIR } from './paths.js';

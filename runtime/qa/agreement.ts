@@ -1,4 +1,4 @@
-import type { ApplianceDecision } from '../feed/annotations.js';
+import type { ApplianceDecision } from '../annotations.js';
 import type { AlertSpan, FrameRecord } from './metrics.js';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFeed, type MadeFeed } from '../../runtime/feed/make-feed.js';
-import { loadAnnotations, type Annotations } from '../../runtime/feed/annotations.js';
+import { loadAnnotations, type Annotations } from '../../runtime/annotations.js';
 import { tempDir } from './daemon.js';
 
 /** Lesion episodes as [first, last] frame indices, read from the annotations. */
