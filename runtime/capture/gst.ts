@@ -22,7 +22,6 @@ interface NativeElement {
 
 interface NativePipeline {
   play(): void;
-  pause(): void;
   stop(): void;
   sendEOS(): void;
   seek(seconds: number, flags: number): boolean;
@@ -108,10 +107,6 @@ export class GstPipeline {
   play(): void {
     this.stopped = false;
     this.native.play();
-  }
-
-  pause(): void {
-    this.native.pause();
   }
 
   /** Stops (NULL state); a pending pull then resolves null. Safe to call twice. */

@@ -2,7 +2,7 @@ import type { ManifestDraft } from '../bundle-write.js';
 import type { InputSpec } from '../manifest.js';
 import { GraphBuilder } from '../onnx-graph.js';
 import { maxOf, meanOf, reluMeanSquare, sigmoidMeanSquare } from './init-statistics.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../../util/random.js';
 
 /**
  * Layer helpers over GraphBuilder for batch-1 NCHW float32 networks. Each helper adds its nodes,
