@@ -1,11 +1,12 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { parseConfig, loadConfig } from '../runtime/config/load.js';
+import { DEMO_FEED } from '../runtime/config/paths.js';
 import { lumen, ROOT, tempDir, writeConfig } from './helpers/daemon.js';
 
 t.test('defaults: demo feed, reference models, tensorrt → cuda → cpu, frozen', async (t) => {
   const c = parseConfig({});
-  t.equal(c.capture.pipeline, 'demo');
+  t.same([c.capture.pipeline, c.capture.params], ['file-replay', { location: DEMO_FEED }], 'the demo: the built-in feed replayed');
   t.same(c.inference.providers, ['tensorrt', 'cuda', 'cpu']);
   t.match(c.inference.classifier, /models\/ref-classifier$/);
   t.equal(c.publish.endpoint, 'tcp://127.0.0.1:5555');
