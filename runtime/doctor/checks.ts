@@ -1,3 +1,5 @@
+// doctor/: `lumen doctor` and `lumen selftest`: checks of what the appliance needs, and the installed
+// models run over the demo feed.
 import { execFile } from 'node:child_process';
 import { existsSync, statfsSync } from 'node:fs';
 import { createRequire } from 'node:module';

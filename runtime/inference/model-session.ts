@@ -1,3 +1,5 @@
+// inference/: the inference stage: one ONNX Runtime session per model, execution providers tried in order,
+// and the preprocessing that feeds it.
 import type { Logger } from '../log.js';
 import { LumenError } from '../errors.js';
 import type { Frame, Rect } from '../frame.js';

@@ -1,3 +1,5 @@
+// roi/: the ROI stage: the endoscope's active image area, and the privacy masks that keep burned-in
+// text away from the models and from published frames.
 import type { Frame, Rect } from '../frame.js';
 import { dilate, erode, largestComponent } from './grid-mask.js';
 import { classifyShape } from './outline-shape.js';

@@ -1,3 +1,5 @@
+// util/: helpers with no stage of their own: image encoding and decoding (sharp), seeded random
+// numbers, a free TCP port.
 import { createServer } from 'node:net';
 
 /**
