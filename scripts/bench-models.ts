@@ -10,7 +10,7 @@ import { parseConfig } from '../runtime/config/load.js';
 import { sessionOptions } from '../runtime/daemon/sessions.js';
 import { percentile } from '../runtime/daemon/stats.js';
 import { ModelSession } from '../runtime/inference/model-session.js';
-import { PROVIDERS, type ProviderName } from '../runtime/inference/ort.js';
+import { PROVIDERS, type ProviderName } from '../runtime/inference/providers.js';
 import { createLogger } from '../runtime/log.js';
 import { messageOf } from '../runtime/errors.js';
 

@@ -12,7 +12,7 @@ import '../runtime/env.js';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../runtime/util/free-port.js';
 import { join, resolve } from 'node:path';
 import { LumenClient } from '../runtime/client/client.js';
 import { PIPELINES_DIR, PROJECT_ROOT } from '../runtime/config/paths.js';
@@ -29,15 +29,6 @@ const feed = resolve(arg('--feed', join(PROJECT_ROOT, 'var', 'feeds', 'demo.mkv'
 const seconds = Number(arg('--seconds', '30'));
 const analysis = arg('--analysis', '960x540');
 const TICK = 100; // clock ticks per second (Linux USER_HZ)
-
-function port(): Promise<number> {
-  return new Promise((r) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => r(p));
-    });
-  });
-}
 
 /** CPU ticks (user + system) of the process, of its main thread, and of its threads named `thread`. */
 function ticks(pid: number, thread: string): { all: number; main: number; named: number } {
@@ -59,7 +50,7 @@ function ticks(pid: number, thread: string): { all: number; main: number; named:
 async function run(record: boolean) {
   const state = join(PROJECT_ROOT, 'var', 'bench-record-state');
   rmSync(state, { recursive: true, force: true });
-  const ep = { endpoint: `tcp://127.0.0.1:${await port()}`, historyEndpoint: `tcp://127.0.0.1:${await port()}` };
+  const ep = { endpoint: `tcp://127.0.0.1:${await freePort()}`, historyEndpoint: `tcp://127.0.0.1:${await freePort()}` };
   const cfg = {
     capture: { pipeline: 'file-replay', params: { location: feed }, loop: true, analysisSize: analysis },
     publish: ep,

@@ -13,7 +13,7 @@ import { Capture } from '../runtime/capture/capture.js';
 import { parseConfig } from '../runtime/config/load.js';
 import { DEMO_FEED, PIPELINES_DIR, PROJECT_ROOT } from '../runtime/config/paths.js';
 import { makeProcessor, openSessions } from '../runtime/daemon/sessions.js';
-import type { ProviderName } from '../runtime/inference/ort.js';
+import type { ProviderName } from '../runtime/inference/providers.js';
 import { SceneRenderer } from '../runtime/feed/scene.js';
 import { makeSceneSpec } from '../runtime/feed/schedule.js';
 import { preprocess } from '../runtime/inference/preprocess.js';

@@ -12,7 +12,7 @@ import { sessionOptions } from '../runtime/daemon/sessions.js';
 import { egcProbability, lesionProbability } from '../runtime/daemon/frame-processor.js';
 import type { Frame } from '../runtime/frame.js';
 import { ModelSession } from '../runtime/inference/model-session.js';
-import type { ProviderName } from '../runtime/inference/ort.js';
+import type { ProviderName } from '../runtime/inference/providers.js';
 import { createLogger } from '../runtime/log.js';
 
 const arg = (n: string, d: string) => (process.argv.includes(`--${n}`) ? process.argv[process.argv.indexOf(`--${n}`) + 1] : d);

@@ -13,7 +13,7 @@
 import { SERVICE_ENV } from '../runtime/env.js';
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../runtime/util/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_EVENTS, LumenClient } from '../runtime/client/client.js';
@@ -33,15 +33,6 @@ const jsonIdx = process.argv.indexOf('--json');
 const jsonOut = jsonIdx >= 0 ? process.argv[jsonIdx + 1] : undefined;
 const fromIdx = process.argv.indexOf('--from');
 const fromFile = fromIdx >= 0 ? process.argv[fromIdx + 1] : undefined;
-
-function port(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Resident set size of another process from /proc, MB. */
 function rssOf(pid: number): number {
@@ -146,7 +137,7 @@ if (fromFile) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'lumen-soak-'));
-const ep = { endpoint: `tcp://127.0.0.1:${await port()}`, historyEndpoint: `tcp://127.0.0.1:${await port()}` };
+const ep = { endpoint: `tcp://127.0.0.1:${await freePort()}`, historyEndpoint: `tcp://127.0.0.1:${await freePort()}` };
 const cfgPath = join(dir, 'config.json');
 writeFileSync(cfgPath, JSON.stringify({ publish: ep, state: { dir: join(dir, 'state') } }));
 const logFile = join(dir, 'daemon.log');

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { buildArchitectureBundles } from '../runtime/models/arch/build-architectures.js';
 import { buildCaUnet, defaultAsppRates } from '../runtime/models/arch/ca-unet.js';
 import { buildGainResNet50 } from '../runtime/models/arch/gain-resnet50.js';
-import { SeededRandom } from '../runtime/models/arch/seeded-random.js';
+import { SeededRandom } from '../runtime/util/random.js';
 import { sha256Hex } from '../runtime/models/bundle-write.js';
 import { formatInspection, inspectOnnx } from '../runtime/models/inspect.js';
 import { ManifestSchema, TASK_CONTRACT, type Task } from '../runtime/models/manifest.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameReport } from '../runtime/commands/frame.js';
-import { loadAnnotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations } from '../runtime/annotations.js';
 import type { KeyPair } from '../runtime/publish/curve-keys.js';
 import { decodeImage, encodePng } from '../runtime/util/image-codec.js';
 import { copyBundle, readManifest } from './helpers/bundles.js';

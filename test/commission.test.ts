@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../runtime/config/load.js';
-import { loadAnnotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations } from '../runtime/annotations.js';
 import { makeFeed } from '../runtime/feed/make-feed.js';
 import type { Rect } from '../runtime/frame.js';
 import { SHARED_DATA, tempDir } from './helpers/daemon.js';

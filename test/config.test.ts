@@ -1,11 +1,12 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { parseConfig, loadConfig } from '../runtime/config/load.js';
+import { DEMO_FEED } from '../runtime/config/paths.js';
 import { lumen, ROOT, tempDir, writeConfig } from './helpers/daemon.js';
 
 t.test('defaults: demo feed, reference models, tensorrt → cuda → cpu, frozen', async (t) => {
   const c = parseConfig({});
-  t.equal(c.capture.pipeline, 'demo');
+  t.same([c.capture.pipeline, c.capture.params], ['file-replay', { location: DEMO_FEED }], 'the demo: the built-in feed replayed');
   t.same(c.inference.providers, ['tensorrt', 'cuda', 'cpu']);
   t.match(c.inference.classifier, /models\/ref-classifier$/);
   t.equal(c.publish.endpoint, 'tcp://127.0.0.1:5555');
@@ -40,7 +41,7 @@ t.test('lumen run refuses a bad config before starting anything, exit 2 with the
 
 t.test('the built-in default masks the demo processor text that crosses the picture', async (t) => {
   const { builtInConfig } = await import('../runtime/config/default.js');
-  const { loadAnnotations } = await import('../runtime/feed/annotations.js');
+  const { loadAnnotations } = await import('../runtime/annotations.js');
   const c = await builtInConfig();
   const a = await loadAnnotations(`${ROOT}var/feeds/demo.annotations.json`);
   const over = (a.textRegions ?? []).filter((r) => !r.onBorder);

@@ -8,7 +8,7 @@ import { preprocess } from '../runtime/inference/preprocess.js';
 import { preprocessReference } from '../runtime/inference/preprocess-reference.js';
 import { createLogger } from '../runtime/log.js';
 import { findActiveArea } from '../runtime/roi/active-area.js';
-import { decodeImage } from '../runtime/util/image-codec.js';
+import { loadStill } from '../runtime/calibration/stills.js';
 import { ROOT, SHARED_DATA, tempDir } from './helpers/daemon.js';
 import { FrameScale } from '../runtime/frame-scale.js';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ t.test('live-path tensors match the reference preprocessing on real frames; mode
     const kind = file.endsWith('.png') ? 'png' : 'jpeg';
     const fig = figures[kind];
     const live = await gstFrame(file);
-    const ref = { id: 0, ts: 0, ...(await decodeImage(file)) };
+    const ref = await loadStill(file);
     t.equal(live.width, ref.width, `${file.split('/').pop()}: same size from both decoders`);
     const roi = findActiveArea(live).rect;
     for (const s of [cls, resnet]) {
@@ -117,7 +117,7 @@ t.test('live-path tensors match the reference preprocessing on real frames; mode
 });
 
 t.test('the fast preprocessing equals the reference exactly on the same pixels', async (t) => {
-  const ref = { id: 0, ts: 0, ...(await decodeImage(files[0])) };
+  const ref = await loadStill(files[0]);
   const spec = {
     name: 'x',
     shape: [1, 3, 97, 131],
@@ -152,7 +152,7 @@ t.test('1080p: the live path (GStreamer halves the picture, then the model resiz
     await sharp(file).resize(1920, 1080, { fit: 'fill', kernel: 'lanczos3' }).png().toFile(hd);
     const live = await gstFrame(hd, { width: 960, height: 540 });
     t.same([live.width, live.height, live.full], [960, 540, { width: 1920, height: 1080 }], `${file.split('/').pop()}: analysis 960×540 of a 1920×1080 source`);
-    const full = { id: 0, ts: 0, ...(await decodeImage(hd)) };
+    const full = await loadStill(hd);
     const roi = findActiveArea(live).rect;
     const roiFull = FrameScale.of(live).rectToFull(roi);
     const k = 1 / (cls.manifest.input.scale / cls.manifest.input.std[0]);

@@ -1,10 +1,12 @@
 import t from 'tap';
+import { loadStill } from '../runtime/calibration/stills.js';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Frame, Rect } from '../runtime/frame.js';
 import { findActiveArea } from '../runtime/roi/active-area.js';
 import { applyPrivacyMask, blackOutsideArea, findBurnedInText, type TextBox } from '../runtime/roi/privacy.js';
-import { drawText, loadFrame, makeFrame, rng } from './helpers/synthetic-frames.js';
+import { drawText, makeFrame } from './helpers/synthetic-frames.js';
+import { seededRandom } from '../runtime/util/random.js';
 
 // The real frames stay in the shared data folder; the project never copies them.
 const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
@@ -20,7 +22,7 @@ const octagon =
 
 /** Paints n near-white discs (glints) of radius 1–6 px inside the picture. */
 function glints(f: Frame, inside: (x: number, y: number) => boolean, n: number, seed: number): void {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   for (let k = 0; k < n; k++) {
     const cx = rand() * f.width,
       cy = rand() * f.height,
@@ -184,7 +186,7 @@ t.test('real frames: Kvasir OSD text found, none invented on CVC', async (t) => 
   const names = readdirSync(`${DATA}kvasir-seg/images`).sort();
   const missed: string[] = [];
   for (const name of names) {
-    const f = await loadFrame(`${DATA}kvasir-seg/images/${name}`);
+    const f = await loadStill(`${DATA}kvasir-seg/images/${name}`);
     const left = findBurnedInText(f).filter((b) => b.confidence >= 0.5 && b.rect.x + b.rect.width / 2 < 0.25 * f.width);
     if (left.length > 0) found++;
     else missed.push(name);
@@ -210,7 +212,7 @@ t.test('real frames: Kvasir OSD text found, none invented on CVC', async (t) => 
   const cvc = readdirSync(`${DATA}cvc-clinicdb/images`).sort();
   t.equal(cvc.length, 30, 'all 30 CVC frames are checked');
   for (const name of cvc) {
-    const f = await loadFrame(`${DATA}cvc-clinicdb/images/${name}`);
+    const f = await loadStill(`${DATA}cvc-clinicdb/images/${name}`);
     const boxes = findBurnedInText(f).filter((b) => b.confidence >= 0.5);
     t.same(
       boxes.map((b) => b.rect),

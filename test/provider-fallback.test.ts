@@ -1,6 +1,6 @@
 import t from 'tap';
 import { ModelSession } from '../runtime/inference/model-session.js';
-import { tensorrtEnv } from '../runtime/inference/ort.js';
+import { tensorrtEnv } from '../runtime/inference/providers.js';
 import { createLogger } from '../runtime/log.js';
 import { ROOT } from './helpers/daemon.js';
 

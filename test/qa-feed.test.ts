@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadAnnotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations } from '../runtime/annotations.js';
 import { makeFeed } from '../runtime/feed/make-feed.js';
 import { OnScreenDisplay } from '../runtime/feed/osd.js';
 import { SceneRenderer } from '../runtime/feed/scene.js';

@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import t from 'tap';
 import { isLumenError, type ErrorCode } from '../runtime/errors.js';
-import { loadAnnotations, type Annotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations, type Annotations } from '../runtime/annotations.js';
 import { BASELINE_ERROR, compare, loadBaseline } from '../runtime/qa/baseline.js';
 import { auroc, matchAlerts, type AlertSpan, type FrameRecord } from '../runtime/qa/metrics.js';
 import { StillSource } from '../runtime/qa/still-source.js';

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rect } from '../runtime/frame.js';
-import { loadAnnotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations } from '../runtime/annotations.js';
 import { decodeImage, type RgbaImage } from '../runtime/util/image-codec.js';
 import { tempDir, writeConfig } from './helpers/daemon.js';
 import { makeGoldenFeed, runLumen } from './helpers/qa-feeds.js';

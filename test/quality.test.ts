@@ -2,17 +2,14 @@ import t from 'tap';
 import sharp from 'sharp';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadStill } from '../runtime/calibration/stills.js';
+import { seededRandom } from '../runtime/util/random.js';
 import type { Frame, Rect } from '../runtime/frame.js';
 import { findActiveArea, type ActiveArea } from '../runtime/roi/active-area.js';
 import { DEFAULT_QUALITY_THRESHOLDS, evaluateQuality } from '../runtime/quality/quality-gate.js';
 
 // The real frames stay in the shared data folder; the project never copies them.
 const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
-
-async function loadFrame(file: string): Promise<Frame> {
-  const { data, info } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { id: 0, ts: 0, width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-}
 
 function copy(f: Frame): Frame {
   return { ...f, data: new Uint8Array(f.data) };
@@ -63,8 +60,7 @@ function blurred(f: Frame, r: number): Frame {
  */
 function bubbled(f: Frame, rect: Rect, cover = 1.5, seed = 7): Frame {
   const o = copy(f);
-  let s = seed;
-  const rand = (): number => (s = (s * 1664525 + 1013904223) >>> 0) / 4294967296;
+  const rand = seededRandom(seed);
   const r = rect.width / 60;
   const n = Math.round((cover * rect.width * rect.height) / (Math.PI * r * r));
   for (let k = 0; k < n; k++) {
@@ -103,7 +99,7 @@ async function realFrames(): Promise<{ name: string; frame: Frame; area: ActiveA
   const out: { name: string; frame: Frame; area: ActiveArea }[] = [];
   for (const set of ['kvasir-seg', 'cvc-clinicdb']) {
     for (const name of readdirSync(`${DATA}${set}/images`).sort()) {
-      const frame = await loadFrame(`${DATA}${set}/images/${name}`);
+      const frame = await loadStill(`${DATA}${set}/images/${name}`);
       out.push({ name: `${set}/${name}`, frame, area: findActiveArea(frame) });
     }
   }
@@ -147,7 +143,7 @@ t.test('real frames pass; dark, blown-out, blurred and bubble-covered copies are
 
 t.test('a frame is gated when too little of it is usable, not when part of it is hidden', async (t) => {
   for (const name of ['kvasir-seg/images/cju2r91dg2k090801bh0xzbxk.jpg', 'cvc-clinicdb/images/13.png']) {
-    const f = await loadFrame(`${DATA}${name}`);
+    const f = await loadStill(`${DATA}${name}`);
     const area = findActiveArea(f);
     const r = area.rect;
     // The left half in shadow (a dark lumen beside the lit wall): half the picture is usable.
@@ -179,7 +175,7 @@ t.test('a frame is gated when too little of it is usable, not when part of it is
 
 t.test('the verdict does not depend on the frame size', async (t) => {
   for (const name of ['kvasir-seg/images/cju2tjrog4jy30878pawyazqc.jpg', 'cvc-clinicdb/images/13.png']) {
-    const f = await loadFrame(`${DATA}${name}`);
+    const f = await loadStill(`${DATA}${name}`);
     for (const width of [300, 960, 1920]) {
       const { data, info } = await sharp(`${DATA}${name}`).resize({ width }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       const g: Frame = { id: 0, ts: 0, width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
@@ -198,7 +194,7 @@ t.test('the verdict does not depend on the frame size', async (t) => {
 
 t.test('sharpness moves little with brightness, much with blur', async (t) => {
   for (const name of ['kvasir-seg/images/cju2r91dg2k090801bh0xzbxk.jpg', 'kvasir-seg/images/cju2tjrog4jy30878pawyazqc.jpg', 'cvc-clinicdb/images/13.png']) {
-    const f = await loadFrame(`${DATA}${name}`);
+    const f = await loadStill(`${DATA}${name}`);
     const area = findActiveArea(f);
     const base = evaluateQuality(f, area).scores.sharpness;
     // It is a ratio of two derivatives, so a gain cancels out; what is left comes from 8-bit
@@ -211,7 +207,7 @@ t.test('sharpness moves little with brightness, much with blur', async (t) => {
 });
 
 t.test('a Rect ROI works; the area outline leaves the black corners out', async (t) => {
-  const f = await loadFrame(`${DATA}cvc-clinicdb/images/1.png`);
+  const f = await loadStill(`${DATA}cvc-clinicdb/images/1.png`);
   const area = findActiveArea(f);
   const byArea = evaluateQuality(f, area);
   const byRect = evaluateQuality(f, area.rect);
@@ -224,7 +220,7 @@ t.test('a Rect ROI works; the area outline leaves the black corners out', async 
 });
 
 t.test('no picture, and thresholds given by the caller', async (t) => {
-  const f = await loadFrame(`${DATA}cvc-clinicdb/images/1.png`);
+  const f = await loadStill(`${DATA}cvc-clinicdb/images/1.png`);
   const none = evaluateQuality(f, { x: 0, y: 0, width: 0, height: 0 });
   t.same(none.reasons, ['no-picture']);
   t.equal(none.gated, true);

@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
-import { loadAnnotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations } from '../runtime/annotations.js';
 import { TOPICS, type AlertHeader, type ClipInfo, type StatusHeader } from '../runtime/publish/protocol.js';
 import type { RecordingStatus } from '../runtime/record/recorder-status.js';
 import { endpoints, logOnFailure, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';

@@ -7,7 +7,7 @@ import { Encoder, type EncodedUnit } from '../runtime/record/encoder.js';
 import { PROFILES } from '../runtime/record/profiles.js';
 import type { FrameDecision } from '../runtime/record/sidecar.js';
 import { RecordingWriter } from '../runtime/record/writer.js';
-import { loadAnnotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations } from '../runtime/annotations.js';
 import type { Frame } from '../runtime/frame.js';
 import { tempDir } from './helpers/daemon.js';
 import { blockFlags, decodeRecording, meanRed } from './helpers/recordings.js';

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { isLumenError, type ErrorCode } from '../runtime/errors.js';
-import { loadAnnotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations } from '../runtime/annotations.js';
 import { createLogger } from '../runtime/log.js';
 import { agreement } from '../runtime/qa/agreement.js';
 import type { AlertSpan, FrameRecord } from '../runtime/qa/metrics.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import { LumenClient, type LumenMessage } from '../runtime/client/client.js';
-import { loadAnnotations } from '../runtime/feed/annotations.js';
+import { loadAnnotations } from '../runtime/annotations.js';
 import { makeFeed } from '../runtime/feed/make-feed.js';
 import type { Frame, Rect } from '../runtime/frame.js';
 import { TOPICS, type ClipInfo } from '../runtime/publish/protocol.js';

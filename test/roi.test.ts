@@ -1,12 +1,14 @@
 import t from 'tap';
+import { loadStill } from '../runtime/calibration/stills.js';
 import sharp from 'sharp';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Frame, Rect } from '../runtime/frame.js';
 import { findActiveArea, spanAt } from '../runtime/roi/active-area.js';
-import { RoiTracker, mapToFrame, mapToModel } from '../runtime/roi/roi-tracker.js';
+import { RoiTracker } from '../runtime/roi/roi-tracker.js';
 import { findBurnedInText } from '../runtime/roi/privacy.js';
-import { drawText, loadFrame, makeFrame, rng } from './helpers/synthetic-frames.js';
+import { drawText, makeFrame } from './helpers/synthetic-frames.js';
+import { seededRandom } from '../runtime/util/random.js';
 
 // The real frames stay in the shared data folder; the project never copies them.
 const DATA = fileURLToPath(new URL('../../shared/data/', import.meta.url));
@@ -100,7 +102,7 @@ t.test('synthetic frames: the ROI is the known active area, text in the border l
           fillRect(f, { x: 170, y: 420, width: 110, height: 136 }, [0, 0, 0]);
           fillRect(f, { x: 300, y: 380, width: 250, height: 30 }, [30, 40, 160]);
           fillRect(f, { x: 170, y: 200, width: 60, height: 150 }, [26, 12, 10]);
-          const rand = rng(5);
+          const rand = seededRandom(5);
           for (let k = 0; k < 60; k++) {
             const cx = 200 + rand() * 480,
               cy = 40 + rand() * 500,
@@ -172,7 +174,7 @@ t.test('real frames: the ROI holds every lesion pixel', async (t) => {
     const names = readdirSync(`${DATA}${set}/images`).sort();
     t.equal(names.length, 30, `${set}: 30 frames`);
     for (const name of names) {
-      const f = await loadFrame(`${DATA}${set}/images/${name}`);
+      const f = await loadStill(`${DATA}${set}/images/${name}`);
       const mask = await loadMask(`${DATA}${set}/masks/${name}`);
       t.equal(mask.width, f.width, `${name}: mask matches the frame`);
       const a = findActiveArea(f);
@@ -200,7 +202,7 @@ t.test('real frames re-framed: Kvasir OSD text moved into a left border stays ou
   const P = 160;
   let planted = 0;
   for (const name of readdirSync(`${DATA}kvasir-seg/images`).sort()) {
-    const f = await loadFrame(`${DATA}kvasir-seg/images/${name}`);
+    const f = await loadStill(`${DATA}kvasir-seg/images/${name}`);
     const mask = await loadMask(`${DATA}kvasir-seg/masks/${name}`);
     const W = f.width + P,
       H = f.height;
@@ -285,21 +287,4 @@ t.test('RoiTracker: default detector is findActiveArea', async (t) => {
   const area = tr.track(f);
   t.equal(area?.shape, 'circle');
   t.ok(tr.roi && edgeError(tr.roi, { x: 116, y: 36, width: 408, height: 408 }) <= 3, `ROI ${JSON.stringify(tr.roi)}`);
-});
-
-t.test('mapToFrame / mapToModel', async (t) => {
-  const roi = { x: 400, y: 20, width: 1000, height: 800 };
-  const model = { width: 224, height: 224 };
-  t.same(mapToFrame({ x: 0, y: 0 }, roi, model), { x: 400, y: 20 }, 'model origin is the ROI origin');
-  t.same(mapToFrame({ x: 224, y: 224 }, roi, model), { x: 1400, y: 820 }, 'model far corner is the ROI far corner');
-  const box = mapToFrame({ x: 112, y: 56, width: 22.4, height: 28 }, roi, model);
-  t.ok(edgeError(box, { x: 900, y: 220, width: 100, height: 100 }) < 1e-9, `a box scales per axis: ${JSON.stringify(box)}`);
-  // Letterbox: 1000×800 fits 224 wide at scale 0.224, 179.2 high, with 22.4 px of padding above and below.
-  const lb = mapToFrame({ x: 0, y: 22.4 }, roi, model, 'letterbox');
-  t.ok(Math.abs(lb.x - 400) < 1e-9 && Math.abs(lb.y - 20) < 1e-9, 'letterbox: top of the picture maps to the ROI top');
-  for (const fit of ['stretch', 'letterbox'] as const) {
-    const r = { x: 512.5, y: 301, width: 77, height: 90 };
-    const back = mapToFrame(mapToModel(r, roi, model, fit), roi, model, fit);
-    t.ok(edgeError(back, r) < 1e-9, `${fit}: round trip`);
-  }
 });

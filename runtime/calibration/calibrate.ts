@@ -1,3 +1,5 @@
+// calibration/: `lumen calibrate`: the quality gate, ROI and text finder run over a folder of real frames,
+// with the figures a site tunes its thresholds by.
 import { isLumenError, messageOf } from '../errors.js';
 import type { Frame, Rect } from '../frame.js';
 import { QUALITY_REASONS, type QualityReason, type QualityScores } from '../quality/quality-gate.js';

@@ -1,3 +1,5 @@
+// capture/: the capture stage: a GStreamer pipeline from a template in pipelines/, scaled to the analysis
+// size by GStreamer, handing on the newest frame (live) or every frame (QA).
 import { LumenError } from '../errors.js';
 import type { Size } from '../frame.js';
 

@@ -120,10 +120,6 @@ export class Capture {
     return this.full;
   }
 
-  get mode(): CaptureMode {
-    return this.opts.mode;
-  }
-
   private async start(): Promise<void> {
     let failed: (e: LumenError) => void = () => {};
     const failure = new Promise<never>((_, reject) => (failed = reject));

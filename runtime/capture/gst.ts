@@ -26,7 +26,6 @@ interface NativeElement {
 
 interface NativePipeline {
   play(): void;
-  pause(): void;
   stop(): void;
   sendEOS(): void;
   seek(seconds: number, flags: number): boolean;
@@ -138,10 +137,6 @@ export class GstPipeline {
   play(): void {
     this.stopped = false;
     this.native.play();
-  }
-
-  pause(): void {
-    this.native.pause();
   }
 
   /** Stops (NULL state); a pending pull then resolves null. Safe to call twice. */

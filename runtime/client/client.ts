@@ -1,3 +1,4 @@
+// client/: the reference client of the wire protocol, for bedside monitors and the tests.
 /**
  * The reference client of the Lumen wire protocol (docs/protocol.md), for bedside monitors and
  * tests. It subscribes to the daemon's PUB socket and, for alerts, guarantees each event once

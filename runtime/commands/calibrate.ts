@@ -1,3 +1,4 @@
+// commands/: the `lumen` subcommands, one file each; runtime/cli.ts imports only the one it runs.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, parseConfig } from '../config/load.js';

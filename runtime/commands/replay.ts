@@ -6,7 +6,7 @@ import { loadConfig, parseConfig } from '../config/load.js';
 import { LumenError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { baselineFrom, compare, loadBaseline, type Baseline, type Verdict } from '../qa/baseline.js';
-import { annotationsPathFor, loadAnnotations } from '../feed/annotations.js';
+import { annotationsPathFor, loadAnnotations } from '../annotations.js';
 import type { MetricName, Metrics } from '../qa/metrics.js';
 import { replay, type ReplayResult } from '../qa/replay.js';
 import { writeReports } from '../qa/reports.js';

@@ -1,3 +1,5 @@
+// commission/: `lumen commission`: proposes a site's roi section (active area, privacy masks over burned-in
+// text) from frames of its video processor.
 import { stat } from 'node:fs/promises';
 import { Capture } from '../capture/capture.js';
 import { listStills, loadStill } from '../calibration/stills.js';

@@ -1,3 +1,5 @@
+// config/: the one config schema (a section per stage, unknown keys refused, defaults stated), its
+// loading and checks, the built-in default and the project's paths.
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LumenError } from '../errors.js';

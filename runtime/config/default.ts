@@ -1,4 +1,4 @@
-import { annotationsPathFor, loadAnnotations } from '../feed/annotations.js';
+import { annotationsPathFor, loadAnnotations } from '../annotations.js';
 import { checkConfigPaths } from './check-paths.js';
 import { parseConfig } from './load.js';
 import { DEMO_FEED } from './paths.js';

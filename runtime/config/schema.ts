@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDERS } from '../inference/ort.js';
+import { PROVIDERS } from '../inference/providers.js';
 import { DEFAULT_QUALITY_THRESHOLDS as Q } from '../quality/quality-gate.js';
 import { parseListenAddress } from '../metrics/address.js';
 import { CACHE_DIR, DEMO_FEED, MODELS_DIR, STATE_DIR } from './paths.js';
@@ -51,9 +51,9 @@ export function analysisOf(capture: { analysisSize?: string }): { size: { width:
 /** Capture: which pipeline template, its parameters, and end-of-stream behaviour. */
 const Capture = z
   .strictObject({
-    /** Template name from pipelines/ (default: the demo feed). */
+    /** Template name from pipelines/; `demo` (the default) is file-replay of the built-in demo feed. */
     pipeline: z.string().default('demo'),
-    /** Template parameters, e.g. { device: /dev/video0 }; the demo's location defaults to the built-in feed. */
+    /** Template parameters, e.g. { device: /dev/video0 }. */
     params: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).default({}),
     /** Restart the source at end of stream (demo and looping replays). */
     loop: z.boolean().default(true),
@@ -72,7 +72,7 @@ const Capture = z
       })
       .optional(),
   })
-  .transform((c) => (c.pipeline === 'demo' && !c.params.location ? { ...c, params: { ...c.params, location: DEMO_FEED } } : c));
+  .transform((c) => (c.pipeline === 'demo' ? { ...c, pipeline: 'file-replay', params: { location: DEMO_FEED, ...c.params } } : c));
 
 const Inference = z.strictObject({
   /** Execution providers, tried in order. */

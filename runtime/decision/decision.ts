@@ -1,3 +1,5 @@
+// decision/: the decision stage: scores smoothed over time, alerts raised and cleared with hysteresis, and
+// the alert episodes that survive restarts.
 import type { Rect } from '../frame.js';
 
 /** Hysteresis settings (see config section `decision`). */

@@ -1,3 +1,5 @@
+// doctor/: `lumen doctor` and `lumen selftest`: checks of what the appliance needs, and the installed
+// models run over the demo feed.
 import { execFile } from 'node:child_process';
 import { existsSync, statfsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,7 +10,8 @@ import { PIPELINES_DIR } from '../config/paths.js';
 import { hasElement } from '../capture/gst.js';
 import { elementsOf, loadTemplate, renderTemplate } from '../capture/template.js';
 import { messageOf } from '../errors.js';
-import { bindingInfo, OrtSession, type ProviderName } from '../inference/ort.js';
+import { bindingInfo, OrtSession } from '../inference/ort.js';
+import type { ProviderName } from '../inference/providers.js';
 import { createLogger } from '../log.js';
 import { loadBundle } from '../models/bundle-load.js';
 import { listenProbe } from '../metrics/listen-probe.js';

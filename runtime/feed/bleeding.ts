@@ -1,3 +1,5 @@
+// feed/: the synthetic endoscopy feed generator (`lumen feed make`): scenes, lesions, bleeding, bubbles
+// and on-screen text, written as a video with its annotations.
 import type { Rect } from '../frame.js';
 import type { ValueNoise } from './value-noise.js';
 

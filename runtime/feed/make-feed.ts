@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { annotationsPathFor, encodeRle, type Annotations } from './annotations.js';
+import { annotationsPathFor, encodeRle, type Annotations } from '../annotations.js';
 import { FeedWriter } from './feed-writer.js';
 import { OnScreenDisplay } from './osd.js';
 import { SceneRenderer } from './scene.js';

@@ -1,6 +1,7 @@
 import type { Rect } from '../frame.js';
 import { BLEEDING_UNGRADABLE, paintBleeding, type BleedingSpec } from './bleeding.js';
 import { ValueNoise } from './value-noise.js';
+import { seededRandom } from '../util/random.js';
 
 /** A lesion: position and size relative to the active area, so it scales with the frame. */
 export interface LesionSpec {
@@ -283,11 +284,7 @@ function blurLine(data: Uint8Array, start: number, step: number, n: number, radi
 function paintBubbles(data: Uint8Array, spec: SceneSpec, index: number): void {
   const { width: w, activeArea: a } = spec;
   const s = Math.min(a.width, a.height);
-  let state = (spec.seed * 7919 + index * 104729) >>> 0;
-  const rand = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
+  const rand = seededRandom(spec.seed * 7919 + index * 104729);
   const count = 320;
   for (let k = 0; k < count; k++) {
     const bx = a.x + (0.02 + 0.96 * rand()) * a.width;

@@ -1,3 +1,5 @@
+// health/: the health stage: load, temperatures and memory; the degrade policy that sheds work under heat
+// or overload; the systemd watchdog.
 /**
  * When the box runs hot or inference falls behind, shed work in a fixed order and win it back
  * one step at a time. A pure state machine: feed it health readings, act on the events it returns.

@@ -1,9 +1,12 @@
+// inference/: the inference stage: one ONNX Runtime session per model, execution providers tried in order,
+// and the preprocessing that feeds it.
 import type { Logger } from '../log.js';
 import { LumenError } from '../errors.js';
 import type { Frame, Rect } from '../frame.js';
 import { loadBundle, type LoadedBundle, type TrustPolicy } from '../models/bundle-load.js';
 import { TASK_CONTRACT, type Manifest } from '../models/manifest.js';
-import { OrtSession, type ProviderAttempt, type ProviderName, type ProviderSettings } from './ort.js';
+import { OrtSession } from './ort.js';
+import type { ProviderAttempt, ProviderName, ProviderSettings } from './providers.js';
 import { preprocess } from './preprocess.js';
 
 export interface SessionOptions {

@@ -8,10 +8,14 @@
  *   libraries beside the binding, and without them session creation throws
  *   "Failed to load shared library";
  * - a failed provider is not retried inside ORT: the chain is ours.
+ *
+ * What needs no binding (provider names, settings, tensor descriptions) is in ./providers.ts,
+ * so that validating a config or listing providers does not load it.
  */
 import { createRequire } from 'node:module';
 import type { Logger } from '../log.js';
 import { LumenError, messageOf } from '../errors.js';
+import { tensorrtEnv, type ProviderAttempt, type ProviderName, type ProviderSettings, type TensorInfo } from './providers.js';
 
 type OrtModule = typeof import('onnxruntime-node');
 const require = createRequire(import.meta.url);
@@ -20,45 +24,10 @@ const ort = require('onnxruntime-node') as OrtModule;
 // logs every attempt with its reason as a structured line instead.
 ort.env.logLevel = 'fatal';
 
-export const PROVIDERS = ['tensorrt', 'cuda', 'webgpu', 'cpu'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
-
-/** Provider settings from config; see runtime/config/schema.ts for defaults. */
-export interface ProviderSettings {
-  deviceId: number;
-  tensorrt: { fp16: boolean; engineCacheDir: string; timingCacheDir: string; workspaceMB: number };
-  intraOpThreads: number;
-}
-
-export interface TensorInfo {
-  name: string;
-  type: string;
-  shape: (number | string)[];
-}
-
-export interface ProviderAttempt {
-  provider: ProviderName;
-  ok: boolean;
-  reason?: string;
-  ms: number;
-}
-
 /** Versions and providers of the installed binding, for status and `lumen doctor`. */
 export function bindingInfo(): { version: string; providers: { name: string; bundled: boolean }[] } {
   const pkg = require('onnxruntime-node/package.json') as { version: string };
   return { version: pkg.version, providers: ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled })) };
-}
-
-/** ORT_TENSORRT_* variables for the settings: the TensorRT provider's only channel from Node. */
-export function tensorrtEnv(s: ProviderSettings['tensorrt']): Record<string, string> {
-  return {
-    ORT_TENSORRT_FP16_ENABLE: s.fp16 ? '1' : '0',
-    ORT_TENSORRT_ENGINE_CACHE_ENABLE: '1',
-    ORT_TENSORRT_CACHE_PATH: s.engineCacheDir,
-    ORT_TENSORRT_TIMING_CACHE_ENABLE: '1',
-    ORT_TENSORRT_TIMING_CACHE_PATH: s.timingCacheDir,
-    ORT_TENSORRT_MAX_WORKSPACE_SIZE: String(s.workspaceMB * 1024 * 1024),
-  };
 }
 
 // A model that ORT cannot parse fails the same way on every provider: stop the chain.

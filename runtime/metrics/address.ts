@@ -1,3 +1,4 @@
+// metrics/: Prometheus metrics: counters and gauges from the numbers status publishes, and their HTTP server.
 /** A listen address "host:port" (IPv6 as "[::1]:9464"); port 0 picks a free one. */
 export interface ListenAddress {
   host: string;

@@ -1,3 +1,5 @@
+// models/: model bundles (manifest, hash, signature): loading, writing, importing and inspecting ONNX
+// graphs; arch/ and reference/ build the bundled models.
 import { readFile } from 'node:fs/promises';
 import { LumenError } from '../errors.js';
 import { writeBundle } from './bundle-write.js';

@@ -1,7 +1,8 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { LumenError } from '../errors.js';
-import { inferNode, nodeMacs, num, product, ShapeEnv } from './onnx-shapes.js';
+import { inferNode, nodeMacs, ShapeEnv } from './onnx-shapes.js';
+import { num, product } from './onnx-values.js';
 
 const { onnx } = onnxProto;
 type NodeProto = InstanceType<typeof onnx.NodeProto>;

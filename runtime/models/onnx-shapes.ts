@@ -1,20 +1,9 @@
-// onnx-proto types its int64 fields with the global `Long` of @types/long, which the compiler
-// options' `types` leave out; without it those fields are an unresolved type.
-/// <reference types="long" />
-import type { onnx as OnnxTypes } from 'onnx-proto';
-
-type NodeProto = OnnxTypes.NodeProto;
-type TensorProto = OnnxTypes.ITensorProto;
-type Int = number | { toNumber(): number } | null | undefined;
-
-/** ONNX element types that hold integers. */
-export const INT_TYPES = new Set([2, 3, 4, 5, 6, 7, 12, 13]);
-
 /**
  * Shape inference over an ONNX graph, node by node, for the operators the builders and common
  * exporters use; and the multiply–accumulates of the nodes that count (see inspect.ts).
  */
-export type Shape = number[];
+import { arithmetic, broadcastShapes, evenSplit, matmulShape, slidingOutput, stepRange, transposedOutput, type Shape } from './shape-math.js';
+import { floats, intAttr, ints, normAxis, num, product, tensorValues, type NodeProto, type TensorProto } from './onnx-values.js';
 
 /** Known shapes, and the values of small constant tensors (shape arithmetic, axes, scales). */
 export class ShapeEnv {
@@ -328,51 +317,6 @@ export function nodeMacs(env: ShapeEnv, n: NodeProto): number | undefined {
   return undefined;
 }
 
-function slidingOutput(input: Shape, kernel: number[], n: NodeProto, ceil: boolean): Shape | undefined {
-  const r = input.length;
-  if (kernel.length !== r) return undefined;
-  const strides = ints(n, 'strides') ?? new Array<number>(r).fill(1);
-  const dil = ints(n, 'dilations') ?? new Array<number>(r).fill(1);
-  const pads = ints(n, 'pads') ?? new Array<number>(2 * r).fill(0);
-  const autoPad = strAttr(n, 'auto_pad', 'NOTSET');
-  return input.map((d, i) => {
-    const span = dil[i] * (kernel[i] - 1) + 1;
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return Math.ceil(d / strides[i]);
-    const padded = autoPad === 'VALID' ? d : d + pads[i] + pads[i + r];
-    const q = (padded - span) / strides[i];
-    return (ceil ? Math.ceil(q) : Math.floor(q)) + 1;
-  });
-}
-
-function transposedOutput(x: Shape, w: Shape, n: NodeProto): Shape | undefined {
-  const r = x.length - 2;
-  const group = intAttr(n, 'group', 1);
-  const kernel = ints(n, 'kernel_shape') ?? w.slice(2);
-  const strides = ints(n, 'strides') ?? new Array<number>(r).fill(1);
-  const dil = ints(n, 'dilations') ?? new Array<number>(r).fill(1);
-  const pads = ints(n, 'pads') ?? new Array<number>(2 * r).fill(0);
-  const outPad = ints(n, 'output_padding') ?? new Array<number>(r).fill(0);
-  const outShape = ints(n, 'output_shape');
-  const autoPad = strAttr(n, 'auto_pad', 'NOTSET');
-  const spatial = x.slice(2).map((d, i) => {
-    if (outShape) return outShape[outShape.length - r + i];
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return d * strides[i];
-    return strides[i] * (d - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1 - pads[i] - pads[i + r];
-  });
-  return [x[0], w[1] * group, ...spatial];
-}
-
-function matmulShape(a: Shape, b: Shape): { out: Shape; k: number } | undefined {
-  const a2 = a.length === 1 ? [1, a[0]] : a;
-  const b2 = b.length === 1 ? [b[0], 1] : b;
-  const k = a2[a2.length - 1];
-  if (k !== b2[b2.length - 2]) return undefined;
-  const batch = broadcastShapes([a2.slice(0, -2), b2.slice(0, -2)]);
-  if (!batch) return undefined;
-  const out = [...batch, ...(a.length === 1 ? [] : [a2[a2.length - 2]]), ...(b.length === 1 ? [] : [b2[b2.length - 1]])];
-  return { out, k };
-}
-
 function slice(env: ShapeEnv, n: NodeProto, x: Shape | undefined): [Shape | undefined, number[]?] {
   if (!x) return [undefined];
   const starts = ints(n, 'starts') ?? env.value(n.input[1]);
@@ -396,111 +340,3 @@ function slice(env: ShapeEnv, n: NodeProto, x: Shape | undefined): [Shape | unde
   const value = v && x.length === 1 ? stepRange(ranges[0]).map((i) => v[i]) : undefined;
   return [shape, value];
 }
-
-function stepRange([s, e, step]: [number, number, number]): number[] {
-  const out: number[] = [];
-  for (let i = s; step > 0 ? i < e : i > e; i += step) out.push(i);
-  return out;
-}
-
-function broadcastShapes(shapes: Shape[]): Shape | undefined {
-  const rank = Math.max(...shapes.map((s) => s.length));
-  const out: Shape = [];
-  for (let i = 0; i < rank; i++) {
-    let d = 1;
-    for (const s of shapes) {
-      const v = s[s.length - rank + i] ?? 1;
-      if (v !== 1 && d !== 1 && v !== d) return undefined;
-      if (v !== 1) d = v;
-    }
-    out.push(shapes.some((s) => (s[s.length - rank + i] ?? 1) === 0) ? 0 : d);
-  }
-  return out;
-}
-
-/** Constant folding of integer shape arithmetic (Add/Sub/Mul/Div on known 1-D values). */
-function arithmetic(op: string, values: (number[] | undefined)[]): number[] | undefined {
-  const [a, b] = values;
-  if (!a || !b || values.length !== 2) return undefined;
-  const len = Math.max(a.length, b.length);
-  if ((a.length !== len && a.length !== 1) || (b.length !== len && b.length !== 1)) return undefined;
-  const f: Record<string, (p: number, q: number) => number> = {
-    Add: (p, q) => p + q,
-    Sub: (p, q) => p - q,
-    Mul: (p, q) => p * q,
-    Div: (p, q) => Math.trunc(p / q),
-  };
-  const fn = f[op];
-  return fn && Array.from({ length: len }, (_, i) => fn(a[a.length === 1 ? 0 : i], b[b.length === 1 ? 0 : i]));
-}
-
-function evenSplit(d: number, parts: number): number[] {
-  const size = Math.ceil(d / parts);
-  return Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(size, d - i * size)));
-}
-
-// ---- protobuf helpers --------------------------------------------------------------------------
-
-export function num(v: Int): number {
-  if (v === null || v === undefined) return 0;
-  return typeof v === 'number' ? v : v.toNumber();
-}
-
-export function product(dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
-
-function normAxis(axis: number, rank: number): number {
-  return axis < 0 ? axis + rank : axis;
-}
-
-function tensorValues(t: TensorProto, count: number): number[] | undefined {
-  const type = t.dataType ?? 0;
-  if (count > 4096 || !(INT_TYPES.has(type) || type === 1 || type === 11)) return undefined;
-  const raw = t.rawData;
-  if (raw && raw.length) {
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const size = raw.length / count;
-    return Array.from({ length: count }, (_, i) => {
-      if (type === 1) return view.getFloat32(i * 4, true);
-      if (type === 11) return view.getFloat64(i * 8, true);
-      if (type === 7) return Number(view.getBigInt64(i * 8, true));
-      if (type === 13) return Number(view.getBigUint64(i * 8, true));
-      if (size === 4) return type === 12 ? view.getUint32(i * 4, true) : view.getInt32(i * 4, true);
-      if (size === 2) return type === 4 ? view.getUint16(i * 2, true) : view.getInt16(i * 2, true);
-      return type === 3 ? view.getInt8(i) : view.getUint8(i);
-    });
-  }
-  if (t.int64Data?.length) return t.int64Data.map(num);
-  if (t.int32Data?.length) return [...t.int32Data];
-  if (t.floatData?.length) return [...t.floatData];
-  if (t.doubleData?.length) return [...t.doubleData];
-  if (t.uint64Data?.length) return t.uint64Data.map(num);
-  return count === 0 ? [] : undefined;
-}
-
-function attr(n: NodeProto, name: string): OnnxTypes.IAttributeProto | undefined {
-  return n.attribute.find((a) => a.name === name);
-}
-
-function ints(n: NodeProto, name: string): number[] | undefined {
-  const a = attr(n, name);
-  return a ? (a.ints ?? []).map(num) : undefined;
-}
-
-function floats(n: NodeProto, name: string): number[] | undefined {
-  const a = attr(n, name);
-  return a ? [...(a.floats ?? [])] : undefined;
-}
-
-function intAttr(n: NodeProto, name: string, fallback: number): number {
-  const a = attr(n, name);
-  return a ? num(a.i) : fallback;
-}
-
-function strAttr(n: NodeProto, name: string, fallback: string): string {
-  const a = attr(n, name);
-  return a?.s ? new TextDecoder().decode(a.s) : fallback;
-}
-
-/** 25557032 → "25,557,032". */

@@ -1,3 +1,5 @@
+// overlay/: the overlay stage: mask to contour and box, attention map to grid, sent as geometry in
+// full-frame coordinates; a rendered PNG and a preview JPEG are options.
 /**
  * Outlines of a binary grid as closed polygons on cell corners: every edge between a set cell
  * and an unset one (or the border) is walked with the set side on its left, so an outer outline

@@ -67,6 +67,21 @@ export function mapBoxToFrame(box: Rect, map: { width: number; height: number },
   return { x, y, width: Math.round(roi.x + (box.x + box.width) * sx) - x, height: Math.round(roi.y + (box.y + box.height) * sy) - y };
 }
 
+/**
+ * The map over the ROI it was computed on, thresholded: 1 where the bilinear sample at a ROI
+ * pixel's centre is at or above `threshold`. Row-major, roi.width × roi.height. The drawn contour
+ * and QA's pixel scores both read the segmenter's mask through this one mapping.
+ */
+export function maskOverRoi(map: ProbMap, roi: { width: number; height: number }, threshold: number): Uint8Array {
+  const sx = map.width / roi.width;
+  const sy = map.height / roi.height;
+  const inside = new Uint8Array(roi.width * roi.height);
+  for (let y = 0; y < roi.height; y++) {
+    for (let x = 0; x < roi.width; x++) inside[y * roi.width + x] = sampleMap(map, (x + 0.5) * sx, (y + 0.5) * sy) >= threshold ? 1 : 0;
+  }
+  return inside;
+}
+
 /** Bilinear sample of a map at fractional cell coordinates (cell centres at .5). */
 export function sampleMap(map: ProbMap, fx: number, fy: number): number {
   const x = Math.min(map.width - 1, Math.max(0, fx - 0.5));

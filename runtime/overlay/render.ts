@@ -1,5 +1,5 @@
 import type { Rect } from '../frame.js';
-import { sampleMap, type ProbMap } from './mask-geometry.js';
+import { maskOverRoi, sampleMap, type ProbMap } from './mask-geometry.js';
 
 export interface OverlayInput {
   width: number;
@@ -48,12 +48,7 @@ function drawHeatmap(out: Uint8Array, w: number, roi: Rect, att: ProbMap): void 
 }
 
 function drawContour(out: Uint8Array, w: number, roi: Rect, mask: ProbMap, threshold: number): void {
-  const sx = mask.width / roi.width;
-  const sy = mask.height / roi.height;
-  const inside = new Uint8Array(roi.width * roi.height);
-  for (let y = 0; y < roi.height; y++) {
-    for (let x = 0; x < roi.width; x++) inside[y * roi.width + x] = sampleMap(mask, (x + 0.5) * sx, (y + 0.5) * sy) >= threshold ? 1 : 0;
-  }
+  const inside = maskOverRoi(mask, roi, threshold);
   const t = Math.max(1, Math.round(roi.width / 300)); // line half-width
   for (let y = 0; y < roi.height; y++) {
     for (let x = 0; x < roi.width; x++) {

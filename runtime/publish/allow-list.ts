@@ -1,3 +1,5 @@
+// publish/: the publish stage: ZeroMQ PUB for status, alerts and overlays, the alert journal and history
+// endpoint, CURVE keys and the monitor allow-list.
 /**
  * The monitor allow-list: which CURVE client keys may connect to the daemon's sockets.
  *

@@ -1,4 +1,6 @@
-import type { ApplianceDecision } from '../feed/annotations.js';
+// qa/: QA replay: a recorded feed replayed deterministically (every frame, in order), scored against
+// its annotations and compared with a baseline; its reports.
+import type { ApplianceDecision } from '../annotations.js';
 import type { AlertSpan, FrameRecord } from './metrics.js';
 
 /**

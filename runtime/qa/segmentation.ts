@@ -1,24 +1,19 @@
 import type { Rect } from '../frame.js';
-import { sampleMap, type ProbMap } from '../overlay/mask-geometry.js';
+import { maskOverRoi, type ProbMap } from '../overlay/mask-geometry.js';
 
 /**
- * The segmenter's mask in full-frame pixels: each frame pixel inside the ROI samples the
- * probability map bilinearly at its centre and is lesion at or above `threshold` — the same
- * mapping the overlay uses to draw the contour (runtime/overlay/render.ts). Outside the ROI: 0.
+ * The segmenter's mask in full-frame pixels, through the mapping the overlay draws its contour
+ * with (maskOverRoi). Outside the ROI: 0.
  */
 export function maskToFrame(mask: ProbMap, roi: Rect, width: number, height: number, threshold: number): Uint8Array {
   const out = new Uint8Array(width * height);
-  const sx = mask.width / roi.width;
-  const sy = mask.height / roi.height;
+  const inside = maskOverRoi(mask, roi, threshold);
   const x0 = Math.max(0, roi.x);
   const y0 = Math.max(0, roi.y);
   const x1 = Math.min(width, roi.x + roi.width);
   const y1 = Math.min(height, roi.y + roi.height);
   for (let y = y0; y < y1; y++) {
-    const fy = (y - roi.y + 0.5) * sy;
-    for (let x = x0; x < x1; x++) {
-      if (sampleMap(mask, (x - roi.x + 0.5) * sx, fy) >= threshold) out[y * width + x] = 1;
-    }
+    for (let x = x0; x < x1; x++) out[y * width + x] = inside[(y - roi.y) * roi.width + x - roi.x];
   }
   return out;
 }

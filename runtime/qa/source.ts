@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { LumenError } from '../errors.js';
-import type { ApplianceDecision } from '../feed/annotations.js';
+import type { ApplianceDecision } from '../annotations.js';
 import type { FrameLabel } from '../feed/scene.js';
 import type { Frame } from '../frame.js';
 import type { Logger } from '../log.js';

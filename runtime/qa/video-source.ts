@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { Capture } from '../capture/capture.js';
 import { PIPELINES_DIR } from '../config/paths.js';
 import { isLumenError, LumenError, messageOf } from '../errors.js';
-import { annotationsPathFor, decodeRle, loadAnnotations, type Annotations, type ApplianceDecision, type FrameAnnotation } from '../feed/annotations.js';
+import { annotationsPathFor, decodeRle, loadAnnotations, type Annotations, type ApplianceDecision, type FrameAnnotation } from '../annotations.js';
 import type { Logger } from '../log.js';
 import type { FrameTruth, ReplaySource, SourceInfo, SourceOptions, TruthFrame } from './source.js';
 

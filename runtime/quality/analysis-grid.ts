@@ -1,3 +1,5 @@
+// quality/: the quality gate: scores each frame (dark, overexposed, blurred, bubbles, bleeding); a gated
+// frame is not classified, and the reason is published.
 import type { Frame, Rect } from '../frame.js';
 import { spanAt, type ActiveArea } from '../roi/active-area.js';
 import { cellKind } from './regions.js';

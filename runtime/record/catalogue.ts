@@ -1,3 +1,5 @@
+// record/: recording: alert clips and procedure segments written with their annotation sidecars, the
+// catalogue, retention and export.
 import { existsSync } from 'node:fs';
 import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,4 +1,8 @@
+// roi/: the ROI stage: the endoscope's active image area, and the privacy masks that keep burned-in
+// text away from the models and from published frames.
 import type { Frame, Rect } from '../frame.js';
+import { dilate, erode, largestComponent } from './grid-mask.js';
+import { classifyShape } from './outline-shape.js';
 
 /**
  * Finds the endoscope's active image area: the lit picture inside the processor's black border.
@@ -270,92 +274,6 @@ function measureBlackLevel(grid: Uint8Array, gw: number, gh: number, margin: num
   return Math.max(12, Math.min(64, p10 + margin));
 }
 
-/**
- * 3×3 erosion, separable (a row AND, then a column AND). Beyond the frame counts as lit, so a
- * picture cropped by the frame edge keeps its outer samples.
- */
-function erode(m: Uint8Array, w: number, h: number): Uint8Array {
-  const t = new Uint8Array(m.length),
-    out = new Uint8Array(m.length);
-  for (let y = 0; y < h; y++) {
-    const r = y * w;
-    for (let x = 0; x < w; x++) {
-      t[r + x] = (x > 0 ? m[r + x - 1] : 1) & m[r + x] & (x < w - 1 ? m[r + x + 1] : 1);
-    }
-  }
-  for (let y = 0; y < h; y++) {
-    const r = y * w;
-    for (let x = 0; x < w; x++) {
-      out[r + x] = (y > 0 ? t[r - w + x] : 1) & t[r + x] & (y < h - 1 ? t[r + w + x] : 1);
-    }
-  }
-  return out;
-}
-
-/** 3×3 dilation, separable (a row OR, then a column OR). */
-function dilate(m: Uint8Array, w: number, h: number): Uint8Array {
-  const t = new Uint8Array(m.length),
-    out = new Uint8Array(m.length);
-  for (let y = 0; y < h; y++) {
-    const r = y * w;
-    for (let x = 0; x < w; x++) {
-      t[r + x] = (x > 0 ? m[r + x - 1] : 0) | m[r + x] | (x < w - 1 ? m[r + x + 1] : 0);
-    }
-  }
-  for (let y = 0; y < h; y++) {
-    const r = y * w;
-    for (let x = 0; x < w; x++) {
-      out[r + x] = (y > 0 ? t[r - w + x] : 0) | t[r + x] | (y < h - 1 ? t[r + w + x] : 0);
-    }
-  }
-  return out;
-}
-
-/** The largest 4-connected component of m, as a 0/1 mask, and its size in samples. */
-function largestComponent(m: Uint8Array, w: number, h: number): { labels: Uint8Array; size: number } {
-  const ids = new Int32Array(m.length);
-  const stack = new Int32Array(m.length);
-  let next = 0,
-    best = 0,
-    bestSize = 0;
-  for (let s = 0; s < m.length; s++) {
-    if (!m[s] || ids[s]) continue;
-    const id = ++next;
-    let sp = 0,
-      size = 0;
-    stack[sp++] = s;
-    ids[s] = id;
-    while (sp > 0) {
-      const i = stack[--sp];
-      size++;
-      const x = i % w;
-      if (x > 0 && m[i - 1] && !ids[i - 1]) {
-        ids[i - 1] = id;
-        stack[sp++] = i - 1;
-      }
-      if (x < w - 1 && m[i + 1] && !ids[i + 1]) {
-        ids[i + 1] = id;
-        stack[sp++] = i + 1;
-      }
-      if (i >= w && m[i - w] && !ids[i - w]) {
-        ids[i - w] = id;
-        stack[sp++] = i - w;
-      }
-      if (i < (h - 1) * w && m[i + w] && !ids[i + w]) {
-        ids[i + w] = id;
-        stack[sp++] = i + w;
-      }
-    }
-    if (size > bestSize) {
-      bestSize = size;
-      best = id;
-    }
-  }
-  const labels = new Uint8Array(m.length);
-  if (best > 0) for (let i = 0; i < m.length; i++) labels[i] = ids[i] === best ? 1 : 0;
-  return { labels, size: bestSize };
-}
-
 /** At most n evenly spread items of xs. */
 function thin(xs: number[], n: number): number[] {
   if (xs.length <= n) return xs;
@@ -394,69 +312,4 @@ function refineEdge(
     }
   }
   return best;
-}
-
-type CornerKind = 'square' | 'diagonal' | 'arc' | 'notch';
-
-/**
- * Reads the shape from the four corners of the component: the inset of each row from the box
- * side, walked from the top (or bottom) row inwards, fills a c × t0 corner box to a share q —
- * about 0.5 for a straight diagonal (octagon), 0.2–0.35 for an arc (circle, rounded corner),
- * near 1 for a step (a thumbnail box cut into the corner), which is left out of the vote.
- */
-function classifyShape(left: Int32Array, right: Int32Array, gTop: number, gBottom: number, gLeft: number, gRight: number): ActiveAreaShape {
-  const heightG = gBottom - gTop + 1,
-    widthG = gRight - gLeft + 1;
-  const half = Math.max(1, Math.floor(heightG / 2));
-  const corners: { kind: CornerKind; depth: number }[] = [];
-  for (const fromTop of [true, false]) {
-    for (const isLeft of [true, false]) {
-      const inset: number[] = [];
-      for (let t = 0; t < half; t++) {
-        const gy = fromTop ? gTop + t : gBottom - t;
-        if (left[gy] < 0) {
-          inset.push(widthG);
-          continue;
-        }
-        inset.push(isLeft ? left[gy] - gLeft : gRight - right[gy]);
-      }
-      corners.push(cornerKind(inset, widthG, heightG));
-    }
-  }
-  const votes = corners.filter((c) => c.kind !== 'notch');
-  if (votes.length === 0) return 'irregular';
-  const count = (k: CornerKind): number => votes.filter((c) => c.kind === k).length;
-  const sq = count('square'),
-    dia = count('diagonal'),
-    arc = count('arc');
-  if (sq > dia && sq > arc) return 'rectangle';
-  if (dia >= arc && dia > 0) return 'octagon';
-  if (arc > 0) {
-    const arcs = votes.filter((c) => c.kind === 'arc');
-    const depth = arcs.reduce((s, c) => s + c.depth, 0) / arcs.length;
-    // A circle's corner arc runs most of the way to the middle row; a rounded rectangle's does not.
-    return depth >= 0.3 * heightG ? 'circle' : 'rounded-rectangle';
-  }
-  return 'rectangle';
-}
-
-function cornerKind(inset: number[], widthG: number, heightG: number): { kind: CornerKind; depth: number } {
-  const c = Math.max(inset[0] ?? 0, inset[1] ?? 0);
-  let t0 = inset.length;
-  // The corner ends where the outline comes within 6 % of c of the side: enough slack for a soft,
-  // vignetted edge that never quite reaches it, too little to cut an arc's creeping tail so short
-  // that the arc looks straight.
-  const slack = Math.floor(0.06 * c);
-  for (let t = 0; t < inset.length; t++)
-    if (inset[t] <= slack) {
-      t0 = t;
-      break;
-    }
-  if (c <= Math.max(1, 0.03 * widthG) && t0 <= Math.max(1, 0.03 * heightG)) return { kind: 'square', depth: t0 };
-  let sum = 0;
-  // Trapezoid rule (half the first row): a straight diagonal then fills exactly half the box.
-  for (let t = 0; t < t0; t++) sum += Math.min(inset[t], c) * (t === 0 ? 0.5 : 1);
-  const q = sum / Math.max(1, c * t0);
-  if (q >= 0.75) return { kind: 'notch', depth: t0 };
-  return { kind: q >= 0.4 ? 'diagonal' : 'arc', depth: t0 };
 }

@@ -1,11 +1,5 @@
-import sharp from 'sharp';
 import type { Frame, Rect } from '../../runtime/frame.js';
-
-/** A real image file decoded to an RGBA frame. */
-export async function loadFrame(file: string): Promise<Frame> {
-  const { data, info } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { id: 0, ts: 0, width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-}
+import { seededRandom } from '../../runtime/util/random.js';
 
 // ---------- synthetic frames: textured pink picture on black, with text-like glyphs ----------
 
@@ -24,15 +18,10 @@ export const FONT: Record<string, string[]> = {
   P: ['11110', '10001', '10001', '11110', '10000', '10000', '10000'],
 };
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 4294967296;
-}
-
 /** A frame whose picture is where inside(x, y) holds: pink mucosa-like texture with noise; black (0–5) elsewhere. */
 export function makeFrame(width: number, height: number, inside: (x: number, y: number) => boolean, seed = 1): Frame {
   const data = new Uint8Array(width * height * 4);
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const c = (v: number): number => Math.max(0, Math.min(255, Math.round(v)));
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

@@ -1,3 +1,5 @@
+// models/arch/: builders of the seed paper's architectures (GAIN-ResNet-50, CA-U-Net) as ONNX graphs with
+// seeded weights.
 import type { Manifest } from '../manifest.js';
 import { writeBundle } from '../bundle-write.js';
 import { buildCaUnet } from './ca-unet.js';

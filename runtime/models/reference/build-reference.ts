@@ -1,3 +1,5 @@
+// models/reference/: the bundled reference models: small pixel classifiers trained on the synthetic feed, so
+// the appliance runs end to end without clinical models.
 import { writeBundle } from '../bundle-write.js';
 import type { InputSpec, Manifest } from '../manifest.js';
 import { mlpLogit, trainPixelMlp } from './pixel-mlp.js';

@@ -1,6 +1,10 @@
+/**
+ * The annotation format (v1, docs/qa.md): the truth a recorded feed carries, per frame. Written by
+ * the feed generator and the recorder, read by QA replay and the built-in config.
+ */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { LumenError } from '../errors.js';
+import { LumenError } from './errors.js';
 
 /**
  * Run-length code of a binary mask in row-major order: `counts` alternate runs of 0 and 1,
