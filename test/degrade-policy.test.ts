@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEGRADE_LEVELS, DegradePolicy, type DegradeConfig, type DegradeEvent } from '../runtime/health/degrade-policy.js';
+import { DegradeShare } from '../runtime/pipeline/degrade-share.js';
 
 interface Row {
   t: number;
@@ -101,16 +102,20 @@ t.test('rates per level: the segmenter period is a multiple of the classifier pe
   );
   for (const l of DEGRADE_LEVELS) t.equal(l.segmenterEvery % l.classifierEvery, 0, l.name);
   const p = new DegradePolicy({ ...config, holdSamples: 1 });
-  t.same([p.segmenterEvery, p.classifierEvery], [1, 1]);
+  t.same([p.current.segmenterEvery, p.current.classifierEvery], [1, 1]);
   p.update({ tempC: 90, latencyMsP99: 50 });
   p.update({ tempC: 90, latencyMsP99: 50 });
   t.equal(p.level, 2);
+  // The frame path's share at that level: the classifier on every 2nd frame taken, the segmenter on every 4th suspicious frame.
+  const share = new DegradeShare();
+  share.apply(p.current);
   t.same(
-    [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => p.runsClassifier(i)),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8].map(() => share.takes()),
     [true, false, true, false, true, false, true, false, true],
   );
+  t.equal(share.shed, 4, 'frames not classified are counted as shed');
   t.same(
-    [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => p.runsSegmenter(i)),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8].map(() => share.segments()),
     [true, false, false, false, true, false, false, false, true],
   );
 });

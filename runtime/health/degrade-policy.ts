@@ -1,16 +1,19 @@
 /**
- * When the box runs hot or inference falls behind, shed work in a fixed order and win it back
+ * When the box runs hot or the frame path falls behind, shed work in a fixed order and win it back
  * one step at a time. A pure state machine: feed it health readings, act on the events it returns.
  */
 import { LumenError } from '../errors.js';
 
-/** One rung of the shedding ladder. Rates are in frames: a model runs on frames where index % every === 0. */
+/**
+ * One rung of the shedding ladder. Rates are "every Nth": the classifier runs on every Nth frame
+ * taken, the segmenter on every Nth suspicious frame (pipeline/degrade-share.ts applies them).
+ */
 export interface DegradeLevel {
   /** 0 = normal; higher sheds more. */
   level: number;
   /** What this level gives up, for logs and the status topic. */
   name: string;
-  /** The segmenter may run on every Nth frame (and only where the classifier ran and was suspicious). */
+  /** The segmenter runs on every Nth suspicious frame (only frames the classifier ran on can be suspicious). */
   segmenterEvery: number;
   /** The classifier runs on every Nth frame. */
   classifierEvery: number;
@@ -37,9 +40,9 @@ export interface DegradeConfig {
   tempHighC: number;
   /** Recovery needs the temperature below this; must be < tempHighC (e.g. 78). */
   tempClearC: number;
-  /** Escalate when p99 inference latency is above this (e.g. 120). */
+  /** Escalate when the p99 frame age (capture → overlay published) is above this (e.g. 120). */
   latencyHighMs: number;
-  /** Recovery needs p99 latency below this; must be < latencyHighMs (e.g. 80). */
+  /** Recovery needs the p99 frame age below this; must be < latencyHighMs (e.g. 80). */
   latencyClearMs: number;
   /** Consecutive readings over a limit before each escalation (e.g. 3). */
   holdSamples: number;
@@ -53,7 +56,7 @@ export interface DegradeConfig {
 export interface DegradeReading {
   /** Hottest trustworthy sensor, °C (HealthReading.hottestC). */
   tempC: number | null;
-  /** p99 of inference latency over the last window, ms. */
+  /** p99 frame age (capture → overlay published) over the last frames published, ms; null before the first. */
   latencyMsP99: number | null;
 }
 
@@ -67,11 +70,6 @@ export interface DegradeEvent {
   cause: 'temperature' | 'latency' | 'temperature+latency' | 'clear';
   /** One line for people, with the numbers. */
   reason: string;
-}
-
-/** Whether a model whose rate is "every Nth frame" runs on this frame (0-based index of frames taken). */
-export function runsOnFrame(every: number, frameIndex: number): boolean {
-  return frameIndex % every === 0;
 }
 
 function invalid(path: string, message: string): never {
@@ -123,26 +121,6 @@ export class DegradePolicy {
   /** The current rung of DEGRADE_LEVELS. */
   get current(): DegradeLevel {
     return DEGRADE_LEVELS[this.#level];
-  }
-
-  /** The segmenter may run on every Nth frame at the current level. */
-  get segmenterEvery(): number {
-    return this.current.segmenterEvery;
-  }
-
-  /** The classifier runs on every Nth frame at the current level. */
-  get classifierEvery(): number {
-    return this.current.classifierEvery;
-  }
-
-  /** Whether the classifier runs on this frame (frame index from capture, 0-based). */
-  runsClassifier(frameIndex: number): boolean {
-    return runsOnFrame(this.classifierEvery, frameIndex);
-  }
-
-  /** Whether the segmenter may run on this frame (if the classifier also found it suspicious). */
-  runsSegmenter(frameIndex: number): boolean {
-    return runsOnFrame(this.segmenterEvery, frameIndex);
   }
 
   /** Feeds one reading; returns the level change it caused, or null. */
