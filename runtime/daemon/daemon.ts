@@ -62,7 +62,9 @@ export class Daemon {
     this.status = new StatusAssembler({
       config,
       stats: this.stats,
-      pipeline: this.pipeline,
+      conditioner: this.pipeline.conditioner,
+      decision: this.pipeline.decision,
+      share: this.pipeline.share,
       output: this.output,
       models,
       publisher,

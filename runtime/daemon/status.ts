@@ -1,8 +1,10 @@
 import type { Config } from '../config/schema.js';
 import { processUsage } from '../health/process-usage.js';
 import { bindingInfo } from '../inference/ort.js';
+import type { DecisionStage } from '../decision/decision.js';
+import type { Conditioner } from '../pipeline/condition.js';
+import type { DegradeShare } from '../pipeline/degrade-share.js';
 import type { FrameOutput } from '../pipeline/output.js';
-import type { FramePipeline } from '../pipeline/pipeline.js';
 import type { LumenPublisher } from '../publish/publisher.js';
 import type { Percentiles, StatusHeader } from '../publish/protocol.js';
 import type { Recorder } from '../record/recorder.js';
@@ -14,17 +16,20 @@ import type { RollingStats } from './stats.js';
 /** The status header as the daemon fills it (the publisher adds v, seq, bootId and alertSeq). */
 export type StatusBody = Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'>;
 
-/** Where each part of lumen.status comes from; each part is read, never changed, by a status read. */
+/** Where each part of lumen.status comes from (only what status reads of each); a status read changes none. */
 export interface StatusSources {
   config: Readonly<Config>;
-  stats: RollingStats;
-  pipeline: FramePipeline;
-  output: FrameOutput;
-  models: ModelSet;
-  publisher: LumenPublisher;
-  capture: () => CaptureSupervisor | null;
-  ops: () => Operations | null;
-  recorder: Recorder | null; // record
+  stats: Pick<RollingStats, 'all'>;
+  /** The pipeline's stages status reads: ROI and scale, alert, frames shed. */
+  conditioner: Pick<Conditioner, 'roiArea' | 'frameScale'>;
+  decision: Pick<DecisionStage, 'alertActive'>;
+  share: Pick<DegradeShare, 'shed'>;
+  output: Pick<FrameOutput, 'processed' | 'gatedCounts' | 'lastFrameId'>;
+  models: Pick<ModelSet, 'statusFields'>;
+  publisher: Pick<LumenPublisher, 'health'>;
+  capture: () => Pick<CaptureSupervisor, 'counts' | 'signal'> | null;
+  ops: () => Pick<Operations, 'statusFields'> | null;
+  recorder: Pick<Recorder, 'statusFields'> | null; // record
   /** The daemon's state and its last error. */
   state: () => { state: StatusHeader['state']; lastError: string | undefined; frameErrors: number };
 }
@@ -56,15 +61,15 @@ export class StatusAssembler {
 
   /** The status header as published now. */
   header(): StatusBody {
-    const { config, stats, pipeline, output, publisher } = this.s;
+    const { config, stats, conditioner, output, publisher } = this.s;
     const now = Date.now();
     const capture = this.s.capture();
     const cs = capture?.counts ?? { captured: 0, dropped: 0 };
     const latency = stats.all();
     const m = this.s.models.statusFields();
     const { state, lastError, frameErrors } = this.s.state();
-    const area = pipeline.conditioner.roiArea;
-    const scale = pipeline.conditioner.frameScale;
+    const area = conditioner.roiArea;
+    const scale = conditioner.frameScale;
     return {
       frameId: output.lastFrameId,
       ts: now,
@@ -81,13 +86,13 @@ export class StatusAssembler {
       providers: m.providers,
       providerAttempts: m.providerAttempts,
       models: m.models,
-      alert: pipeline.decision.alertActive,
+      alert: this.s.decision.alertActive,
       gated: { ...output.gatedCounts },
       roi: area ? { ...area.rect, shape: area.shape } : null,
       pipeline: config.capture.pipeline,
       ...(m.modelReload ? { modelReload: m.modelReload } : {}),
       runtime: RUNTIME_INFO,
-      shed: pipeline.share.shed,
+      shed: this.s.share.shed,
       overlay: config.overlay.png.enabled
         ? { format: 'geometry+png', pngEvery: config.overlay.png.every }
         : { format: 'geometry', pngEvery: null, png: 'off: overlays carry geometry only; a site turns on overlay.png for monitors that need images' },

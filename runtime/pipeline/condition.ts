@@ -104,6 +104,15 @@ export class Conditioner {
     if (regions.length) applyPrivacyMask(rgba, width, height, regions, TRANSPARENT);
   }
 
+  /**
+   * Blacks the privacy masks out again in a picture drawn from the conditioned frame (a QA
+   * thumbnail with contours and boxes on it), so nothing drawn shows over them.
+   */
+  blackMasked(rgba: Uint8Array, width: number, height: number): void {
+    const regions = this.plan?.regions ?? [];
+    if (regions.length) applyPrivacyMask(rgba, width, height, regions);
+  }
+
   /** The masks for this frame size and area, rebuilt only when either changed. */
   private maskPlan(frame: Frame, c: ConditioningSettings, area: ActiveArea | null): MaskPlan {
     const key = c.roi.blackOutside ? area : null;

@@ -101,7 +101,8 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
   const matchWindowS = o.matchWindowS ?? 1;
   const records: FrameRecord[] = [];
   const spans: AlertSpan[] = [];
-  const worst = new WorstFrames(o.worstFrames, undefined, o.config.roi.privacyMasks);
+  // Thumbnails are drawn on the conditioned frame: its masks (in its own pixels) go over the drawings too.
+  const worst = new WorstFrames(o.worstFrames, undefined, (rgba, w, h) => pipeline.conditioner.blackMasked(rgba, w, h));
   const stageTotals: Record<string, number> = {};
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
