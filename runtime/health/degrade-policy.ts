@@ -2,7 +2,6 @@
  * When the box runs hot or the frame path falls behind, shed work in a fixed order and win it back
  * one step at a time. A pure state machine: feed it health readings, act on the events it returns.
  */
-import { LumenError } from '../errors.js';
 
 /**
  * One rung of the shedding ladder. Rates are "every Nth": the classifier runs on every Nth frame
@@ -72,28 +71,6 @@ export interface DegradeEvent {
   reason: string;
 }
 
-function invalid(path: string, message: string): never {
-  throw new LumenError('CONFIG_INVALID', `health.degrade.${path}: ${message}`, { path: `health.degrade.${path}` });
-}
-
-function checkConfig(c: DegradeConfig): Required<DegradeConfig> {
-  for (const key of ['tempHighC', 'tempClearC', 'latencyHighMs', 'latencyClearMs'] as const) {
-    if (!Number.isFinite(c[key])) invalid(key, `must be a number, got ${c[key]}`);
-  }
-  if (!(c.tempClearC < c.tempHighC)) invalid('tempClearC', `must be below tempHighC (${c.tempHighC}), got ${c.tempClearC}`);
-  if (!(c.latencyClearMs < c.latencyHighMs)) {
-    invalid('latencyClearMs', `must be below latencyHighMs (${c.latencyHighMs}), got ${c.latencyClearMs}`);
-  }
-  const recoverSamples = c.recoverSamples ?? c.holdSamples;
-  const maxLevel = c.maxLevel ?? DEGRADE_LEVELS.length - 1;
-  if (!Number.isInteger(c.holdSamples) || c.holdSamples < 1) invalid('holdSamples', `must be an integer >= 1, got ${c.holdSamples}`);
-  if (!Number.isInteger(recoverSamples) || recoverSamples < 1) invalid('recoverSamples', `must be an integer >= 1, got ${recoverSamples}`);
-  if (!Number.isInteger(maxLevel) || maxLevel < 0 || maxLevel >= DEGRADE_LEVELS.length) {
-    invalid('maxLevel', `must be an integer from 0 to ${DEGRADE_LEVELS.length - 1}, got ${maxLevel}`);
-  }
-  return { ...c, recoverSamples, maxLevel };
-}
-
 const fmt = (n: number): string => String(Math.round(n * 10) / 10);
 
 /**
@@ -108,9 +85,16 @@ export class DegradePolicy {
   #overStreak = 0;
   #clearStreak = 0;
 
-  /** Throws LumenError CONFIG_INVALID naming the bad key. */
+  /**
+   * `config` as the config schema validated it (health.degrade, once at start: clear limits below
+   * high limits, integer counts, maxLevel 0–3); only the defaults are filled in here.
+   */
   constructor(config: DegradeConfig) {
-    this.config = Object.freeze(checkConfig(config));
+    this.config = Object.freeze({
+      ...config,
+      recoverSamples: config.recoverSamples ?? config.holdSamples,
+      maxLevel: config.maxLevel ?? DEGRADE_LEVELS.length - 1,
+    });
   }
 
   /** Current level, 0 = normal. */
