@@ -1,10 +1,10 @@
 /**
  * The per-frame graph, defined once:
  *
- *   frame ─▶ condition ─▶ models ─────────▶ decision ─▶ output
- *            privacy masks  classify; segment  smoothing,    alert → overlay geometry →
- *            ROI            when suspicious    hysteresis    PNG / preview → publish → stats
- *            quality gate   (degrade share)
+ *   frame ─▶ condition ──────▶ models ─────────▶ decision ─────▶ output
+ *            privacy masks     classify; segment  smoothing,      alert → overlay geometry →
+ *            ROI               when suspicious    hysteresis      PNG / preview → publish →
+ *            quality gate      (degrade share)                    stats
  *
  * `FramePipeline.step` runs condition → models → decision; the live daemon then hands the
  * result to `FrameOutput` (output.ts). QA replay and selftest run the same step on every frame
@@ -20,9 +20,6 @@ import { Conditioner } from './condition.js';
 import { DegradeShare } from './degrade-share.js';
 import { ModelStage } from './models.js';
 import type { ProcessedFrame } from './processed-frame.js';
-
-export type { ProcessedFrame } from './processed-frame.js';
-export type { ConditionedFrame } from './condition.js';
 
 /** condition → models → decision, as configured; the daemon, QA replay, selftest and the bench run this. */
 export class FramePipeline {
