@@ -7,7 +7,7 @@ import '../runtime/env.js';
 import { join } from 'node:path';
 import { MODELS_DIR } from '../runtime/config/paths.js';
 import { parseConfig } from '../runtime/config/load.js';
-import { sessionOptions } from '../runtime/daemon/sessions.js';
+import { sessionOptions } from '../runtime/pipeline/sessions.js';
 import { percentile } from '../runtime/daemon/stats.js';
 import { ModelSession } from '../runtime/inference/model-session.js';
 import { PROVIDERS, type ProviderName } from '../runtime/inference/providers.js';

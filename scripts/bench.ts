@@ -12,7 +12,9 @@ import { LumenClient } from '../runtime/client/client.js';
 import { Capture } from '../runtime/capture/capture.js';
 import { parseConfig } from '../runtime/config/load.js';
 import { DEMO_FEED, PIPELINES_DIR, PROJECT_ROOT } from '../runtime/config/paths.js';
-import { makeProcessor, openSessions } from '../runtime/daemon/sessions.js';
+import { openSessions } from '../runtime/pipeline/sessions.js';
+import { FramePipeline } from '../runtime/pipeline/pipeline.js';
+import { overlayGeometry } from '../runtime/pipeline/output.js';
 import type { ProviderName } from '../runtime/inference/providers.js';
 import { SceneRenderer } from '../runtime/feed/scene.js';
 import { makeSceneSpec } from '../runtime/feed/schedule.js';
@@ -26,7 +28,6 @@ import { ModelSession } from '../runtime/inference/model-session.js';
 import { createLogger } from '../runtime/log.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 import { encodePng } from '../runtime/util/image-codec.js';
-import { buildGeometry } from '../runtime/overlay/geometry.js';
 import { DEFAULT_ANALYSIS_SIZE } from '../runtime/config/schema.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 
@@ -129,8 +130,8 @@ function printLive(title: string, run: LiveRun, offeredFps: number | null): void
 async function stagesFlatOut(): Promise<{ fps: number; perStage: Record<string, { p50: number; p99: number }>; models: ModelSession[] }> {
   const config = parseConfig({});
   const [cls, seg] = await openSessions(config, log, { providers });
-  // The daemon's own per-frame stages (ROI, quality gate, models), as configured by default.
-  const proc = makeProcessor(config, [cls, seg]);
+  // The daemon's own per-frame stages (conditioning, models, decision), as configured by default.
+  const pipeline = new FramePipeline(config, [cls, seg]);
   const cap = await Capture.open(
     {
       pipelinesDir: PIPELINES_DIR,
@@ -149,9 +150,9 @@ async function stagesFlatOut(): Promise<{ fps: number; perStage: Record<string, 
   let n = 0;
   for await (const frame of cap) {
     const s = performance.now();
-    const p = await proc.process(frame);
+    const p = await pipeline.step(frame);
     const t = performance.now();
-    JSON.stringify(buildGeometry({ roi: p.roi, scale: p.scale, mask: p.mask, maskThreshold: config.overlay.maskThreshold, attention: p.attention }));
+    JSON.stringify(overlayGeometry(p, config.overlay));
     add('overlay', performance.now() - t);
     for (const [k, v] of Object.entries(p.timings)) add(k, v);
     add('total', performance.now() - s);

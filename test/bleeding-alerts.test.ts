@@ -32,7 +32,7 @@ t.test('blood alone raises no alert and is not even suspicious; a red lesion bes
       const decision = new DecisionStage(config.decision);
       for (let i = from; i < Math.min(to, spec.frames); i++) {
         const f = r.render(i);
-        const p = await stages.processor.process({ id: i, ts: (i * 1000) / FPS, width: spec.width, height: spec.height, data: f.data });
+        const p = await stages.pipeline.step({ id: i, ts: (i * 1000) / FPS, width: spec.width, height: spec.height, data: f.data });
         const d = decision.update({ frameId: i, ts: 0, score: p.score });
         out.push({ i, blood: f.blood, gated: p.gated, score: p.score, smoothed: d.smoothed, raised: d.event?.type === 'raise' });
       }

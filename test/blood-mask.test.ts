@@ -1,8 +1,8 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { parseConfig } from '../runtime/config/load.js';
-import { egcProbability } from '../runtime/daemon/frame-processor.js';
-import { openSessions } from '../runtime/daemon/sessions.js';
+import { egcProbability } from '../runtime/pipeline/models.js';
+import { openSessions } from '../runtime/pipeline/sessions.js';
 import { SceneRenderer } from '../runtime/feed/scene.js';
 import { makeSceneSpec } from '../runtime/feed/schedule.js';
 import type { Rect } from '../runtime/frame.js';

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEGRADE_LEVELS, DegradePolicy, type DegradeConfig, type DegradeEvent } from '../runtime/health/degrade-policy.js';
+import { DegradeShare } from '../runtime/pipeline/degrade-share.js';
+import { parseConfig } from '../runtime/config/load.js';
 
 interface Row {
   t: number;
@@ -101,16 +103,20 @@ t.test('rates per level: the segmenter period is a multiple of the classifier pe
   );
   for (const l of DEGRADE_LEVELS) t.equal(l.segmenterEvery % l.classifierEvery, 0, l.name);
   const p = new DegradePolicy({ ...config, holdSamples: 1 });
-  t.same([p.segmenterEvery, p.classifierEvery], [1, 1]);
+  t.same([p.current.segmenterEvery, p.current.classifierEvery], [1, 1]);
   p.update({ tempC: 90, latencyMsP99: 50 });
   p.update({ tempC: 90, latencyMsP99: 50 });
   t.equal(p.level, 2);
+  // The frame path's share at that level: the classifier on every 2nd frame taken, the segmenter on every 4th suspicious frame.
+  const share = new DegradeShare();
+  share.apply(p.current);
   t.same(
-    [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => p.runsClassifier(i)),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8].map(() => share.takes()),
     [true, false, true, false, true, false, true, false, true],
   );
+  t.equal(share.shed, 4, 'frames not classified are counted as shed');
   t.same(
-    [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => p.runsSegmenter(i)),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8].map(() => share.segments()),
     [true, false, false, false, true, false, false, false, true],
   );
 });
@@ -138,8 +144,9 @@ t.test('unknown readings never escalate and do not block recovery', async (t) =>
 });
 
 t.test('a bad config is refused with CONFIG_INVALID naming the key', async (t) => {
+  // Validated once, by the config schema at start; the policy trusts what it is given.
   const bad: Array<[Partial<DegradeConfig>, RegExp]> = [
-    [{ tempClearC: 85 }, /health\.degrade\.tempClearC: must be below tempHighC/],
+    [{ tempClearC: 85 }, /health\.degrade\.tempClearC: tempClearC must be below tempHighC/],
     [{ latencyClearMs: 130 }, /health\.degrade\.latencyClearMs/],
     [{ holdSamples: 0 }, /health\.degrade\.holdSamples/],
     [{ holdSamples: 1.5 }, /health\.degrade\.holdSamples/],
@@ -147,7 +154,7 @@ t.test('a bad config is refused with CONFIG_INVALID naming the key', async (t) =
     [{ tempHighC: Number.NaN }, /health\.degrade\.tempHighC/],
   ];
   for (const [patch, message] of bad) {
-    t.throws(() => new DegradePolicy({ ...config, ...patch }), { code: 'CONFIG_INVALID', message }, JSON.stringify(patch));
+    t.throws(() => parseConfig({ health: { degrade: { ...config, ...patch } } }), { code: 'CONFIG_INVALID', message }, JSON.stringify(patch));
   }
   t.ok(Object.isFrozen(new DegradePolicy(config).config));
 });
@@ -199,26 +206,26 @@ t.test('an over-limit streak is broken by any reading that is not over', async (
   for (let i = 0; i < 3; i++) t.equal(capped.update({ tempC: 99, latencyMsP99: 500 }), null, 'maxLevel 0 never sheds');
 });
 
-t.test('every bad setting is refused with its key, its message and the path in detail', async (t) => {
-  const bad: Array<[Partial<DegradeConfig>, string, string]> = [
-    [{ latencyClearMs: 120 }, 'latencyClearMs', 'health.degrade.latencyClearMs: must be below latencyHighMs (120), got 120'],
-    [{ tempClearC: 85 }, 'tempClearC', 'health.degrade.tempClearC: must be below tempHighC (85), got 85'],
-    [{ latencyHighMs: Number.POSITIVE_INFINITY }, 'latencyHighMs', 'health.degrade.latencyHighMs: must be a number, got Infinity'],
-    [{ tempClearC: Number.NaN }, 'tempClearC', 'health.degrade.tempClearC: must be a number, got NaN'],
-    [{ holdSamples: 0 }, 'holdSamples', 'health.degrade.holdSamples: must be an integer >= 1, got 0'],
-    [{ recoverSamples: 0 }, 'recoverSamples', 'health.degrade.recoverSamples: must be an integer >= 1, got 0'],
-    [{ recoverSamples: 2.5 }, 'recoverSamples', 'health.degrade.recoverSamples: must be an integer >= 1, got 2.5'],
-    [{ maxLevel: -1 }, 'maxLevel', 'health.degrade.maxLevel: must be an integer from 0 to 3, got -1'],
-    [{ maxLevel: 1.5 }, 'maxLevel', 'health.degrade.maxLevel: must be an integer from 0 to 3, got 1.5'],
-    [{ maxLevel: 4 }, 'maxLevel', 'health.degrade.maxLevel: must be an integer from 0 to 3, got 4'],
+t.test('every bad setting is refused with its key and its message', async (t) => {
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ latencyClearMs: 120 }, 'health.degrade.latencyClearMs: latencyClearMs must be below latencyHighMs'],
+    [{ tempClearC: 85 }, 'health.degrade.tempClearC: tempClearC must be below tempHighC'],
+    [{ latencyHighMs: Number.POSITIVE_INFINITY }, 'health.degrade.latencyHighMs: Invalid input: expected number, received Infinity'],
+    [{ tempClearC: Number.NaN }, 'health.degrade.tempClearC: Invalid input: expected number, received NaN'],
+    [{ holdSamples: 0 }, 'health.degrade.holdSamples: Too small: expected number to be >=1'],
+    [{ recoverSamples: 0 }, 'health.degrade.recoverSamples: unknown key'],
+    [{ maxLevel: -1 }, 'health.degrade.maxLevel: Too small: expected number to be >=0'],
+    [{ maxLevel: 1.5 }, 'health.degrade.maxLevel: Invalid input: expected int, received number'],
+    [{ maxLevel: 4 }, 'health.degrade.maxLevel: Too big: expected number to be <=3'],
   ];
-  for (const [patch, key, message] of bad) {
+  for (const [patch, problem] of bad) {
     t.throws(
-      () => new DegradePolicy({ ...config, ...patch }),
-      { code: 'CONFIG_INVALID', message, detail: { path: `health.degrade.${key}` } },
+      () => parseConfig({ health: { degrade: { ...config, ...patch } } }),
+      { code: 'CONFIG_INVALID', message: `config: ${problem}`, detail: { problems: [problem] } },
       JSON.stringify(patch),
     );
   }
+  t.equal(parseConfig({ health: { degrade: { ...config, maxLevel: 0 } } }).health.degrade.maxLevel, 0, 'maxLevel 0 is accepted');
   t.same(new DegradePolicy({ ...config, maxLevel: 0 }).config.maxLevel, 0, 'maxLevel 0 is allowed');
   t.same(new DegradePolicy({ ...config, maxLevel: 3 }).config.maxLevel, 3, 'and 3');
   t.same(new DegradePolicy(config).config, { ...config, recoverSamples: 3, maxLevel: 3 }, 'defaults: recoverSamples = holdSamples, maxLevel 3');

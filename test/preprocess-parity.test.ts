@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { Capture } from '../runtime/capture/capture.js';
-import { egcProbability, lesionProbability } from '../runtime/daemon/frame-processor.js';
+import { egcProbability, lesionProbability } from '../runtime/pipeline/models.js';
 import type { Frame } from '../runtime/frame.js';
 import { ModelSession } from '../runtime/inference/model-session.js';
 import { preprocess } from '../runtime/inference/preprocess.js';

@@ -11,7 +11,7 @@ import { importBundle, NORMALISATIONS } from '../models/bundle-import.js';
 import { formatInspection, inspectOnnx } from '../models/inspect.js';
 import { ModelSession } from '../inference/model-session.js';
 import { parseConfig } from '../config/load.js';
-import { sessionOptions } from '../daemon/sessions.js';
+import { sessionOptions } from '../pipeline/sessions.js';
 import { createLogger } from '../log.js';
 
 export function registerModels(program: Command): void {

@@ -29,6 +29,7 @@ export class Operations {
   private timer: NodeJS.Timeout | undefined;
   private readonly watchdog: Watchdog | null;
   private closed = false;
+  private readonly notifyWarned = new Set<string>();
 
   private constructor(
     private readonly log: Logger,
@@ -79,7 +80,7 @@ export class Operations {
     if (e) {
       this.log.warn({ from: e.from, to: e.to, cause: e.cause, reason: e.reason }, `degrade level ${e.to}: ${e.toName}`);
       this.onShare(this.share);
-      void this.notifier?.status(`degrade level ${e.to}: ${e.toName}`).catch(() => {});
+      void this.notifier?.status(`degrade level ${e.to}: ${e.toName}`).catch((err) => this.notifyFailed('STATUS', err));
     }
   }
 
@@ -118,7 +119,14 @@ export class Operations {
   }
 
   async stopping(): Promise<void> {
-    await this.notifier?.stopping().catch(() => {});
+    await this.notifier?.stopping().catch((err) => this.notifyFailed('STOPPING', err));
+  }
+
+  /** A failed sd_notify message is logged once per kind: systemd just misses a status line. */
+  private notifyFailed(kind: string, err: unknown): void {
+    if (this.notifyWarned.has(kind)) return;
+    this.notifyWarned.add(kind);
+    this.log.warn({ err: messageOf(err) }, `sd_notify ${kind} failed`);
   }
 
   close(): void {

@@ -1,18 +1,20 @@
 // health/: the health stage: load, temperatures and memory; the degrade policy that sheds work under heat
 // or overload; the systemd watchdog.
 /**
- * When the box runs hot or inference falls behind, shed work in a fixed order and win it back
+ * When the box runs hot or the frame path falls behind, shed work in a fixed order and win it back
  * one step at a time. A pure state machine: feed it health readings, act on the events it returns.
  */
-import { LumenError } from '../errors.js';
 
-/** One rung of the shedding ladder. Rates are in frames: a model runs on frames where index % every === 0. */
+/**
+ * One rung of the shedding ladder. Rates are "every Nth": the classifier runs on every Nth frame
+ * taken, the segmenter on every Nth suspicious frame (pipeline/degrade-share.ts applies them).
+ */
 export interface DegradeLevel {
   /** 0 = normal; higher sheds more. */
   level: number;
   /** What this level gives up, for logs and the status topic. */
   name: string;
-  /** The segmenter may run on every Nth frame (and only where the classifier ran and was suspicious). */
+  /** The segmenter runs on every Nth suspicious frame (only frames the classifier ran on can be suspicious). */
   segmenterEvery: number;
   /** The classifier runs on every Nth frame. */
   classifierEvery: number;
@@ -39,9 +41,9 @@ export interface DegradeConfig {
   tempHighC: number;
   /** Recovery needs the temperature below this; must be < tempHighC (e.g. 78). */
   tempClearC: number;
-  /** Escalate when p99 inference latency is above this (e.g. 120). */
+  /** Escalate when the p99 frame age (capture → overlay published) is above this (e.g. 120). */
   latencyHighMs: number;
-  /** Recovery needs p99 latency below this; must be < latencyHighMs (e.g. 80). */
+  /** Recovery needs the p99 frame age below this; must be < latencyHighMs (e.g. 80). */
   latencyClearMs: number;
   /** Consecutive readings over a limit before each escalation (e.g. 3). */
   holdSamples: number;
@@ -55,7 +57,7 @@ export interface DegradeConfig {
 export interface DegradeReading {
   /** Hottest trustworthy sensor, °C (HealthReading.hottestC). */
   tempC: number | null;
-  /** p99 of inference latency over the last window, ms. */
+  /** p99 frame age (capture → overlay published) over the last frames published, ms; null before the first. */
   latencyMsP99: number | null;
 }
 
@@ -69,33 +71,6 @@ export interface DegradeEvent {
   cause: 'temperature' | 'latency' | 'temperature+latency' | 'clear';
   /** One line for people, with the numbers. */
   reason: string;
-}
-
-/** Whether a model whose rate is "every Nth frame" runs on this frame (0-based index of frames taken). */
-export function runsOnFrame(every: number, frameIndex: number): boolean {
-  return frameIndex % every === 0;
-}
-
-function invalid(path: string, message: string): never {
-  throw new LumenError('CONFIG_INVALID', `health.degrade.${path}: ${message}`, { path: `health.degrade.${path}` });
-}
-
-function checkConfig(c: DegradeConfig): Required<DegradeConfig> {
-  for (const key of ['tempHighC', 'tempClearC', 'latencyHighMs', 'latencyClearMs'] as const) {
-    if (!Number.isFinite(c[key])) invalid(key, `must be a number, got ${c[key]}`);
-  }
-  if (!(c.tempClearC < c.tempHighC)) invalid('tempClearC', `must be below tempHighC (${c.tempHighC}), got ${c.tempClearC}`);
-  if (!(c.latencyClearMs < c.latencyHighMs)) {
-    invalid('latencyClearMs', `must be below latencyHighMs (${c.latencyHighMs}), got ${c.latencyClearMs}`);
-  }
-  const recoverSamples = c.recoverSamples ?? c.holdSamples;
-  const maxLevel = c.maxLevel ?? DEGRADE_LEVELS.length - 1;
-  if (!Number.isInteger(c.holdSamples) || c.holdSamples < 1) invalid('holdSamples', `must be an integer >= 1, got ${c.holdSamples}`);
-  if (!Number.isInteger(recoverSamples) || recoverSamples < 1) invalid('recoverSamples', `must be an integer >= 1, got ${recoverSamples}`);
-  if (!Number.isInteger(maxLevel) || maxLevel < 0 || maxLevel >= DEGRADE_LEVELS.length) {
-    invalid('maxLevel', `must be an integer from 0 to ${DEGRADE_LEVELS.length - 1}, got ${maxLevel}`);
-  }
-  return { ...c, recoverSamples, maxLevel };
 }
 
 const fmt = (n: number): string => String(Math.round(n * 10) / 10);
@@ -112,9 +87,16 @@ export class DegradePolicy {
   #overStreak = 0;
   #clearStreak = 0;
 
-  /** Throws LumenError CONFIG_INVALID naming the bad key. */
+  /**
+   * `config` as the config schema validated it (health.degrade, once at start: clear limits below
+   * high limits, integer counts, maxLevel 0–3); only the defaults are filled in here.
+   */
   constructor(config: DegradeConfig) {
-    this.config = Object.freeze(checkConfig(config));
+    this.config = Object.freeze({
+      ...config,
+      recoverSamples: config.recoverSamples ?? config.holdSamples,
+      maxLevel: config.maxLevel ?? DEGRADE_LEVELS.length - 1,
+    });
   }
 
   /** Current level, 0 = normal. */
@@ -125,26 +107,6 @@ export class DegradePolicy {
   /** The current rung of DEGRADE_LEVELS. */
   get current(): DegradeLevel {
     return DEGRADE_LEVELS[this.#level];
-  }
-
-  /** The segmenter may run on every Nth frame at the current level. */
-  get segmenterEvery(): number {
-    return this.current.segmenterEvery;
-  }
-
-  /** The classifier runs on every Nth frame at the current level. */
-  get classifierEvery(): number {
-    return this.current.classifierEvery;
-  }
-
-  /** Whether the classifier runs on this frame (frame index from capture, 0-based). */
-  runsClassifier(frameIndex: number): boolean {
-    return runsOnFrame(this.classifierEvery, frameIndex);
-  }
-
-  /** Whether the segmenter may run on this frame (if the classifier also found it suspicious). */
-  runsSegmenter(frameIndex: number): boolean {
-    return runsOnFrame(this.segmenterEvery, frameIndex);
   }
 
   /** Feeds one reading; returns the level change it caused, or null. */

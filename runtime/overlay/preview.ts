@@ -1,11 +1,12 @@
-import type { Frame, Rect } from '../frame.js';
+import type { Rect } from '../frame.js';
+import type { ConditionedFrame } from '../pipeline/condition.js';
 
 /**
  * The composited preview: the frame's ROI with the overlay blended on top, as RGBA of the ROI's
  * size. Nothing outside the ROI is copied, so burned-in text beside the picture never leaves
- * the appliance in a preview.
+ * the appliance in a preview; and only a conditioned frame (privacy masks black) is accepted.
  */
-export function compositeRoi(frame: Frame, overlay: Uint8Array, roi: Rect): { width: number; height: number; data: Uint8Array } {
+export function compositeRoi(frame: ConditionedFrame, overlay: Uint8Array, roi: Rect): { width: number; height: number; data: Uint8Array } {
   const out = new Uint8Array(roi.width * roi.height * 4);
   for (let y = 0; y < roi.height; y++) {
     for (let x = 0; x < roi.width; x++) {

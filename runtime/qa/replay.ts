@@ -79,7 +79,7 @@ export interface ReplayResult {
 }
 
 /**
- * Replays a recorded feed through the live path's own stages (FrameProcessor, DecisionStage),
+ * Replays a recorded feed through the live path's own stages (FramePipeline: condition → models → decision),
  * every frame in order, and scores it against its truth. Deterministic: the same feed, config
  * and models give the same result except `run`.
  */
@@ -96,12 +96,13 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
     source.close();
     throw err;
   }
-  const { processor, decision } = stages;
+  const { pipeline } = stages;
   const maskThreshold = o.config.overlay.maskThreshold;
   const matchWindowS = o.matchWindowS ?? 1;
   const records: FrameRecord[] = [];
   const spans: AlertSpan[] = [];
-  const worst = new WorstFrames(o.worstFrames, undefined, o.config.roi.privacyMasks);
+  // Thumbnails are drawn on the conditioned frame: its masks (in its own pixels) go over the drawings too.
+  const worst = new WorstFrames(o.worstFrames, undefined, (rgba, w, h) => pipeline.conditioner.blackMasked(rgba, w, h));
   const stageTotals: Record<string, number> = {};
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
@@ -109,22 +110,14 @@ export async function replay(o: ReplayOptions, log: Logger): Promise<ReplayResul
   try {
     for await (const { frame, truth } of source) {
       const index = records.length;
-      const p = await processor.process(frame);
-      let t = performance.now();
-      // As Daemon.handle feeds the decision stage.
-      const d = decision.update({
-        frameId: p.frame.id,
-        ts: p.frame.ts,
-        score: p.score,
-        box: p.box ? p.scale.rectToFull(p.box) : undefined,
-        areaPx: p.areaPx ?? undefined,
-      });
-      p.timings.decision = performance.now() - t;
+      // The live path's own stages, to the decision; only the output differs: scored here.
+      const p = await pipeline.step(frame);
+      const d = p.decision;
       if (d.event?.type === 'raise')
         spans.push({ raiseFrame: index, clearFrame: null, onsetFrame: d.event.onsetFrame, peakScore: round6(d.event.peakScore)!, falseAlert: false });
       else if (d.event?.type === 'clear' && spans.length) Object.assign(spans[spans.length - 1], { clearFrame: index, peakScore: round6(d.event.peakScore)! });
 
-      t = performance.now();
+      const t = performance.now();
       // Scored in the source's pixels, where the truth is; the stages saw the analysis picture.
       const full = p.scale.full;
       const total = full.width * full.height;

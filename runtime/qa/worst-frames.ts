@@ -1,6 +1,5 @@
 import type { Frame, Rect } from '../frame.js';
 import { encodeJpeg } from '../util/image-codec.js';
-import { applyPrivacyMask } from '../roi/privacy.js';
 import type { FrameRecord } from './metrics.js';
 
 /** A frame the report shows as a thumbnail, with prediction and truth drawn over it. */
@@ -29,8 +28,8 @@ export class WorstFrames {
   constructor(
     private readonly limits: Record<WorstFrame['kind'], number> = { lesion: 6, normal: 3 },
     private readonly thumbWidth = 400,
-    /** Regions (frame pixels) blacked out in every thumbnail, drawings included (roi.privacyMasks). */
-    private readonly privacyMasks: readonly Rect[] = [],
+    /** Blacks the privacy masks out in a thumbnail, drawings included (Conditioner.blackMasked). */
+    private readonly hideMasked: (rgba: Uint8Array, width: number, height: number) => void = () => {},
   ) {}
 
   /** Considers one frame; renders its thumbnail only if it makes a list. */
@@ -51,7 +50,7 @@ export class WorstFrames {
     if (list.length >= limit && !worse({ badness, index: r.index }, list[list.length - 1])) return;
     const rgba = composite(frame, pred, truth, box);
     // Masked last: a contour, tint or box drawn over a masked region must not show there either.
-    if (this.privacyMasks.length) applyPrivacyMask(rgba, frame.width, frame.height, this.privacyMasks);
+    this.hideMasked(rgba, frame.width, frame.height);
     const jpeg = await encodeJpeg({ width: frame.width, height: frame.height, data: rgba }, 80, this.thumbWidth);
     list.push({ index: r.index, ...(r.name ? { name: r.name } : {}), kind, badness: Math.round(badness * 1e6) / 1e6, record: r, jpeg });
     list.sort((a, b) => (worse(a, b) ? -1 : 1));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
-import type { ProcessedFrame } from '../daemon/frame-processor.js';
+import type { ProcessedFrame } from '../pipeline/processed-frame.js';
 import type { AlertEvent, DecisionOutput } from '../decision/decision.js';
 import { isLumenError, LumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';

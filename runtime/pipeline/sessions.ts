@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
 import { ModelSession, type SessionOptions } from '../inference/model-session.js';
 import type { Logger } from '../log.js';
-import { FrameProcessor } from './frame-processor.js';
 
 /** Session options (providers, TensorRT settings, trusted keys) from the config. */
 export async function sessionOptions(config: Readonly<Config>): Promise<SessionOptions> {
@@ -29,14 +28,4 @@ export async function openSessions(config: Readonly<Config>, log: Logger, overri
     await classifier.close();
     throw err;
   }
-}
-
-/** The per-frame stages for these sessions, configured as the live daemon runs them. */
-export function makeProcessor(config: Readonly<Config>, sessions: readonly ModelSession[]): FrameProcessor {
-  return new FrameProcessor(sessions[0], sessions[1], {
-    segmentAbove: config.inference.segmentAbove,
-    maskThreshold: config.overlay.maskThreshold,
-    segmenterEvery: 1,
-    conditioning: { roi: config.roi, quality: config.quality.enabled ? config.quality : null },
-  });
 }
