@@ -1,3 +1,4 @@
+// daemon/: the live appliance (daemon.ts) and the parts it owns: capture supervision, status, model swaps, operations (watchdog, health, degrade).
 import { existsSync } from 'node:fs';
 import { Capture, type CaptureOptions } from '../capture/capture.js';
 import { isLumenError, messageOf } from '../errors.js';

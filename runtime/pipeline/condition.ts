@@ -1,3 +1,4 @@
+// pipeline/: the per-frame stages, defined once (graph in pipeline.ts): condition → models → decision → output.
 import type { Frame, Rect } from '../frame.js';
 import { FrameScale } from '../frame-scale.js';
 import type { GateShares } from '../publish/protocol.js';
