@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   CLIP_INCOMPLETE:
     'That recording was cut short (the daemon was killed or lost power while writing it) and is not offered as complete: export it with --incomplete to get what was written.',
   USAGE: 'The command line is incomplete or inconsistent: see --help.',
+  UNEXPECTED:
+    'A failure the runtime has no specific code for (a fault in a library or in Lumen itself): the message says what happened; keep the log and report it.',
   PACKAGE_UNBUILT: 'npm run package was run on a tree that is not built: run npm start (or scripts/setup.sh) first; the message lists what is missing.',
 } as const;
 
@@ -85,4 +87,12 @@ export function isLumenError(err: unknown, code?: ErrorCode): err is LumenError 
 /** A message for any thrown value, without a stack. */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The `code` a system or library error carries (`ENOENT`, `EAGAIN`…), or undefined when it has
+ * none: Node and ZeroMQ errors are not LumenErrors, and this is the one place that reads their code.
+ */
+export function errnoOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
 }

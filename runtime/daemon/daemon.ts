@@ -13,7 +13,7 @@ import { buildGeometry } from '../overlay/geometry.js';
 import { renderGeometry } from '../overlay/render-geometry.js';
 import { AlertJournal } from '../publish/journal.js';
 import { LumenPublisher } from '../publish/publisher.js';
-import type { StatusHeader } from '../publish/protocol.js';
+import type { ModelReloadStatus, StatusFields, StatusHeader } from '../publish/protocol.js';
 import { encodeJpeg, encodePng } from '../util/image-codec.js';
 import { compositeRoi } from '../overlay/preview.js';
 import { applyPrivacyMask } from '../roi/privacy.js';
@@ -48,7 +48,7 @@ export class Daemon {
   private loopDone: Promise<void> = Promise.resolve();
   /** Sessions opened by a reload, swapped in between two frames. */
   private pendingSwap: ModelSession[] | null = null;
-  private lastReload: { at: number; ok: boolean; code?: string; message?: string } | undefined;
+  private lastReload: ModelReloadStatus | undefined;
   private ops: Operations | null = null;
   private classifierEvery = 1;
   private taken = 0;
@@ -333,7 +333,7 @@ export class Daemon {
   }
 
   /** The status header as published now. */
-  statusHeader(): Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'> {
+  statusHeader(): StatusFields {
     const now = Date.now();
     const cs = this.capture?.counts ?? { captured: 0, dropped: 0 };
     const captured = cs.captured;

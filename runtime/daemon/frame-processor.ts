@@ -3,7 +3,8 @@ import { FrameScale } from '../frame-scale.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { largestBlob, mapBoxToFrame, type ProbMap } from '../overlay/mask-geometry.js';
 import type { GateShares } from '../publish/protocol.js';
-import { evaluateQuality, type QualityResult, type QualityThresholds } from '../quality/quality-gate.js';
+import { joinReasons, type GatedReasons } from '../quality/gate-reasons.js';
+import { evaluateQuality, gatedOf, gateShares, type QualityThresholds } from '../quality/quality-gate.js';
 import type { ActiveArea } from '../roi/active-area.js';
 import { MaskPlan } from '../roi/mask-plan.js';
 import { RoiTracker } from '../roi/roi-tracker.js';
@@ -17,7 +18,7 @@ export interface ProcessedFrame {
   scale: FrameScale;
   roi: Rect;
   /** Why the frame was not classified, or null. */
-  gated: string | null;
+  gated: GatedReasons | null;
   /** What the quality gate saw, or null when it did not run. */
   quality: GateShares | null;
   score: number | null;
@@ -86,7 +87,7 @@ export class FrameProcessor {
    * written into its pixels, so neither a model nor a published frame can see them — and
    * returns the ROI, or a gate reason.
    */
-  condition(frame: Frame, timings: Record<string, number>): { roi: Rect; gated: string | null; quality: GateShares | null } {
+  condition(frame: Frame, timings: Record<string, number>): { roi: Rect; gated: GatedReasons | null; quality: GateShares | null } {
     const c = this.settings.conditioning;
     const whole: Rect = { x: 0, y: 0, width: frame.width, height: frame.height };
     const scale = FrameScale.of(frame);
@@ -104,13 +105,13 @@ export class FrameProcessor {
     const area = this.tracker ? this.tracker.track(frame) : null;
     if (area !== before) this.maskPlan(frame, c, area).apply(frame.data);
     timings.roi = performance.now() - t;
-    if (this.tracker && !area) return { roi: whole, gated: 'no-picture', quality: null };
+    if (this.tracker && !area) return { roi: whole, gated: joinReasons(['no-picture']), quality: null };
     const roi = area?.rect ?? whole;
     if (!c.quality?.enabled) return { roi, gated: null, quality: null };
     t = performance.now();
     const q = evaluateQuality(frame, area ?? roi, c.quality);
     timings.quality = performance.now() - t;
-    return { roi, gated: q.gated ? q.reasons.join(',') : null, quality: gateShares(q) };
+    return { roi, gated: gatedOf(q), quality: gateShares(q) };
   }
 
   /** The masks for this frame size and area, rebuilt only when either changed. */
@@ -162,19 +163,6 @@ export class FrameProcessor {
     }
     return { frame, scale, roi, gated, quality, score, attention, mask, box, areaPx, timings, ortMs };
   }
-}
-
-/** The gate's shares as published: usable, and each cause that hides any region. */
-function gateShares(q: QualityResult): GateShares {
-  const s = q.scores;
-  const r2 = (v: number) => Math.round(v * 100) / 100;
-  const causes = [
-    ['dark', s.darkFraction],
-    ['overexposed', s.overexposedFraction],
-    ['bleeding', s.bleedingFraction],
-    ['bubbles', s.bubblesFraction],
-  ] as const;
-  return { usable: r2(s.usableFraction), hidden: Object.fromEntries(causes.filter(([, v]) => v > 0).map(([k, v]) => [k, r2(v)])) };
 }
 
 /** Softmax probability of the `egc` class (the last class when unnamed). */

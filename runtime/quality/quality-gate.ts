@@ -1,6 +1,8 @@
 import type { Frame, Rect } from '../frame.js';
+import type { GateShares } from '../publish/protocol.js';
 import type { ActiveArea } from '../roi/active-area.js';
 import { sampleGrid } from './analysis-grid.js';
+import { joinReasons, QUALITY_REASONS, REGION_CAUSES, type GatedReasons, type QualityReason, type RegionCause } from './gate-reasons.js';
 import { judgeRegions, type Region, type RegionMap, type RegionState } from './regions.js';
 import { sharpnessOf } from './sharpness.js';
 
@@ -28,11 +30,7 @@ export interface QualityScores {
   readonly sharpness: number;
 }
 
-/** Reasons a frame is gated; published as they are. */
-export type QualityReason = 'no-picture' | 'dark' | 'overexposed' | 'blurred' | 'bubbles' | 'bleeding';
-
-/** Every reason, in the order they are listed. */
-export const QUALITY_REASONS: readonly QualityReason[] = ['no-picture', 'dark', 'overexposed', 'blurred', 'bubbles', 'bleeding'];
+export { QUALITY_REASONS, type QualityReason } from './gate-reasons.js';
 
 /** Limits of the gate. Defaults in DEFAULT_QUALITY_THRESHOLDS. */
 export interface QualityThresholds {
@@ -83,13 +81,13 @@ const EMPTY_SCORES: QualityScores = Object.freeze({
   sharpness: 0,
 });
 
-/** Causes a region can be unusable for, and the reason each gates as. */
-const CAUSES: readonly [Exclude<RegionState, 'usable'>, keyof QualityScores][] = [
-  ['dark', 'darkFraction'],
-  ['overexposed', 'overexposedFraction'],
-  ['bubbles', 'bubblesFraction'],
-  ['bleeding', 'bleedingFraction'],
-];
+/** The score that holds each region cause's share. */
+const SHARE_OF: Readonly<Record<RegionCause, keyof QualityScores>> = {
+  dark: 'darkFraction',
+  overexposed: 'overexposedFraction',
+  bubbles: 'bubblesFraction',
+  bleeding: 'bleedingFraction',
+};
 
 /**
  * Scores a frame within roi (a Rect, or an ActiveArea whose outline then excludes the black
@@ -119,7 +117,7 @@ export function evaluateQuality(frame: Frame, roi: Rect | ActiveArea, thresholds
   const reasons = new Set<QualityReason>();
   const explanation: string[] = [];
   const pct = (v: number) => `${Math.round(v * 100)} %`;
-  const hidden = CAUSES.map(([state, key]) => [state, scores[key]] as const)
+  const hidden = REGION_CAUSES.map((cause) => [cause, scores[SHARE_OF[cause]]] as const)
     .filter(([, v]) => v > 0)
     .sort((a, b) => b[1] - a[1]);
   const what = hidden.map(([s, v]) => `${s} ${pct(v)}`).join(', ') || 'none hidden';
@@ -141,6 +139,19 @@ export function evaluateQuality(frame: Frame, roi: Rect | ActiveArea, thresholds
   } else {
     explanation.push(`sharpness ${scores.sharpness.toFixed(2)} over the picture ≥ ${th.minSharpness}`);
   }
-  const ordered = ['dark', 'overexposed', 'blurred', 'bubbles', 'bleeding'].filter((r) => reasons.has(r as QualityReason)) as QualityReason[];
+  const ordered = QUALITY_REASONS.filter((r) => reasons.has(r));
   return { scores, gated: ordered.length > 0, reasons: ordered, regions, explanation };
+}
+
+/** The gate's reasons as an overlay's `gated` carries them, or null when the frame passed. */
+export function gatedOf(q: QualityResult): GatedReasons | null {
+  return q.gated ? joinReasons(q.reasons) : null;
+}
+
+/** The gate's shares as an overlay publishes them: usable, and each cause that hides any region (two decimals). */
+export function gateShares(q: QualityResult): GateShares {
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  const hidden: GateShares['hidden'] = {};
+  for (const cause of REGION_CAUSES) if (q.scores[SHARE_OF[cause]] > 0) hidden[cause] = r2(q.scores[SHARE_OF[cause]]);
+  return { usable: r2(q.scores.usableFraction), hidden };
 }

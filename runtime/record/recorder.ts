@@ -4,14 +4,14 @@ import type { ProcessedFrame } from '../daemon/frame-processor.js';
 import type { AlertEvent, DecisionOutput } from '../decision/decision.js';
 import { isLumenError, LumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { AlertHeader } from '../publish/protocol.js';
+import type { AlertHeader, RecordingStatusFields } from '../publish/protocol.js';
 import type { RecordingInfo } from './catalogue.js';
 import { freeMB } from './disk.js';
 import { Encoder, type EncodedUnit } from './encoder.js';
 import { RecordPixels } from './frame-pixels.js';
 import { PreRoll } from './preroll.js';
 import { PROFILES } from './profiles.js';
-import { RecentFrames, RecordingStats, type RecordingStatus } from './recorder-status.js';
+import { RecentFrames, RecordingStats } from './recorder-status.js';
 import type { FrameDecision } from './sidecar.js';
 import { RecordingStore, type StoreHooks } from './store.js';
 import type { RecordingWriter } from './writer.js';
@@ -303,7 +303,7 @@ export class Recorder {
   }
 
   /** lumen.status `recording`. */
-  statusFields(): { recording: RecordingStatus } {
+  statusFields(): RecordingStatusFields {
     const state = !this.enabled ? 'off' : this.stats.fault ? 'stopped' : this.clips.size || this.segment ? 'recording' : 'ready';
     return { recording: this.stats.status(state, this.r, [...this.busy()], this.preroll, this.encoder?.inFlight ?? 0, this.store.tally) };
   }

@@ -14,7 +14,7 @@ import type { CurveClient } from '../publish/zmq.js';
 import { DaemonSubscription } from './daemon-subscription.js';
 import { loadStaticFiles, PUBLIC_DIR, type StaticFile } from './static-files.js';
 import { ViewAuth } from './view-auth.js';
-import { encodeImage, IMAGE_KIND, VIEW_WIRE_VERSION, type AlertEntry, type DaemonLink, type ViewMessage } from './view-wire.js';
+import { encodeImage, IMAGE_KIND, VIEW_WIRE_VERSION, type AlertEntry, type DaemonLink, type ForwardedMessage, type ViewMessage } from './view-wire.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -174,6 +174,11 @@ export class ViewServer {
         this.history = null;
         this.broadcastText({ type: 'history', failure: null });
         break;
+      // Another topic pages are fed from: handed on as the daemon sent it; app.js shows what it knows.
+      default: {
+        const other: ForwardedMessage = m;
+        this.broadcastText({ type: 'topic', topic: other.topic, header: other.header });
+      }
     }
   }
 
