@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_EVENTS, LumenClient } from '../runtime/client/client.js';
 import { PROJECT_ROOT } from '../runtime/config/paths.js';
+import { messageOf } from '../runtime/errors.js';
 import { percentile } from '../runtime/daemon/stats.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 
@@ -218,7 +219,7 @@ while (Date.now() - t0 < minutes * 60_000) {
 
 client.close();
 stopChild();
-await consume.catch(() => {});
+await consume.catch((err: unknown) => console.log(`subscription ended with an error: ${messageOf(err)}`));
 const afterWarmup = samples.filter((s) => s.minute >= warmupMin).length;
 console.log(
   `\n${samples.length} samples, ${afterWarmup} after the ${warmupMin}-min warm-up; ${overlays} overlays and ${alerts} alerts received; ${historyFailures} history failures`,

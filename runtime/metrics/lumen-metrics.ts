@@ -176,6 +176,7 @@ function fileSize(path: string): number {
   try {
     return statSync(path).size;
   } catch {
+    // No such file yet (no alert, or not rotated yet): it holds nothing.
     return 0;
   }
 }

@@ -219,6 +219,7 @@ export class Recorder {
     for (const u of this.preroll.from(onsetTs - this.r.clips.preRollS * 1000)) w.push(u);
     this.clips.set(e.episode, { writer: w, onsetTs, clearTs: null, endTs: null });
     const ref = this.ref(w);
+    // A record that could not be saved is the writer's to log (it fails the clip: w.failed below); here only the wait matters.
     await Promise.race([w.saved.catch(() => {}), new Promise((r) => setTimeout(r, RECORD_WAIT_MS))]);
     return w.failed ? undefined : { clip: ref };
   }

@@ -352,6 +352,7 @@ function hostOf(origin: string): string | undefined {
   try {
     return new URL(origin).host;
   } catch {
+    // Not a URL: matches no host, so the upgrade is refused as cross-site.
     return undefined;
   }
 }
