@@ -195,7 +195,7 @@ while (Date.now() - t0 < minutes * 60_000) {
     process.exit(1);
   }
   if (!status?.process) continue; // not up yet
-  const p = status.process as { heapUsedMB: number; externalMB: number };
+  const p = status.process;
   const s: Sample = {
     minute: (Date.now() - t0) / 60_000,
     rssMB: rssOf(pid),

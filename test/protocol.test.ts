@@ -48,11 +48,12 @@ t.test('every topic is documented in docs/protocol.md, and the table says what t
     t.equal(topicKey(spec.name), key, `${spec.name} maps back to ${key}`);
   }
   t.equal(topicKey('lumen.nope'), undefined, 'an unknown topic has no key');
-  t.same(
-    Object.values(TOPIC_TABLE)
-      .filter((s) => s.view)
-      .map((s) => s.name),
-    [TOPICS.status, TOPICS.alert, TOPICS.overlay, TOPICS.frame],
+  const fed = Object.values(TOPIC_TABLE)
+    .filter((s) => s.view)
+    .map((s): string => s.name);
+  t.notOk(fed.includes(TOPICS.clip), 'lumen view is not fed finished recordings');
+  t.ok(
+    [TOPICS.status, TOPICS.alert, TOPICS.overlay, TOPICS.frame].every((n) => fed.includes(n)),
     'lumen view is fed status, alerts, overlays and previews',
   );
 });
@@ -62,8 +63,18 @@ t.test('gate reasons: one table, documented, joined on the wire in its order', a
   for (const [reason, r] of Object.entries(GATE_REASONS)) {
     t.ok(doc.includes(`| \`${reason}\` | ${r.region ? 'yes' : 'no'} | ${r.meaning} |`), `${reason} documented with its meaning`);
   }
-  t.same(QUALITY_REASONS, ['no-picture', 'dark', 'overexposed', 'blurred', 'bubbles', 'bleeding'], 'the reasons, in the order the wire lists them');
-  t.same(REGION_CAUSES, ['dark', 'overexposed', 'bubbles', 'bleeding'], 'the causes that hide regions');
+  // Monitors and recorded sidecars hold these names in this order: a new reason may come anywhere, these stay.
+  const wire = ['no-picture', 'dark', 'overexposed', 'blurred', 'bubbles', 'bleeding'];
+  t.same(
+    QUALITY_REASONS.filter((r) => wire.includes(r)),
+    wire,
+    'the reasons, in the order the wire lists them',
+  );
+  t.same(
+    REGION_CAUSES.filter((r) => wire.includes(r)),
+    ['dark', 'overexposed', 'bubbles', 'bleeding'],
+    'the causes that hide regions',
+  );
   t.equal(joinReasons(['bleeding', 'dark']), 'dark,bleeding', 'several reasons are joined in table order');
   t.equal(joinReasons(['no-picture']), 'no-picture');
   t.same(splitReasons('dark,bleeding'), ['dark', 'bleeding']);
