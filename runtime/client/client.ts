@@ -166,7 +166,8 @@ export class LumenClient {
         throw new LumenError('PROTOCOL', `history reply from ${this.opts.historyEndpoint} is not JSON`);
       }
       if (!reply.ok) {
-        const code = reply.error.code in ERROR_CODES ? (reply.error.code as ErrorCode) : 'PROTOCOL';
+        // A code this version does not know (a newer daemon's) is reported as a protocol problem.
+        const code: ErrorCode = Object.hasOwn(ERROR_CODES, reply.error.code) ? reply.error.code : 'PROTOCOL';
         throw new LumenError(code, code === 'PROTOCOL' ? `history request refused: ${reply.error.message}` : reply.error.message);
       }
       return reply;

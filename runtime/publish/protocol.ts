@@ -252,7 +252,7 @@ export interface ClipInfo {
   postRollS?: number;
   /** Why it ended: post-roll, length, stop, size-change, overlap, no-frames, disk-full, encoder, fault, segment, crash. */
   endReason?: string;
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
   deletedAt?: number;
   deleteReason?: string;
 }
@@ -339,7 +339,7 @@ export type HistoryRequest = { v: number; op: 'since'; after: number; limit?: nu
 export type HistoryReply =
   | { v: number; ok: true; events: AlertHeader[]; more: boolean; lastSeq: number }
   | { v: number; ok: true; clip: ClipInfo }
-  | { v: number; ok: false; error: { code: string; message: string } };
+  | { v: number; ok: false; error: { code: ErrorCode; message: string } };
 
 export const HISTORY_MAX_LIMIT = 500;
 

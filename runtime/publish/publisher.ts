@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { LumenError, messageOf } from '../errors.js';
+import { LumenError, messageOf, type ErrorCode } from '../errors.js';
 import type { AlertJournal } from './journal.js';
 import {
   HISTORY_MAX_LIMIT,
@@ -236,7 +236,7 @@ export class LumenPublisher {
 
   /** Any malformed request gets an error reply naming what is wrong; nothing throws. */
   answer(msg: Buffer[]): HistoryReply {
-    const fail = (message: string, code = 'PROTOCOL'): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });
+    const fail = (message: string, code: ErrorCode = 'PROTOCOL'): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });
     if (msg.length !== 1) return fail(`expected one frame, got ${msg.length}`);
     let req: Record<string, unknown>;
     try {
