@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { LumenError } from './errors.js';
+import { UNGRADABLE_REASONS } from './quality/gate-reasons.js';
 
 /**
  * Run-length code of a binary mask in row-major order: `counts` alternate runs of 0 and 1,
@@ -24,7 +25,7 @@ const FrameAnnotationSchema = z.strictObject({
   index: z.number().int().nonnegative(),
   label: z.enum(['egc', 'normal', 'ungradable']),
   /** Why an ungradable frame is: the quality gate's reason names (optional; synthetic feeds write it). */
-  reason: z.enum(['dark', 'overexposed', 'blurred', 'bubbles', 'bleeding']).optional(),
+  reason: z.enum(UNGRADABLE_REASONS).optional(),
   mask: RleSchema.optional(),
 });
 

@@ -86,3 +86,11 @@ export function isLumenError(err: unknown, code?: ErrorCode): err is LumenError 
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * The `code` a system or library error carries (`ENOENT`, `EAGAIN`…), or undefined when it has
+ * none: Node and ZeroMQ errors are not LumenErrors, and this is the one place that reads their code.
+ */
+export function errnoOf(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}

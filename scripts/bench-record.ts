@@ -22,7 +22,6 @@ import { Encoder } from '../runtime/record/encoder.js';
 import { PROFILES } from '../runtime/record/profiles.js';
 import { Capture } from '../runtime/capture/capture.js';
 import { createLogger } from '../runtime/log.js';
-import type { RecordingStatus } from '../runtime/record/recorder-status.js';
 
 const arg = (name: string, dflt: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const feed = resolve(arg('--feed', join(PROJECT_ROOT, 'var', 'feeds', 'demo.mkv')));
@@ -75,7 +74,7 @@ async function run(record: boolean) {
       first ??= { h: m.header, t: now, at: performance.now() };
       last = m.header;
       t1 = now;
-      const r = m.header.recording as RecordingStatus | undefined;
+      const r = m.header.recording;
       if (r && r.preRoll.bytes > preRoll.bytes) preRoll = r.preRoll;
       if (performance.now() - first.at >= seconds * 1000) break;
     }
@@ -96,7 +95,7 @@ async function run(record: boolean) {
     record: last!.latencyMs.record,
     processCpu: (t1.all - first!.t.all) / TICK / wall,
     encoderCpu: (t1.named - first!.t.named) / TICK / wall,
-    rec: last!.recording as RecordingStatus | undefined,
+    rec: last!.recording,
     preRoll,
     mbPerHour: segSecs > 0 ? ((segBytes / segSecs) * 3600) / 2 ** 20 : null,
   };

@@ -62,6 +62,7 @@ function osRelease(): { id: string; versionId: string; pretty: string } {
     );
     return { id: kv.ID ?? 'linux', versionId: kv.VERSION_ID ?? '', pretty: kv.PRETTY_NAME ?? 'Linux' };
   } catch {
+    // No /etc/os-release (a minimal container): a generic Linux is all that can be said.
     return { id: 'linux', versionId: '', pretty: 'Linux' };
   }
 }
@@ -111,6 +112,7 @@ async function gstreamerFromTool(): Promise<Component | null> {
         }
       : null;
   } catch {
+    // No gst-inspect-1.0: the SBOM leaves GStreamer out rather than guess its version.
     return null;
   }
 }

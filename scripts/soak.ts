@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_EVENTS, LumenClient } from '../runtime/client/client.js';
 import { PROJECT_ROOT } from '../runtime/config/paths.js';
+import { messageOf } from '../runtime/errors.js';
 import { percentile } from '../runtime/daemon/stats.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
 
@@ -185,7 +186,7 @@ while (Date.now() - t0 < minutes * 60_000) {
     process.exit(1);
   }
   if (!status?.process) continue; // not up yet
-  const p = status.process as { heapUsedMB: number; externalMB: number };
+  const p = status.process;
   const s: Sample = {
     minute: (Date.now() - t0) / 60_000,
     rssMB: rssOf(pid),
@@ -209,7 +210,7 @@ while (Date.now() - t0 < minutes * 60_000) {
 
 client.close();
 stopChild();
-await consume.catch(() => {});
+await consume.catch((err: unknown) => console.log(`subscription ended with an error: ${messageOf(err)}`));
 const afterWarmup = samples.filter((s) => s.minute >= warmupMin).length;
 console.log(
   `\n${samples.length} samples, ${afterWarmup} after the ${warmupMin}-min warm-up; ${overlays} overlays and ${alerts} alerts received; ${historyFailures} history failures`,

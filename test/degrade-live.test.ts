@@ -68,8 +68,8 @@ t.test('the live daemon sheds and recovers on recorded temperatures, and publish
   const statuses = (async function* () {
     for await (const m of client as AsyncIterable<LumenMessage>) {
       if (m.topic !== TOPICS.status) continue;
-      const h = m.header as StatusHeader & { health: { hottestC: number | null; gpuTempC: number | null } | null; shed: number; degrade: Status['degrade'] };
-      if (h.state === 'starting' || !h.health) continue;
+      const h = m.header;
+      if (h.state === 'starting' || !h.health || !h.degrade) continue;
       const s: Status = { state: h.state, processed: h.processed, shed: h.shed, hottestC: h.health.hottestC, gpuTempC: h.health.gpuTempC, degrade: h.degrade };
       seen.push(s);
       yield s;

@@ -105,7 +105,7 @@ t.test('lumen run on a short demo feed: status, overlays, frames gated for its b
     'not classified; less than the 40 % of the picture the gate asks for is usable',
   );
   t.ok(
-    bled.every((o) => Object.values(o.quality!.hidden).every((v) => v <= o.quality!.hidden.bleeding)),
+    bled.every((o) => Object.values(o.quality!.hidden).every((v) => v <= (o.quality!.hidden.bleeding ?? 0))),
     'blood hides the most',
   );
   t.ok(

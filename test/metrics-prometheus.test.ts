@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { LumenMessage } from '../runtime/client/client.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
-import { QUALITY_REASONS } from '../runtime/quality/quality-gate.js';
+import { joinReasons, QUALITY_REASONS } from '../runtime/quality/gate-reasons.js';
 import { ROOT, daemonWithClient, endpoints, freePort, lumen, stop, tempDir, waitFor, writeConfig } from './helpers/daemon.js';
 import { shortDemoFeed } from './helpers/feeds.js';
 
@@ -153,7 +153,7 @@ t.test('frames gated for bleeding are counted under reason="bleeding", as status
     metrics: { address: `127.0.0.1:${port}` },
   });
   const { client } = daemonWithClient(t, config, ep);
-  const bleeding = (h: StatusHeader) => (h.gated as Record<string, number>).bleeding ?? 0;
+  const bleeding = (h: StatusHeader) => h.gated[joinReasons(['bleeding'])] ?? 0;
   const s = (await waitFor<LumenMessage>(client, (x) => isStatus(x) && bleeding(x.header) > 0, 90_000, 'status counting frames gated for bleeding')) as {
     header: StatusHeader;
   };

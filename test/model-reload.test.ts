@@ -47,12 +47,7 @@ t.test('a refused bundle never replaces the running one (SIGHUP reload)', async 
   // The copy completes: the same new version, now whole.
   writeFileSync(onnx, good);
   daemon.proc.kill('SIGHUP');
-  const ok = (await waitFor<LumenMessage>(
-    client,
-    (m) => isStatus(m) && (m.header.modelReload as { ok?: boolean } | undefined)?.ok === true,
-    30_000,
-    'good reload',
-  )) as { header: StatusHeader };
+  const ok = (await waitFor<LumenMessage>(client, (m) => isStatus(m) && m.header.modelReload?.ok === true, 30_000, 'good reload')) as { header: StatusHeader };
   t.equal(ok.header.state, 'running', 'the daemon keeps running through the reload');
   const swapped = (await waitFor<LumenMessage>(
     client,

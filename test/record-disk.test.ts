@@ -52,7 +52,7 @@ async function setup(extra: object) {
   return { ep, config, rec: join(state, 'recordings') };
 }
 
-const recording = (m: LumenMessage) => (m.topic === TOPICS.status ? (m.header.recording as RecordingStatus) : null);
+const recording = (m: LumenMessage) => (m.topic === TOPICS.status ? (m.header.recording ?? null) : null);
 
 t.test('the disk fills up mid-clip: the clip fails with RECORD_DISK_FULL, recording stops and says so, alerting goes on', async (t) => {
   const port = await freePort();

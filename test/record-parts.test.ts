@@ -6,6 +6,7 @@ import t from 'tap';
 import { isLumenError, type ErrorCode } from '../runtime/errors.js';
 import { loadAnnotations } from '../runtime/annotations.js';
 import { createLogger } from '../runtime/log.js';
+import { joinReasons } from '../runtime/quality/gate-reasons.js';
 import { agreement } from '../runtime/qa/agreement.js';
 import type { AlertSpan, FrameRecord } from '../runtime/qa/metrics.js';
 import { Catalogue, type RecordingInfo } from '../runtime/record/catalogue.js';
@@ -269,7 +270,7 @@ t.test('a recording holds no pixel the models did not see: no active area found 
   const on = new RecordPixels({ enabled: true, blackOutside: true });
   t.equal(on.of({ width: w, height: h, data, roi, gated: null }), data, 'the conditioned frame as it is (conditioning blacked the outside): no copy');
   t.ok(
-    on.of({ width: w, height: h, data, roi, gated: 'no-picture' }).every((v) => v === 0),
+    on.of({ width: w, height: h, data, roi, gated: joinReasons(['no-picture']) }).every((v) => v === 0),
     'no active area yet: the border text may be there, the frame goes black',
   );
   const off = new RecordPixels({ enabled: true, blackOutside: false }).of({ width: w, height: h, data, roi, gated: null });

@@ -1,19 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Frame } from '../frame.js';
-import type { RegionState } from '../quality/regions.js';
+import { GATE_REASONS } from '../quality/gate-reasons.js';
 import { encodeJpeg } from '../util/image-codec.js';
 import type { CalibrationRecord, CalibrationResult } from './calibrate.js';
 
 /** Most thumbnails kept in a report: a folder where everything is gated should not fill memory. */
 const MAX_THUMBS = 200;
-const TINT: Record<RegionState, [number, number, number] | null> = {
-  usable: null,
-  dark: [40, 80, 255],
-  overexposed: [255, 255, 0],
-  bubbles: [0, 255, 255],
-  bleeding: [255, 0, 160],
-};
 
 /** Keeps a JPEG thumbnail of every gated frame, its unusable regions tinted by state. */
 export class GatedThumbnails {
@@ -23,8 +16,8 @@ export class GatedThumbnails {
     if (!r.gated || this.thumbs.size >= MAX_THUMBS || !r.regions) return;
     const img = { ...analysed, data: new Uint8Array(analysed.data) };
     for (const g of r.regions.cells) {
-      const c = TINT[g.state];
-      if (!c) continue;
+      if (g.state === 'usable') continue;
+      const c = GATE_REASONS[g.state].tint;
       for (let y = g.rect.y; y < Math.min(img.height, g.rect.y + g.rect.height); y++) {
         for (let x = g.rect.x; x < Math.min(img.width, g.rect.x + g.rect.width); x++) {
           const i = (y * img.width + x) * 4;

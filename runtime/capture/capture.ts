@@ -123,6 +123,8 @@ export class Capture {
   private async start(): Promise<void> {
     let failed: (e: LumenError) => void = () => {};
     const failure = new Promise<never>((_, reject) => (failed = reject));
+    // onBus has logged the error; this promise only ends the wait for the first frame, and may
+    // reject after nothing waits on it any more.
     failure.catch(() => {});
     this.pipeline.onBus((m) => {
       const err = this.onBus(m);

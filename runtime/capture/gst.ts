@@ -60,6 +60,7 @@ export function hasElement(factory: string): boolean {
     p.stop();
     return true;
   } catch {
+    // GStreamer refuses a description naming a factory it does not have.
     return false;
   }
 }

@@ -46,6 +46,7 @@ export async function loadTemplate(dir: string, name: string): Promise<PipelineT
   try {
     text = await readFile(join(dir, `${name}.pipeline`), 'utf8');
   } catch {
+    // Only for the message: an unreadable folder lists none, and the refusal still names the template.
     const known = await listTemplates(dir).catch(() => []);
     throw new LumenError('PIPELINE_TEMPLATE', `no pipeline template "${name}" (known: ${known.join(', ')})`, { name });
   }

@@ -7,18 +7,21 @@
  * answer, the client says so (a `client.history-failed` message, never "nothing missed"), holds
  * the newer alerts back and asks again with back-off; status and overlays keep flowing meanwhile.
  */
-import { ERROR_CODES, LumenError, messageOf, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, errnoOf, LumenError, messageOf, type ErrorCode } from '../errors.js';
 import {
   HISTORY_MAX_LIMIT,
   PROTOCOL_VERSION,
+  TOPIC_TABLE,
   TOPICS,
+  topicKey,
   type AlertHeader,
-  type ClipHeader,
   type ClipInfo,
-  type FrameHeader,
   type HistoryReply,
-  type OverlayHeader,
-  type StatusHeader,
+  type HistoryRequest,
+  type TopicHeaders,
+  type TopicKey,
+  type TopicSpec,
+  type UncheckedHeader,
 } from '../publish/protocol.js';
 import { connectRequest, connectSubscriber, type CurveClient, type Request, type Subscriber } from '../publish/zmq.js';
 
@@ -51,23 +54,20 @@ export interface HistoryRecovery {
   downMs: number;
 }
 
-/** The fields of a received header the client checks before trusting its topic's type. */
-interface WireHeader {
-  v?: unknown;
-  seq?: unknown;
-  geometry?: unknown;
-  format?: unknown;
-  clip?: { id?: unknown } | null;
-}
+/** A payload as the topic table says: none, always a Buffer, or (overlay) the PNG when header.format is 'png', else null. */
+type PayloadField<K extends TopicKey> = (typeof TOPIC_TABLE)[K]['payload'] extends 'always'
+  ? { payload: Buffer }
+  : (typeof TOPIC_TABLE)[K]['payload'] extends 'png'
+    ? { payload: Buffer | null }
+    : unknown;
 
+/** A message of one topic, as the topic table describes it; an alert also says whether it was fetched from history. */
+export type TopicMessage<K extends TopicKey> = { topic: (typeof TOPICS)[K]; header: TopicHeaders[K] } & PayloadField<K> &
+  (K extends 'alert' ? { /** Fetched from history, not received live. */ recovered: boolean } : unknown);
+
+/** Everything the client delivers: one message per topic received (see TOPIC_TABLE), and its own history notices. */
 export type LumenMessage =
-  | { topic: typeof TOPICS.status; header: StatusHeader }
-  /** payload: the rendered PNG when header.format is 'png', else null (draw header.geometry). */
-  | { topic: typeof TOPICS.overlay; header: OverlayHeader; payload: Buffer | null }
-  | { topic: typeof TOPICS.frame; header: FrameHeader; payload: Buffer }
-  /** A recording was finished (complete or failed); subscribe to TOPICS.clip to receive it. */
-  | { topic: typeof TOPICS.clip; header: ClipHeader }
-  | { topic: typeof TOPICS.alert; header: AlertHeader; /** Fetched from history, not received live. */ recovered: boolean }
+  | { [K in TopicKey]: TopicMessage<K> }[TopicKey]
   | { topic: typeof CLIENT_EVENTS.historyFailed; header: HistoryFailure }
   | { topic: typeof CLIENT_EVENTS.historyRecovered; header: HistoryRecovery };
 
@@ -152,7 +152,7 @@ export class LumenClient {
   }
 
   /** One request and its successful reply; an error reply throws with the daemon's code. */
-  private async request(body: object): Promise<Extract<HistoryReply, { ok: true }>> {
+  private async request(body: HistoryRequest): Promise<Extract<HistoryReply, { ok: true }>> {
     if (!this.opts.historyEndpoint) throw new LumenError('USAGE', 'no history endpoint configured');
     const timeoutMs = this.opts.historyTimeoutMs ?? 3000;
     const req = connectRequest(this.opts.historyEndpoint, timeoutMs, this.opts.curve);
@@ -167,15 +167,15 @@ export class LumenClient {
         throw new LumenError('PROTOCOL', `history reply from ${this.opts.historyEndpoint} is not JSON`);
       }
       if (!reply.ok) {
-        const code = reply.error.code in ERROR_CODES ? (reply.error.code as ErrorCode) : 'PROTOCOL';
+        // A code this version does not know (a newer daemon's) is reported as a protocol problem.
+        const code: ErrorCode = Object.hasOwn(ERROR_CODES, reply.error.code) ? reply.error.code : 'PROTOCOL';
         throw new LumenError(code, code === 'PROTOCOL' ? `history request refused: ${reply.error.message}` : reply.error.message);
       }
       return reply;
     } catch (err) {
       if (err instanceof LumenError) throw err;
       // A timed-out receive is EAGAIN: say what it means here.
-      const code = (err as { code?: string }).code;
-      const what = code === 'EAGAIN' ? `no answer within ${timeoutMs} ms` : messageOf(err);
+      const what = errnoOf(err) === 'EAGAIN' ? `no answer within ${timeoutMs} ms` : messageOf(err);
       throw new LumenError('HISTORY_UNAVAILABLE', `history endpoint ${this.opts.historyEndpoint}: ${what}`, {}, { cause: err });
     } finally {
       this.requests.delete(req);
@@ -305,26 +305,19 @@ export class LumenClient {
   private parse(frames: Buffer[]): LumenMessage | null {
     try {
       const topic = frames[0].toString('utf8');
+      const key = topicKey(topic);
+      if (!key) throw new Error(`unknown topic ${topic}`);
       // Checked here for what the client relies on; the topic's type says the rest.
-      const header = JSON.parse(frames[1].toString('utf8')) as WireHeader;
+      const header = JSON.parse(frames[1].toString('utf8')) as UncheckedHeader<typeof key>;
       if (header.v !== PROTOCOL_VERSION || !Number.isInteger(header.seq)) throw new Error('bad header');
-      if (topic === TOPICS.overlay) {
-        if (!header.geometry || typeof header.geometry !== 'object') throw new Error('overlay without geometry');
-        if (header.format === 'png' && !frames[2]) throw new Error('png overlay without payload');
-        return { topic, header: header as OverlayHeader, payload: header.format === 'png' ? frames[2] : null };
-      }
-      if (topic === TOPICS.frame) {
-        if (!frames[2]) throw new Error(`${topic} without payload`);
-        return { topic, header: header as FrameHeader, payload: frames[2] };
-      }
-      if (topic === TOPICS.status) return { topic, header: header as StatusHeader };
-      if (topic === TOPICS.alert) return { topic, header: header as AlertHeader, recovered: false };
-      if (topic === TOPICS.clip) {
-        if (!header.clip || typeof header.clip.id !== 'string') throw new Error('clip without its record');
-        return { topic, header: header as ClipHeader };
-      }
-      throw new Error(`unknown topic ${topic}`);
+      const spec: TopicSpec<typeof key> = TOPIC_TABLE[key];
+      const problem = spec.check?.(header);
+      if (problem) throw new Error(problem);
+      const payload = payloadOf(spec, header, frames[2]);
+      const msg = { topic, header, ...payload, ...(key === 'alert' ? { recovered: false } : {}) };
+      return msg as LumenMessage;
     } catch {
+      // Counted, not thrown: a garbled message must not end a monitor's subscription.
       this.malformed++;
       return null;
     }
@@ -337,5 +330,20 @@ export class LumenClient {
     this.cancelRetry();
     for (const r of this.requests) r.close();
     this.sub.close();
+  }
+}
+
+/** The payload field a topic's message carries, or throws naming what is missing. */
+function payloadOf(spec: TopicSpec<TopicKey>, header: object, frame: Buffer | undefined): { payload?: Buffer | null } {
+  switch (spec.payload) {
+    case 'none':
+      return {};
+    case 'always':
+      if (!frame) throw new Error(`${spec.name} without payload`);
+      return { payload: frame };
+    case 'png':
+      if (!('format' in header) || header.format !== 'png') return { payload: null };
+      if (!frame) throw new Error('png overlay without payload');
+      return { payload: frame };
   }
 }

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { DEMO_FEED } from '../config/paths.js';
 import { runChecks } from '../doctor/checks.js';
 import { selftest } from '../doctor/selftest.js';
-import { messageOf } from '../errors.js';
+import { messageOf, errnoOf } from '../errors.js';
 import { createLogger } from '../log.js';
 
 async function configFrom(path?: string): Promise<{ config: Readonly<Config> | null; error: string | null }> {
@@ -51,7 +51,7 @@ export function registerDoctor(program: Command): void {
         process.stdout.write(r.lines.join('\n') + `\nselftest: ${r.ok ? 'OK' : 'FAIL'}\n`);
         process.exitCode = r.ok ? 0 : 1;
       } catch (err) {
-        const code = (err as { code?: string }).code;
+        const code = errnoOf(err);
         process.stdout.write(`FAIL ${code ? `${code}: ` : ''}${messageOf(err)}\nselftest: FAIL\n`);
         process.exitCode = 2;
       }

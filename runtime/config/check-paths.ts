@@ -2,7 +2,7 @@
 // loading and checks, the built-in default and the project's paths.
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LumenError } from '../errors.js';
+import { LumenError, errnoOf } from '../errors.js';
 import type { Config } from './schema.js';
 
 type Kind = 'folder' | 'creatable folder' | 'file';
@@ -14,7 +14,7 @@ function what(path: string): 'folder' | 'file' | 'missing' | 'other' {
     return s.isDirectory() ? 'folder' : s.isFile() ? 'file' : 'other';
   } catch (err) {
     // ENOTDIR: a file stands where a folder above it should be; the walk up names it.
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoOf(err);
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'other';
   }
 }

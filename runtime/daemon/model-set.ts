@@ -2,16 +2,11 @@ import type { Config } from '../config/schema.js';
 import { isLumenError, messageOf } from '../errors.js';
 import type { ModelSession } from '../inference/model-session.js';
 import type { Logger } from '../log.js';
-import type { StatusHeader } from '../publish/protocol.js';
+import type { ModelReloadStatus, ProviderAttemptStatus, StatusHeader } from '../publish/protocol.js';
 import { openSessions } from '../pipeline/sessions.js';
 
 /** The outcome of the last reload, as status reports it. */
-export interface ReloadResult {
-  at: number;
-  ok: boolean;
-  code?: string;
-  message?: string;
-}
+export type ReloadResult = ModelReloadStatus;
 
 /**
  * The model sessions in use, and hot swaps: a reload opens the configured bundles again, and the
@@ -73,7 +68,7 @@ export class ModelSet {
   }
 
   /** The models' part of lumen.status. */
-  statusFields(): Pick<StatusHeader, 'providers' | 'models'> & { providerAttempts: Record<string, unknown>; modelReload?: ReloadResult } {
+  statusFields(): Pick<StatusHeader, 'providers' | 'models'> & { providerAttempts: Record<string, ProviderAttemptStatus[]>; modelReload?: ReloadResult } {
     const s = this.current;
     return {
       providers: Object.fromEntries(s.map((m) => [m.manifest.task === 'classify' ? 'classifier' : 'segmenter', m.provider])),

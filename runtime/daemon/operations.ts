@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { messageOf } from '../errors.js';
+import type { OperationsStatusFields } from '../publish/protocol.js';
 import { DegradePolicy, type DegradeConfig } from '../health/degrade-policy.js';
 import { HealthSampler, type HealthReading } from '../health/health-sampler.js';
 import { SdNotifier, Watchdog, watchdogIntervalMs } from '../health/sd-notify.js';
@@ -101,7 +102,7 @@ export class Operations {
   }
 
   /** Fields for lumen.status. */
-  statusFields(): Record<string, unknown> {
+  statusFields(): OperationsStatusFields {
     const r = this.reading;
     const health = r
       ? {

@@ -6,15 +6,15 @@ import type { Conditioner } from '../pipeline/condition.js';
 import type { DegradeShare } from '../pipeline/degrade-share.js';
 import type { FrameOutput } from '../pipeline/output.js';
 import type { LumenPublisher } from '../publish/publisher.js';
-import type { Percentiles, StatusHeader } from '../publish/protocol.js';
+import type { Percentiles, StatusFields, StatusHeader } from '../publish/protocol.js';
 import type { Recorder } from '../record/recorder.js';
 import type { CaptureSupervisor } from './capture-supervisor.js';
 import type { ModelSet } from './model-set.js';
 import type { Operations } from './operations.js';
 import type { RollingStats } from './stats.js';
 
-/** The status header as the daemon fills it (the publisher adds v, seq, bootId and alertSeq). */
-export type StatusBody = Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'>;
+/** The status header as the daemon fills it (the publisher adds v, seq, bootId, alertSeq and security). */
+export type StatusBody = StatusFields;
 
 /** Where each part of lumen.status comes from (only what status reads of each); a status read changes none. */
 export interface StatusSources {

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { PIPELINES_DIR } from '../config/paths.js';
 import { hasElement } from '../capture/gst.js';
 import { elementsOf, loadTemplate, renderTemplate } from '../capture/template.js';
-import { messageOf } from '../errors.js';
+import { errnoOf, messageOf } from '../errors.js';
 import { bindingInfo, OrtSession } from '../inference/ort.js';
 import type { ProviderName } from '../inference/providers.js';
 import { createLogger } from '../log.js';
@@ -108,7 +108,7 @@ async function bundleChecks(config: Readonly<Config>): Promise<Check[]> {
             ),
       );
     } catch (err) {
-      const code = (err as { code?: string }).code ?? 'ERROR';
+      const code = errnoOf(err) ?? 'ERROR';
       out.push(fail(`bundle ${role}`, `${code}: ${messageOf(err)}`, 'reinstall the bundle (lumen models verify shows each problem)'));
     }
   }
@@ -127,6 +127,7 @@ async function providerChecks(config: Readonly<Config>): Promise<Check[]> {
   try {
     model = (await loadBundle(config.inference.classifier)).onnx;
   } catch {
+    // No loadable classifier: the bundle check has already failed and said why.
     return out;
   }
   const log = createLogger('doctor', 'silent');

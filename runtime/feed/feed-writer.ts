@@ -29,6 +29,8 @@ export class FeedWriter {
         }
       });
     });
+    // The error is kept in this.error and thrown by the next write or close; this only stops an
+    // early failure from counting as unhandled before anyone awaits `done`.
     this.done.catch(() => {});
     pipeline.play();
   }

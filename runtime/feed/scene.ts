@@ -1,4 +1,5 @@
 import type { Rect } from '../frame.js';
+import type { UngradableReason } from '../quality/gate-reasons.js';
 import { BLEEDING_UNGRADABLE, paintBleeding, type BleedingSpec } from './bleeding.js';
 import { ValueNoise } from './value-noise.js';
 import { seededRandom } from '../util/random.js';
@@ -27,9 +28,6 @@ export interface Episode {
   readonly lesion?: LesionSpec;
   readonly bleeding?: BleedingSpec;
 }
-
-/** Why a frame is labelled ungradable: the quality gate's reason names. */
-export type UngradableReason = 'dark' | 'overexposed' | 'blurred' | 'bubbles' | 'bleeding';
 
 const REASON_OF: Record<Exclude<EpisodeKind, 'lesion' | 'bleeding'>, UngradableReason> = {
   dark: 'dark',

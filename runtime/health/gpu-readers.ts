@@ -191,6 +191,7 @@ function isTegrastatsLine(line: string): boolean {
     parseTegrastatsLine(line);
     return true;
   } catch {
+    // The parser refuses it: not a tegrastats line.
     return false;
   }
 }

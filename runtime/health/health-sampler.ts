@@ -13,6 +13,7 @@
  * without thermal zones, the CPU temperature.
  */
 import { readdir, readFile, statfs } from 'node:fs/promises';
+import { errnoOf, messageOf } from '../errors.js';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import si from 'systeminformation';
@@ -110,6 +111,7 @@ export async function readThermalZones(sysRoot = '/sys'): Promise<Record<string,
   try {
     entries = (await readdir(base)).filter((e) => e.startsWith('thermal_zone'));
   } catch {
+    // No thermal class (not Linux, or a container without /sys): no zones to read.
     return {};
   }
   // Numeric order, so "thermal_zone10" does not come before "thermal_zone2" in the names below.
@@ -249,7 +251,7 @@ export class HealthSampler {
       const totalMB = (s.blocks * s.bsize) / MiB;
       return { path, freeMB, totalMB, freePct: totalMB > 0 ? (100 * freeMB) / totalMB : 0 };
     } catch (err) {
-      errors.push(`disk ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      errors.push(`disk ${path}: ${errnoOf(err) ?? messageOf(err)}`);
       return null;
     }
   }

@@ -1,42 +1,11 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type OpenMetricsContentType } from 'prom-client';
+import type { GatedCounts, StatusFields } from '../publish/protocol.js';
 
 /** Latency buckets, seconds: a 60 fps frame budget is 16.7 ms, an alert's budget a few hundred. */
 const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28];
 const AGE_BUCKETS = [0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 1, 2];
-
-/** The fields of lumen.status (protocol.ts StatusHeader and its extras) that the metrics read. */
-export interface StatusNumbers {
-  state: string;
-  captured: number;
-  processed: number;
-  dropped: number;
-  shed?: number;
-  gated: Record<string, number>;
-  alert: boolean;
-  providers: Record<string, string>;
-  models: { id: string; version: string; task: string }[];
-  modelReload?: { at: number; ok: boolean };
-  health?: {
-    cpuLoadPct: number;
-    gpuLoadPct: number | null;
-    cpuTempC: number | null;
-    gpuTempC: number | null;
-    memUsedMB: number;
-    diskFreeMB: Record<string, number>;
-  } | null;
-  degrade?: { level: number };
-  /** runtime/record/recorder-status.ts RecordingStatus (absent: an older daemon). */
-  recording?: {
-    state: string;
-    error: { code: string } | null;
-    preRoll: { bytes: number };
-    frames: { recorded: number; skippedRate: number; skippedBusy: number };
-    diskMB: { used: number; quota: number };
-    recordings: Record<string, number>;
-  };
-}
 
 /** One processed frame as the metrics see it. */
 export interface FrameSample {
@@ -62,7 +31,7 @@ export class LumenMetrics {
     processed: 0,
     dropped: 0,
     shed: 0,
-    gated: {} as Record<string, number>,
+    gated: {} as GatedCounts,
     reloadAt: 0,
     recorded: 0,
     skippedRate: 0,
@@ -149,15 +118,14 @@ export class LumenMetrics {
   }
 
   /** Per status snapshot: counters advance by what status counted since the last one. */
-  status(header: Readonly<Record<string, unknown>>): void {
-    const h = header as unknown as StatusNumbers;
+  status(h: Readonly<StatusFields>): void {
     const l = this.last;
     advance(this.captured, h.captured, l.captured);
     advance(this.processed, h.processed, l.processed);
     advance(this.dropped, h.dropped, l.dropped);
-    advance(this.shed, h.shed ?? 0, l.shed);
-    for (const [reason, n] of Object.entries(h.gated ?? {})) advance(this.gated, n, l.gated[reason] ?? 0, { reason });
-    Object.assign(l, { captured: h.captured, processed: h.processed, dropped: h.dropped, shed: h.shed ?? 0, gated: { ...h.gated } });
+    advance(this.shed, h.shed, l.shed);
+    for (const [reason, n] of Object.entries(h.gated) as [keyof GatedCounts, number][]) advance(this.gated, n, l.gated[reason] ?? 0, { reason });
+    Object.assign(l, { captured: h.captured, processed: h.processed, dropped: h.dropped, shed: h.shed, gated: { ...h.gated } });
     if (h.modelReload && h.modelReload.at !== l.reloadAt) {
       l.reloadAt = h.modelReload.at;
       this.reloads.inc({ result: h.modelReload.ok ? 'ok' : 'refused' });
@@ -166,9 +134,9 @@ export class LumenMetrics {
     this.up.reset();
     this.up.set({ state: h.state }, 1);
     this.modelInfo.reset();
-    for (const m of h.models ?? []) {
+    for (const m of h.models) {
       const role = m.task === 'classify' ? 'classifier' : 'segmenter';
-      this.modelInfo.set({ role, model: m.id, version: m.version, provider: h.providers?.[role] ?? 'none' }, 1);
+      this.modelInfo.set({ role, model: m.id, version: m.version, provider: h.providers[role] ?? 'none' }, 1);
     }
     this.degrade.set(h.degrade?.level ?? 0);
     const r = h.health;
@@ -208,6 +176,7 @@ function fileSize(path: string): number {
   try {
     return statSync(path).size;
   } catch {
+    // No such file yet (no alert, or not rotated yet): it holds nothing.
     return 0;
   }
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../config/paths.js';
 import { bindingInfo } from '../inference/ort.js';
+import type { StatusFields } from '../publish/protocol.js';
 import { parseListenAddress } from './address.js';
 import { LumenMetrics, type FrameSample } from './lumen-metrics.js';
 
@@ -75,7 +76,7 @@ export class MetricsServer {
   }
 
   /** Per status snapshot (daemon hook). */
-  status(h: Readonly<Record<string, unknown>>): void {
+  status(h: Readonly<StatusFields>): void {
     this.metrics.status(h);
   }
 

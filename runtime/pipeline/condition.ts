@@ -2,7 +2,8 @@
 import type { Frame, Rect } from '../frame.js';
 import { FrameScale } from '../frame-scale.js';
 import type { GateShares } from '../publish/protocol.js';
-import { evaluateQuality, type QualityResult, type QualityThresholds } from '../quality/quality-gate.js';
+import { joinReasons, type GatedReasons } from '../quality/gate-reasons.js';
+import { evaluateQuality, gatedOf, gateShares, type QualityThresholds } from '../quality/quality-gate.js';
 import type { ActiveArea } from '../roi/active-area.js';
 import { MaskPlan } from '../roi/mask-plan.js';
 import { applyPrivacyMask, type MaskFill } from '../roi/privacy.js';
@@ -23,7 +24,7 @@ export interface Conditioning {
   scale: FrameScale;
   roi: Rect;
   /** Why the frame is not classified (`no-picture`, quality reasons), or null. */
-  gated: string | null;
+  gated: GatedReasons | null;
   /** What the quality gate saw, or null when it did not run. */
   quality: GateShares | null;
 }
@@ -87,13 +88,13 @@ export class Conditioner {
     const area = this.tracker ? this.tracker.track(raw) : null;
     if (area !== before) this.maskPlan(raw, c, area).apply(raw.data);
     timings.roi = performance.now() - t;
-    if (this.tracker && !area) return { frame, scale, roi: whole, gated: 'no-picture', quality: null };
+    if (this.tracker && !area) return { frame, scale, roi: whole, gated: joinReasons(['no-picture']), quality: null };
     const roi = area?.rect ?? whole;
     if (!c.quality?.enabled) return { frame, scale, roi, gated: null, quality: null };
     t = performance.now();
     const q = evaluateQuality(raw, area ?? roi, c.quality);
     timings.quality = performance.now() - t;
-    return { frame, scale, roi, gated: q.gated ? q.reasons.join(',') : null, quality: gateShares(q) };
+    return { frame, scale, roi, gated: gatedOf(q), quality: gateShares(q) };
   }
 
   /**
@@ -124,17 +125,4 @@ export class Conditioner {
     this.plan = { key, plan: new MaskPlan(frame.width, frame.height, regions, key), regions };
     return this.plan.plan;
   }
-}
-
-/** The gate's shares as published: usable, and each cause that hides any region. */
-function gateShares(q: QualityResult): GateShares {
-  const s = q.scores;
-  const r2 = (v: number) => Math.round(v * 100) / 100;
-  const causes = [
-    ['dark', s.darkFraction],
-    ['overexposed', s.overexposedFraction],
-    ['bleeding', s.bleedingFraction],
-    ['bubbles', s.bubblesFraction],
-  ] as const;
-  return { usable: r2(s.usableFraction), hidden: Object.fromEntries(causes.filter(([, v]) => v > 0).map(([k, v]) => [k, r2(v)])) };
 }

@@ -6,7 +6,7 @@ import { compositeRoi } from '../overlay/preview.js';
 import { renderOverlay } from '../overlay/render.js';
 import { renderGeometry } from '../overlay/render-geometry.js';
 import type { LumenPublisher } from '../publish/publisher.js';
-import type { OverlayGeometry } from '../publish/protocol.js';
+import type { GatedCounts, OverlayGeometry } from '../publish/protocol.js';
 import type { Recorder } from '../record/recorder.js';
 import { encodeJpeg, encodePng } from '../util/image-codec.js';
 import type { Conditioner } from './condition.js';
@@ -34,7 +34,7 @@ export class FrameOutput {
   /** Frames whose overlay went out. */
   processed = 0;
   /** Frames the quality gate held back, per reason. */
-  readonly gatedCounts: Record<string, number> = {};
+  readonly gatedCounts: GatedCounts = {};
   /** The newest frame published, or -1. */
   lastFrameId = -1;
 

@@ -1,3 +1,4 @@
+import type { GatedReasons } from '../quality/gate-reasons.js';
 import type { DecisionOutput } from '../decision/decision.js';
 import type { Rect } from '../frame.js';
 import type { FrameScale } from '../frame-scale.js';
@@ -14,7 +15,7 @@ export interface ProcessedFrame {
   scale: FrameScale;
   roi: Rect;
   /** Why the frame was not classified, or null. */
-  gated: string | null;
+  gated: GatedReasons | null;
   /** What the quality gate saw, or null when it did not run. */
   quality: GateShares | null;
   score: number | null;

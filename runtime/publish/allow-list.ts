@@ -11,7 +11,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { LumenError, isLumenError, messageOf } from '../errors.js';
+import { LumenError, isLumenError, messageOf, errnoOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { isCurveKey } from './z85.js';
 
@@ -64,8 +64,8 @@ export async function readAllowList(path: string): Promise<Monitor[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new LumenError('ALLOWLIST_INVALID', `${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? messageOf(err)})`);
+    if (errnoOf(err) === 'ENOENT') return [];
+    throw new LumenError('ALLOWLIST_INVALID', `${path}: cannot be read (${errnoOf(err) ?? messageOf(err)})`);
   }
   return parseAllowList(text, path);
 }

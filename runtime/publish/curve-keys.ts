@@ -1,5 +1,5 @@
 import { chmod, chown, open, readFile, stat, writeFile } from 'node:fs/promises';
-import { LumenError } from '../errors.js';
+import { LumenError, errnoOf, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import { MonitorAllowList } from './allow-list.js';
 import { assertExposureAllowed, ENROL_HELP, publishExposure } from './exposure.js';
@@ -25,7 +25,7 @@ export async function loadKeyPair(path: string): Promise<KeyPair> {
   try {
     raw = JSON.parse(await readFile(path, 'utf8')) as Partial<KeyPair>;
   } catch (err) {
-    throw new LumenError('KEY_FILE', `${path}: not a readable key pair file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new LumenError('KEY_FILE', `${path}: not a readable key pair file (${errnoOf(err) ?? messageOf(err)})`);
   }
   if (!raw || typeof raw !== 'object' || !raw.publicKey || !isZ85Key(raw.publicKey) || !raw.secretKey || !isZ85Key(raw.secretKey)) {
     throw new LumenError('KEY_FILE', `${path}: publicKey and secretKey must be 40-character Z85 CURVE keys`);

@@ -1,6 +1,7 @@
 import { open, readFile, rename, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { errnoOf, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { AlertHeader } from './protocol.js';
 
@@ -96,7 +97,9 @@ async function readLines(path: string, log: Logger, repair: boolean): Promise<Al
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
+  } catch (err) {
+    // No file yet is the normal first start; anything else loses the alerts it held, so it is said.
+    if (errnoOf(err) !== 'ENOENT') log.error({ file: path, err: messageOf(err) }, 'alert journal unreadable: its alerts are not in the history');
     return [];
   }
   const events: AlertHeader[] = [];

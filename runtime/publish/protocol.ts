@@ -1,18 +1,13 @@
+import type { ErrorCode } from '../errors.js';
 import type { Rect } from '../frame.js';
 import type { ProcessUsage } from '../health/process-usage.js';
+import type { GatedReasons, RegionCause } from '../quality/gate-reasons.js';
+import type { RecordingStatus } from '../record/recorder-status.js';
+import type { ActiveAreaShape } from '../roi/active-area.js';
 import type { PublisherHealth } from './health.js';
 
 /** Wire protocol version; bumped on any incompatible change to a header or payload. */
 export const PROTOCOL_VERSION = 1;
-
-export const TOPICS = {
-  status: 'lumen.status',
-  alert: 'lumen.alert',
-  overlay: 'lumen.overlay',
-  frame: 'lumen.frame',
-  clip: 'lumen.clip',
-} as const;
-export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
 
 /** Fields every header carries. */
 export interface BaseHeader {
@@ -32,7 +27,70 @@ export interface Percentiles {
   p99: number;
 }
 
-export interface StatusHeader extends BaseHeader {
+/** A model's execution provider tried at start or reload, and why it failed (`lumen.status` providerAttempts). */
+export interface ProviderAttemptStatus {
+  provider: string;
+  ok: boolean;
+  reason?: string;
+}
+
+/** The result of the last model reload (SIGHUP): when, whether the new bundles replaced the running ones, and why not. */
+export interface ModelReloadStatus {
+  /** ms since epoch. */
+  at: number;
+  ok: boolean;
+  /** Why it was refused: a code from the error catalogue, and the message. */
+  code?: ErrorCode;
+  message?: string;
+}
+
+/** What the installed ONNX Runtime binding can do (`lumen.status` runtime). */
+export interface RuntimeStatus {
+  onnxruntime: string;
+  /** Providers the binding carries, `(needs libraries)` where they are not bundled. */
+  providersInBinding: string[];
+  /** How TensorRT options reach the provider. */
+  tensorrtOptions: string;
+}
+
+/** The box's health as the operations side last sampled it (`lumen.status` health). Temperatures °C, sizes MB, loads 0–100. */
+export interface HealthStatus {
+  cpuLoadPct: number;
+  memUsedMB: number;
+  memTotalMB: number;
+  cpuTempC: number | null;
+  gpuTempC: number | null;
+  gpuLoadPct: number | null;
+  /** Hottest trustworthy sensor: what thermal degrade limits compare against. */
+  hottestC: number | null;
+  /** Free space per folder watched (journal, engine cache…), MB. */
+  diskFreeMB: Record<string, number>;
+}
+
+/** The degrade level in force and the work it asks for (`lumen.status` degrade): every n-th frame per model. */
+export interface DegradeStatus {
+  level: number;
+  name: string;
+  segmenterEvery: number;
+  classifierEvery: number;
+}
+
+/** Status fields the daemon's operations side fills (runtime/daemon/operations.ts statusFields()). */
+export interface OperationsStatusFields {
+  /** null before the first sample. */
+  health: HealthStatus | null;
+  degrade: DegradeStatus;
+}
+
+/** Status fields the recorder fills (runtime/record/recorder.ts statusFields(); docs/recording.md). */
+export interface RecordingStatusFields {
+  recording: RecordingStatus;
+}
+
+/** Frames held back by the quality gate since start, per `gated` value (a reason, or several joined). */
+export type GatedCounts = Partial<Record<GatedReasons, number>>;
+
+export interface StatusHeader extends BaseHeader, Partial<OperationsStatusFields>, Partial<RecordingStatusFields> {
   /** `no-signal`: no frame from the source for a second (or it is being re-opened); `error`: the source ended. */
   state: 'starting' | 'running' | 'degraded' | 'no-signal' | 'stopping' | 'error';
   /** Frames processed per second over the last status interval. */
@@ -42,36 +100,49 @@ export interface StatusHeader extends BaseHeader {
   processed: number;
   /** Frames replaced in the mailbox because inference was busy. */
   dropped: number;
-  /** Per-stage latency over the last window, ms. */
+  /** Per-stage latency over the last window, ms, by stage name (classify, segment, decision, overlay, publish, total, …). */
   latencyMs: Record<string, Percentiles>;
   /** Age of the frame when its overlay was published, ms. */
   frameAgeMs: Percentiles;
-  providers: Record<string, string>;
+  /** Execution provider in use per model role. */
+  providers: { classifier?: string; segmenter?: string };
+  /** Per model id: each provider tried, in order, with its failure reason. */
+  providerAttempts: Record<string, ProviderAttemptStatus[]>;
   models: { id: string; version: string; task: string; clinical: boolean }[];
   alert: boolean;
   /** Seq of the newest journalled alert: a subscriber behind it fetches history. */
   alertSeq: number;
+  gated: GatedCounts;
+  /** The active image area in use (full-frame pixels of the analysis picture) and its shape; null before one is found. */
+  roi: (Rect & { shape: ActiveAreaShape }) | null;
   pipeline: string;
+  /** The last model reload; absent until one was asked for. */
+  modelReload?: ModelReloadStatus;
+  runtime: RuntimeStatus;
+  /** Frames skipped by the degrade policy. */
+  shed: number;
   /** How the sockets are protected (CURVE, insecure on purpose, reachable off the box, monitors enrolled). */
-  security?: { curve: boolean; insecure: boolean; exposed: boolean; monitors: number | null };
+  security: { curve: boolean; insecure: boolean; exposed: boolean; monitors: number | null };
   /** The video signal: live, no-signal (with why, and when the next attempt is due) or ended. */
-  signal?: { state: 'live' | 'no-signal' | 'ended'; since: number; restarts: number; lastError: string | null; nextRetryAt: number | null } | null;
+  signal: { state: 'live' | 'no-signal' | 'ended'; since: number; restarts: number; lastError: string | null; nextRetryAt: number | null } | null;
   /** Frames whose processing failed (logged); the daemon goes on with the next. */
-  frameErrors?: number;
+  frameErrors: number;
   /** How overlays travel: geometry always; a rendered PNG only when the site enabled it. */
-  overlay?: { format: 'geometry' | 'geometry+png'; pngEvery: number | null; png?: string };
+  overlay: { format: 'geometry' | 'geometry+png'; pngEvery: number | null; png?: string };
   /** Per-frame processing (frame taken → overlay published) and its part outside ONNX Runtime's run. */
-  work?: { frameMs: Percentiles; outsideOrtMs: Percentiles; outsideOrtShare: number } | null;
+  work: { frameMs: Percentiles; outsideOrtMs: Percentiles; outsideOrtShare: number } | null;
   /** The analysis picture the stages see and the source's own size. */
-  analysis?: { width: number; height: number; source: { width: number; height: number } } | null;
+  analysis: { width: number; height: number; source: { width: number; height: number } } | null;
   uptimeS: number;
   error?: string;
   /** Each publish socket: state, re-creations, failures, last error. */
-  publisher?: PublisherHealth;
+  publisher: PublisherHealth;
   /** The daemon process: RSS, V8 heap, external memory (MB), open fds. */
-  process?: ProcessUsage;
-  [extra: string]: unknown;
+  process: ProcessUsage;
 }
+
+/** A status as the daemon assembles it: everything but what the publisher stamps (v, seq, bootId, alertSeq, security). */
+export type StatusFields = Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq' | 'security'>;
 
 /**
  * An overlay as geometry, in full-frame pixels (docs/protocol.md): what a monitor draws.
@@ -92,8 +163,8 @@ export interface OverlayGeometry {
 export interface GateShares {
   /** Regions where the mucosa can be seen. */
   usable: number;
-  /** Regions hidden, per cause (`dark`, `overexposed`, `bleeding`, `bubbles`); a cause hiding none is left out. */
-  hidden: Record<string, number>;
+  /** Regions hidden, per region cause (runtime/quality/gate-reasons.ts); a cause hiding none is left out. */
+  hidden: Partial<Record<RegionCause, number>>;
 }
 
 export interface OverlayHeader extends BaseHeader {
@@ -107,8 +178,8 @@ export interface OverlayHeader extends BaseHeader {
   alert: boolean;
   box: Rect | null;
   areaPx: number | null;
-  /** Why the frame was not classified, or null. */
-  gated: string | null;
+  /** Why the frame was not classified (a reason, or several joined by commas), or null. */
+  gated: GatedReasons | null;
   /** The gate's measures on this frame (gated or not); null when the gate did not run. */
   quality: GateShares | null;
   /** Capture to publish, ms. */
@@ -182,7 +253,7 @@ export interface ClipInfo {
   postRollS?: number;
   /** Why it ended: post-roll, length, stop, size-change, overlap, no-frames, disk-full, encoder, fault, segment, crash. */
   endReason?: string;
-  error?: { code: string; message: string };
+  error?: { code: ErrorCode; message: string };
   deletedAt?: number;
   deleteReason?: string;
 }
@@ -190,6 +261,72 @@ export interface ClipInfo {
 /** lumen.clip: a recording was finished (complete or failed); frameId is its last frame. */
 export interface ClipHeader extends BaseHeader {
   clip: ClipInfo;
+}
+
+/**
+ * The topics on the PUB socket and each one's header: the one table a new topic is added to.
+ * The publisher's seq and drop policy, the reference client's checks and message type, and
+ * what `lumen view` subscribes to all derive from it.
+ */
+export interface TopicHeaders {
+  status: StatusHeader;
+  alert: AlertHeader;
+  overlay: OverlayHeader;
+  frame: FrameHeader;
+  clip: ClipHeader;
+}
+
+export type TopicKey = keyof TopicHeaders;
+
+/** What follows a header: nothing, always a binary frame, or a PNG exactly when the header's `format` is `png`. */
+export type PayloadRule = 'none' | 'always' | 'png';
+
+/** A received header's fields, not yet trusted. */
+export type UncheckedHeader<K extends TopicKey> = { readonly [F in keyof TopicHeaders[K]]?: unknown };
+
+/** How one topic travels. */
+export interface TopicSpec<K extends TopicKey> {
+  /** The topic frame on the wire (subscribers filter by its prefix). */
+  readonly name: `lumen.${K}`;
+  readonly payload: PayloadRule;
+  /** The publisher drops it (newest kept) while the socket is busy; never for what must arrive. */
+  readonly droppable: boolean;
+  /** `lumen view` subscribes to it and hands it to its pages. */
+  readonly view: boolean;
+  /** What a subscriber checks, beyond `v` and `seq`, before trusting the header's type: a reason when it fails. */
+  readonly check?: (h: UncheckedHeader<K>) => string | null;
+}
+
+export const TOPIC_TABLE = {
+  status: { name: 'lumen.status', payload: 'none', droppable: false, view: true },
+  alert: { name: 'lumen.alert', payload: 'none', droppable: false, view: true },
+  overlay: {
+    name: 'lumen.overlay',
+    payload: 'png',
+    droppable: true,
+    view: true,
+    check: (h) => (h.geometry && typeof h.geometry === 'object' ? null : 'overlay without geometry'),
+  },
+  frame: { name: 'lumen.frame', payload: 'always', droppable: true, view: true },
+  clip: {
+    name: 'lumen.clip',
+    payload: 'none',
+    droppable: false,
+    // A finished recording: pages name clips from the alerts that carry them.
+    view: false,
+    check: (h) => (typeof h.clip === 'object' && h.clip !== null && 'id' in h.clip && typeof h.clip.id === 'string' ? null : 'clip without its record'),
+  },
+} as const satisfies { readonly [K in TopicKey]: TopicSpec<K> };
+
+/** Topic names on the wire, by key. */
+export const TOPICS = Object.freeze(Object.fromEntries(Object.entries(TOPIC_TABLE).map(([k, spec]) => [k, spec.name]))) as {
+  readonly [K in TopicKey]: (typeof TOPIC_TABLE)[K]['name'];
+};
+export type Topic = (typeof TOPICS)[TopicKey];
+
+/** The key of a topic name from the wire, or undefined for a topic this version does not know. */
+export function topicKey(name: string): TopicKey | undefined {
+  return (Object.keys(TOPIC_TABLE) as TopicKey[]).find((k) => TOPIC_TABLE[k].name === name);
 }
 
 export type Header = StatusHeader | OverlayHeader | FrameHeader | AlertHeader | ClipHeader | BaseHeader;
@@ -203,7 +340,7 @@ export type HistoryRequest = { v: number; op: 'since'; after: number; limit?: nu
 export type HistoryReply =
   | { v: number; ok: true; events: AlertHeader[]; more: boolean; lastSeq: number }
   | { v: number; ok: true; clip: ClipInfo }
-  | { v: number; ok: false; error: { code: string; message: string } };
+  | { v: number; ok: false; error: { code: ErrorCode; message: string } };
 
 export const HISTORY_MAX_LIMIT = 500;
 

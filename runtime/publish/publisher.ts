@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { LumenError, messageOf } from '../errors.js';
+import { LumenError, messageOf, type ErrorCode } from '../errors.js';
 import type { AlertJournal } from './journal.js';
 import {
   HISTORY_MAX_LIMIT,
   PROTOCOL_VERSION,
-  TOPICS,
+  TOPIC_TABLE,
   type AlertHeader,
-  type ClipHeader,
   type ClipInfo,
   type FrameHeader,
   type HistoryReply,
   type OverlayHeader,
+  type StatusFields,
   type StatusHeader,
+  type TopicHeaders,
+  type TopicKey,
 } from './protocol.js';
 import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
@@ -56,7 +58,7 @@ const MAX_PENDING_DROPPABLE = 4;
  */
 export class LumenPublisher {
   readonly bootId = randomUUID();
-  private readonly seq = new Map<string, number>();
+  private readonly seq = new Map<TopicKey, number>();
   private tail: Promise<void> = Promise.resolve();
   private pendingDroppable = 0;
   private closed = false;
@@ -121,10 +123,24 @@ export class LumenPublisher {
     };
   }
 
-  private nextSeq(topic: string): number {
+  private nextSeq(topic: TopicKey): number {
     const n = (this.seq.get(topic) ?? 0) + 1;
     this.seq.set(topic, n);
     return n;
+  }
+
+  /**
+   * Publishes on a topic: `v`, the topic's next `seq` and `bootId` come first, then `fields` in
+   * their order. Sent or dropped as the topic table says. (Alerts go through alert(): their seq
+   * is the journal's.)
+   */
+  publish<K extends Exclude<TopicKey, 'alert'>>(topic: K, fields: Omit<TopicHeaders[K], 'v' | 'seq' | 'bootId'>, payload: Buffer | null = null): Promise<void> {
+    return this.sendOn(topic, { v: PROTOCOL_VERSION, seq: this.nextSeq(topic), bootId: this.bootId, ...fields }, payload);
+  }
+
+  private sendOn(topic: TopicKey, header: object, payload: Buffer | null): Promise<void> {
+    const spec = TOPIC_TABLE[topic];
+    return this.send(payload ? [spec.name, JSON.stringify(header), payload] : [spec.name, JSON.stringify(header)], spec.droppable);
   }
 
   private send(frames: Frames, droppable: boolean): Promise<void> {
@@ -167,55 +183,37 @@ export class LumenPublisher {
   }
 
   /** How the sockets are protected, in every status: a site sees an insecure set-up on each monitor. */
-  private security(): NonNullable<StatusHeader['security']> {
+  private security(): StatusHeader['security'] {
     const c = this.opts.curve;
     const exposed = [this.opts.endpoint, this.opts.historyEndpoint].some((e) => !isLocalEndpoint(e));
     return { curve: Boolean(c), insecure: Boolean(this.opts.insecure) && !c, exposed, monitors: c ? c.clients.size : null };
   }
 
   /** Status also carries the journal's last alert seq, so a subscriber notices a lost alert. */
-  status(h: Omit<StatusHeader, 'v' | 'seq' | 'bootId' | 'alertSeq'>): Promise<void> {
-    const header = {
-      v: PROTOCOL_VERSION,
-      seq: this.nextSeq(TOPICS.status),
-      bootId: this.bootId,
-      alertSeq: this.journal.seq,
-      ...h,
-      security: this.security(),
-    } as StatusHeader;
-    return this.send([TOPICS.status, JSON.stringify(header)], false);
+  status(h: StatusFields): Promise<void> {
+    return this.publish('status', { alertSeq: this.journal.seq, ...h, security: this.security() });
   }
 
   /** An overlay as geometry; with a rendered PNG as payload when the site enabled one. */
   overlay(h: Omit<OverlayHeader, 'v' | 'seq' | 'bootId' | 'format'>, png: Buffer | null): Promise<void> {
-    const header: OverlayHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.overlay), bootId: this.bootId, format: png ? 'png' : 'geometry', ...h };
-    return this.send(png ? [TOPICS.overlay, JSON.stringify(header), png] : [TOPICS.overlay, JSON.stringify(header)], true);
+    return this.publish('overlay', { format: png ? 'png' : 'geometry', ...h }, png);
   }
 
   /** Composited preview (JPEG); droppable like overlays. */
   frame(h: Omit<FrameHeader, 'v' | 'seq' | 'bootId' | 'format'>, jpeg: Buffer): Promise<void> {
-    const header: FrameHeader = { v: PROTOCOL_VERSION, seq: this.nextSeq(TOPICS.frame), bootId: this.bootId, format: 'jpeg', ...h };
-    return this.send([TOPICS.frame, JSON.stringify(header), jpeg], true);
+    return this.publish('frame', { format: 'jpeg', ...h }, jpeg);
   }
 
   /** Journals the alert (fsync) and then publishes it; resolves with its seq. */
   async alert(h: Omit<AlertHeader, 'v' | 'seq' | 'bootId'>): Promise<AlertHeader> {
     const stored = await this.journal.append({ v: PROTOCOL_VERSION, bootId: this.bootId, ...h });
-    await this.send([TOPICS.alert, JSON.stringify(stored)], false);
+    await this.sendOn('alert', stored, null);
     return stored;
   }
 
   /** A recording was finished: its record on lumen.clip (not journalled; the `clip` op has it too). */
   clip(info: ClipInfo): Promise<void> {
-    const header: ClipHeader = {
-      v: PROTOCOL_VERSION,
-      seq: this.nextSeq(TOPICS.clip),
-      bootId: this.bootId,
-      frameId: info.lastFrame ?? -1,
-      ts: Date.now(),
-      clip: info,
-    };
-    return this.send([TOPICS.clip, JSON.stringify(header)], false);
+    return this.publish('clip', { frameId: info.lastFrame ?? -1, ts: Date.now(), clip: info });
   }
 
   /**
@@ -238,7 +236,7 @@ export class LumenPublisher {
 
   /** Any malformed request gets an error reply naming what is wrong; nothing throws. */
   answer(msg: Buffer[]): HistoryReply {
-    const fail = (message: string, code = 'PROTOCOL'): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });
+    const fail = (message: string, code: ErrorCode = 'PROTOCOL'): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });
     if (msg.length !== 1) return fail(`expected one frame, got ${msg.length}`);
     let req: Record<string, unknown>;
     try {

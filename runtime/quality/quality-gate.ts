@@ -1,6 +1,8 @@
 import type { Frame, Rect } from '../frame.js';
+import type { GateShares } from '../publish/protocol.js';
 import type { ActiveArea } from '../roi/active-area.js';
 import { sampleGrid } from './analysis-grid.js';
+import { joinReasons, QUALITY_REASONS, REGION_CAUSES, type GatedReasons, type QualityReason, type RegionCause } from './gate-reasons.js';
 import { judgeRegions, type Region, type RegionMap, type RegionState } from './regions.js';
 import { sharpnessOf } from './sharpness.js';
 
@@ -13,26 +15,20 @@ import { sharpnessOf } from './sharpness.js';
  * gives the figures on 753 real lesion frames and on the generator's artefact episodes.
  */
 
+/** Share of regions each region cause hides (`darkFraction`, `bleedingFraction`…; gate-reasons.ts), 0–1. */
+export type CauseFractions = { readonly [C in RegionCause as `${C}Fraction`]: number };
+
 /** Scores of one frame; fractions are 0–1 of the picture's regions (or cells, where said), lumas 0–255. */
-export interface QualityScores {
+export interface QualityScores extends CauseFractions {
   /** Mean luma of the picture (cells). */
   readonly meanLuma: number;
   /** Share of regions where the mucosa can be seen. */
   readonly usableFraction: number;
-  /** Shares of regions hidden by shadow, by blown-out light, by blood, by bubbles and froth. */
-  readonly darkFraction: number;
-  readonly overexposedFraction: number;
-  readonly bleedingFraction: number;
-  readonly bubblesFraction: number;
   /** RMS Laplacian over RMS gradient of the luma grid (sharp real frames 1.1–3.6, heavily blurred 0.3–0.6). */
   readonly sharpness: number;
 }
 
-/** Reasons a frame is gated; published as they are. */
-export type QualityReason = 'no-picture' | 'dark' | 'overexposed' | 'blurred' | 'bubbles' | 'bleeding';
-
-/** Every reason, in the order they are listed. */
-export const QUALITY_REASONS: readonly QualityReason[] = ['no-picture', 'dark', 'overexposed', 'blurred', 'bubbles', 'bleeding'];
+export { QUALITY_REASONS, type QualityReason } from './gate-reasons.js';
 
 /** Limits of the gate. Defaults in DEFAULT_QUALITY_THRESHOLDS. */
 export interface QualityThresholds {
@@ -73,23 +69,15 @@ export interface QualityResult {
   readonly explanation: string[];
 }
 
-const EMPTY_SCORES: QualityScores = Object.freeze({
-  meanLuma: 0,
-  usableFraction: 0,
-  darkFraction: 0,
-  overexposedFraction: 0,
-  bleedingFraction: 0,
-  bubblesFraction: 0,
-  sharpness: 0,
-});
+/** The score holding a region cause's share. */
+const fractionOf = (cause: RegionCause) => `${cause}Fraction` as const;
 
-/** Causes a region can be unusable for, and the reason each gates as. */
-const CAUSES: readonly [Exclude<RegionState, 'usable'>, keyof QualityScores][] = [
-  ['dark', 'darkFraction'],
-  ['overexposed', 'overexposedFraction'],
-  ['bubbles', 'bubblesFraction'],
-  ['bleeding', 'bleedingFraction'],
-];
+/** Every cause's share, as `share` gives it. */
+function causeFractions(share: (cause: RegionCause) => number): CauseFractions {
+  return Object.fromEntries(REGION_CAUSES.map((c) => [fractionOf(c), share(c)])) as CauseFractions;
+}
+
+const EMPTY_SCORES: QualityScores = Object.freeze({ meanLuma: 0, usableFraction: 0, ...causeFractions(() => 0), sharpness: 0 });
 
 /**
  * Scores a frame within roi (a Rect, or an ActiveArea whose outline then excludes the black
@@ -109,17 +97,14 @@ export function evaluateQuality(frame: Frame, roi: Rect | ActiveArea, thresholds
   const scores: QualityScores = {
     meanLuma: grid.meanLuma,
     usableFraction: share('usable'),
-    darkFraction: share('dark'),
-    overexposedFraction: share('overexposed'),
-    bleedingFraction: share('bleeding'),
-    bubblesFraction: share('bubbles'),
+    ...causeFractions(share),
     sharpness: sharpnessOf(grid),
   };
 
   const reasons = new Set<QualityReason>();
   const explanation: string[] = [];
   const pct = (v: number) => `${Math.round(v * 100)} %`;
-  const hidden = CAUSES.map(([state, key]) => [state, scores[key]] as const)
+  const hidden = REGION_CAUSES.map((cause) => [cause, scores[fractionOf(cause)]] as const)
     .filter(([, v]) => v > 0)
     .sort((a, b) => b[1] - a[1]);
   const what = hidden.map(([s, v]) => `${s} ${pct(v)}`).join(', ') || 'none hidden';
@@ -141,6 +126,19 @@ export function evaluateQuality(frame: Frame, roi: Rect | ActiveArea, thresholds
   } else {
     explanation.push(`sharpness ${scores.sharpness.toFixed(2)} over the picture ≥ ${th.minSharpness}`);
   }
-  const ordered = ['dark', 'overexposed', 'blurred', 'bubbles', 'bleeding'].filter((r) => reasons.has(r as QualityReason)) as QualityReason[];
+  const ordered = QUALITY_REASONS.filter((r) => reasons.has(r));
   return { scores, gated: ordered.length > 0, reasons: ordered, regions, explanation };
+}
+
+/** The gate's reasons as an overlay's `gated` carries them, or null when the frame passed. */
+export function gatedOf(q: QualityResult): GatedReasons | null {
+  return q.gated ? joinReasons(q.reasons) : null;
+}
+
+/** The gate's shares as an overlay publishes them: usable, and each cause that hides any region (two decimals). */
+export function gateShares(q: QualityResult): GateShares {
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  const hidden: GateShares['hidden'] = {};
+  for (const cause of REGION_CAUSES) if (q.scores[fractionOf(cause)] > 0) hidden[cause] = r2(q.scores[fractionOf(cause)]);
+  return { usable: r2(q.scores.usableFraction), hidden };
 }

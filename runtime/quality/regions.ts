@@ -1,5 +1,6 @@
 import type { Rect } from '../frame.js';
 import type { AnalysisGrid } from './analysis-grid.js';
+import type { RegionCause } from './gate-reasons.js';
 
 /**
  * Regions of the picture and what hides the mucosa in each. The ROI is cut into square regions,
@@ -14,8 +15,8 @@ export const REGIONS_ACROSS = 8;
 /** Cells per side of a highlight patch (4: about 1/64 of the picture wide). */
 const HIGHLIGHT_PATCH = 4;
 
-/** Why a region hides the mucosa; 'usable' when nothing does. */
-export type RegionState = 'usable' | 'dark' | 'overexposed' | 'bleeding' | 'bubbles';
+/** Why a region hides the mucosa (a region cause of gate-reasons.ts); 'usable' when nothing does. */
+export type RegionState = 'usable' | RegionCause;
 
 /** Cell-level limits (0–255 levels); see docs/conditioning.md for how they were chosen. */
 export const CELL_LIMITS = Object.freeze({

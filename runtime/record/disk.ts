@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, chmod, mkdir, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { LumenError, messageOf } from '../errors.js';
+import { LumenError, messageOf, errnoOf } from '../errors.js';
 
 /** Owner only: recordings hold patient video. */
 export const DIR_MODE = 0o700;
@@ -20,7 +20,7 @@ export async function ensureFolder(dir: string): Promise<void> {
     await access(dir, constants.W_OK | constants.X_OK);
   } catch (err) {
     // Recursive mkdir reports some failures as ENOENT: ask the nearest folder that exists.
-    const code = (await nearestProblem(dir)) ?? (err as NodeJS.ErrnoException).code;
+    const code = (await nearestProblem(dir)) ?? errnoOf(err);
     if (code === 'ENOSPC') throw new LumenError('RECORD_DISK_FULL', `${dir}: no space left to make the recordings folder`, { path: dir }, { cause: err });
     throw new LumenError('RECORD_FOLDER', `${dir}: ${folderProblem(code) ?? messageOf(err)}`, { path: dir, errno: code }, { cause: err });
   }
@@ -74,7 +74,7 @@ export async function freeMB(dir: string): Promise<number | null> {
  * written, or another I/O error.
  */
 export async function writeFault(dir: string, what: string, err: unknown): Promise<LumenError> {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errnoOf(err);
   const free = await freeMB(dir);
   if (code === 'ENOSPC' || (free !== null && free * 2 ** 20 < FULL_BELOW_BYTES)) {
     return new LumenError(

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { LumenError, messageOf } from '../errors.js';
+import { LumenError, messageOf, errnoOf } from '../errors.js';
 import type { Catalogue, RecordingInfo } from './catalogue.js';
 import { FILE_MODE } from './disk.js';
 
@@ -26,7 +26,7 @@ export async function exportRecording(cat: Catalogue, r: RecordingInfo, out: str
   try {
     fh = await open(out, 'wx', FILE_MODE);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errnoOf(err);
     throw new LumenError('USAGE', `--out ${out}: ${code === 'EEXIST' ? 'the file exists (an export never overwrites)' : messageOf(err)}`);
   }
   const hash = createHash('sha256');

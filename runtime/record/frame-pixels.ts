@@ -1,4 +1,5 @@
 import type { Rect } from '../frame.js';
+import { splitReasons, type GatedReasons } from '../quality/gate-reasons.js';
 
 /** What the recorder needs of a processed frame's conditioning. */
 export interface ConditionedFrame {
@@ -9,7 +10,7 @@ export interface ConditionedFrame {
   /** The ROI the models looked at (frame pixels). */
   roi: Rect;
   /** The gate's reason; `no-picture` means no active area was found, so nothing outside was blacked. */
-  gated: string | null;
+  gated: GatedReasons | null;
 }
 
 /**
@@ -27,7 +28,7 @@ export class RecordPixels {
 
   of(f: ConditionedFrame): Uint8Array {
     const bytes = f.width * f.height * 4;
-    if (this.roi.enabled && f.gated === 'no-picture') {
+    if (this.roi.enabled && f.gated !== null && splitReasons(f.gated).includes('no-picture')) {
       if (this.black?.length !== bytes) this.black = new Uint8Array(bytes);
       return this.black;
     }

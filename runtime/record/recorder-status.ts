@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import type { ErrorCode } from '../errors.js';
 import type { RecordingInfo } from './catalogue.js';
 
 /** lumen.status `recording` (docs/protocol.md). */
@@ -9,7 +10,7 @@ export interface RecordingStatus {
   segments: boolean;
   encoder: string;
   /** Why recording stopped: a code from the error catalogue, what happened, since when (ms). */
-  error: { code: string; message: string; since: number } | null;
+  error: { code: ErrorCode; message: string; since: number } | null;
   /** Ids of the files being written. */
   active: string[];
   /** Encoded pre-roll held in memory: its span, size and cap. */

@@ -4,14 +4,14 @@ import type { ProcessedFrame } from '../pipeline/processed-frame.js';
 import type { AlertEvent, DecisionOutput } from '../decision/decision.js';
 import { isLumenError, LumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { AlertHeader } from '../publish/protocol.js';
+import type { AlertHeader, RecordingStatusFields } from '../publish/protocol.js';
 import type { RecordingInfo } from './catalogue.js';
 import { freeMB } from './disk.js';
 import { Encoder, type EncodedUnit } from './encoder.js';
 import { RecordPixels } from './frame-pixels.js';
 import { PreRoll } from './preroll.js';
 import { PROFILES } from './profiles.js';
-import { RecentFrames, RecordingStats, type RecordingStatus } from './recorder-status.js';
+import { RecentFrames, RecordingStats } from './recorder-status.js';
 import type { FrameDecision } from './sidecar.js';
 import { RecordingStore, type StoreHooks } from './store.js';
 import type { RecordingWriter } from './writer.js';
@@ -227,6 +227,7 @@ export class Recorder {
     for (const u of this.preroll.from(onsetTs - this.r.clips.preRollS * 1000)) w.push(u);
     this.clips.set(e.episode, { writer: w, onsetTs, clearTs: null, endTs: null, endFrame: null });
     const ref = this.ref(w);
+    // A record that could not be saved is the writer's to log (it fails the clip: w.failed below); here only the wait matters.
     await Promise.race([w.saved.catch(() => {}), new Promise((r) => setTimeout(r, RECORD_WAIT_MS))]);
     return w.failed ? undefined : { clip: ref };
   }
@@ -311,7 +312,7 @@ export class Recorder {
   }
 
   /** lumen.status `recording`. */
-  statusFields(): { recording: RecordingStatus } {
+  statusFields(): RecordingStatusFields {
     const state = !this.enabled ? 'off' : this.stats.fault ? 'stopped' : this.clips.size || this.segment ? 'recording' : 'ready';
     return { recording: this.stats.status(state, this.r, [...this.busy()], this.preroll, this.encoder?.inFlight ?? 0, this.store.tally) };
   }

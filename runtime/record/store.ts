@@ -29,6 +29,8 @@ export interface StoreHooks {
 export class RecordingStore {
   private cat: Catalogue | null = null;
   private readonly finishing = new Set<Promise<unknown>>();
+  /** Tombstones whose record could not be removed (logged once each). */
+  private readonly unforgotten = new Set<string>();
   /** Recordings on disk, tallied after each sweep. */
   tally: RecordingInfo[] = [];
 
@@ -122,7 +124,13 @@ export class RecordingStore {
         (err: unknown) => this.log.warn({ id: record.id, err: messageOf(err) }, 'retention could not delete a recording'),
       );
     }
-    for (const t of expiredTombstones(cat.list(), now)) await cat.forget(t).catch(() => {});
+    for (const t of expiredTombstones(cat.list(), now))
+      await cat.forget(t).catch((err: unknown) => {
+        // Tried again at the next pass; said once per record, not every pass.
+        if (this.unforgotten.has(t.id)) return;
+        this.unforgotten.add(t.id);
+        this.log.warn({ id: t.id, err: messageOf(err) }, 'retention could not remove the record of a deleted clip');
+      });
     this.tally = cat.list();
   }
 

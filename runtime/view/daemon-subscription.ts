@@ -1,7 +1,7 @@
 import { LumenClient, type LumenMessage } from '../client/client.js';
 import { isLumenError, messageOf } from '../errors.js';
 import type { Logger } from '../log.js';
-import { TOPICS } from '../publish/protocol.js';
+import { TOPIC_TABLE, TOPICS } from '../publish/protocol.js';
 import type { CurveClient } from '../publish/zmq.js';
 
 export interface DaemonSubscriptionOptions {
@@ -14,6 +14,11 @@ export interface DaemonSubscriptionOptions {
   historyTimeoutMs?: number;
   log: Logger;
 }
+
+/** The topics pages are fed from (TOPIC_TABLE's `view`). */
+const VIEW_TOPICS = Object.values(TOPIC_TABLE)
+  .filter((spec) => spec.view)
+  .map((spec) => spec.name);
 
 /**
  * A LumenClient that does not give up: the viewer runs for days beside a daemon that restarts.
@@ -40,7 +45,7 @@ export class DaemonSubscription implements AsyncIterable<LumenMessage> {
       const client = new LumenClient({
         endpoint: o.endpoint,
         historyEndpoint: o.historyEndpoint,
-        topics: [TOPICS.status, TOPICS.alert, TOPICS.overlay, TOPICS.frame],
+        topics: VIEW_TOPICS,
         catchUpAfter: o.historyEndpoint ? this.lastAlertSeq : undefined,
         historyTimeoutMs: o.historyTimeoutMs ?? 3000,
         // Overlays are large and only the newest matters: a short receive queue keeps memory small.

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { LumenError } from '../errors.js';
+import { LumenError, errnoOf } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadKeyPair, loadPublicKey } from '../publish/curve-keys.js';
 import { INSTALLED_CONFIG, recordingsRoot, type StateWhere } from '../record/recordings-root.js';
@@ -18,7 +18,7 @@ async function viewerToken(host: string, tokenFile: string | undefined): Promise
     try {
       token = (await readFile(tokenFile, 'utf8')).trim();
     } catch (err) {
-      throw new LumenError('VIEW_TOKEN', `--token-file ${tokenFile}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new LumenError('VIEW_TOKEN', `--token-file ${tokenFile}: cannot be read (${errnoOf(err) ?? String(err)})`);
     }
     checkToken(token, `--token-file ${tokenFile}`);
   } else if (process.env.LUMEN_VIEW_TOKEN !== undefined) {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../config/paths.js';
-import { messageOf } from '../errors.js';
+import { messageOf, errnoOf } from '../errors.js';
 
 /**
  * The page's files, served from the source folder (tsc does not copy them to dist/), so the
@@ -32,9 +32,7 @@ export async function loadStaticFiles(dir = PUBLIC_DIR): Promise<Map<string, Sta
       try {
         body = await readFile(join(dir, file));
       } catch (err) {
-        throw new Error(
-          `viewer page file ${join(dir, file)} cannot be read (${(err as NodeJS.ErrnoException).code ?? messageOf(err)}): the installation is incomplete`,
-        );
+        throw new Error(`viewer page file ${join(dir, file)} cannot be read (${errnoOf(err) ?? messageOf(err)}): the installation is incomplete`);
       }
       cache.set(file, body);
     }

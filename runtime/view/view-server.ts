@@ -15,7 +15,7 @@ import { serveClip } from './clip-files.js';
 import { DaemonSubscription } from './daemon-subscription.js';
 import { loadStaticFiles, PUBLIC_DIR, type StaticFile } from './static-files.js';
 import { ViewAuth } from './view-auth.js';
-import { encodeImage, IMAGE_KIND, VIEW_WIRE_VERSION, type AlertEntry, type DaemonLink, type ViewMessage } from './view-wire.js';
+import { encodeImage, IMAGE_KIND, VIEW_WIRE_VERSION, type AlertEntry, type DaemonLink, type ForwardedMessage, type ViewMessage } from './view-wire.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -180,6 +180,11 @@ export class ViewServer {
         this.history = null;
         this.broadcastText({ type: 'history', failure: null });
         break;
+      // Another topic pages are fed from: handed on as the daemon sent it; app.js shows what it knows.
+      default: {
+        const other: ForwardedMessage = m;
+        this.broadcastText({ type: 'topic', topic: other.topic, header: other.header });
+      }
     }
   }
 
@@ -358,6 +363,7 @@ function hostOf(origin: string): string | undefined {
   try {
     return new URL(origin).host;
   } catch {
+    // Not a URL: matches no host, so the upgrade is refused as cross-site.
     return undefined;
   }
 }

@@ -11,7 +11,7 @@
  *   the rest    the image, unchanged
  */
 import type { HistoryFailure } from '../client/client.js';
-import type { AlertHeader, FrameHeader, OverlayHeader, StatusHeader } from '../publish/protocol.js';
+import type { AlertHeader, FrameHeader, OverlayHeader, StatusHeader, TOPICS, TopicHeaders, TopicKey } from '../publish/protocol.js';
 
 /** Version of this page protocol (independent of the daemon's wire protocol). */
 export const VIEW_WIRE_VERSION = 1;
@@ -33,6 +33,18 @@ export interface DaemonLink {
   error: string | null;
 }
 
+/**
+ * Topics the viewer handles itself (a view message or image kind of their own; lumen.clip is not
+ * fed to pages). Any other topic pages are fed reaches them as a `topic` message.
+ */
+type OwnMessageTopic = 'status' | 'alert' | 'overlay' | 'frame' | 'clip';
+type ForwardedTopic = Exclude<TopicKey, OwnMessageTopic>;
+/** A message of such a topic, as the client delivers it. */
+export interface ForwardedMessage {
+  topic: (typeof TOPICS)[ForwardedTopic];
+  header: TopicHeaders[ForwardedTopic];
+}
+
 export type ViewMessage =
   /** First message on every connection: what a page needs to draw the side panel at once. */
   | {
@@ -50,7 +62,9 @@ export type ViewMessage =
   | { type: 'status'; header: StatusHeader }
   | ({ type: 'alert' } & AlertEntry)
   /** Every second, daemon or not: lets the page tell "viewer gone" from "daemon gone". */
-  | { type: 'heartbeat'; at: number; daemon: DaemonLink };
+  | { type: 'heartbeat'; at: number; daemon: DaemonLink }
+  /** A message of another topic pages are fed from (TOPIC_TABLE `view`), its header as the daemon sent it. */
+  | ({ type: 'topic' } & ForwardedMessage);
 
 /** One binary message: kind, header length, header JSON, image bytes. */
 export function encodeImage(kind: number, header: OverlayHeader | FrameHeader, image: Buffer): Buffer {

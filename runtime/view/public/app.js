@@ -155,6 +155,9 @@
         renderAlerts();
         if (m.header.type === 'raise' && !m.recovered) beep();
         break;
+      case 'topic':
+        // Another topic the viewer hands on (TOPIC_TABLE `view`): shown here once the page knows it.
+        break;
     }
     evaluate();
   }
