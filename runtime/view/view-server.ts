@@ -188,7 +188,7 @@ export class ViewServer {
         this.history = null;
         this.hub.broadcastText({ type: 'history', failure: null });
         break;
-      // Another topic pages are fed from: handed on as the daemon sent it; app.js shows what it knows.
+      // Another topic pages are fed from: handed on as the daemon sent it; the page shows what it knows.
       default: {
         const other: ForwardedMessage = m;
         this.hub.broadcastText({ type: 'topic', topic: other.topic, header: other.header });
