@@ -1,3 +1,5 @@
+// view/: `lumen view`, the bedside monitor: an HTTP and WebSocket server that feeds the page in
+// public/ from the daemon's stream, and serves the recorded clips where they are.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';

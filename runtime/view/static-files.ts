@@ -14,6 +14,12 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/connection.js': { file: 'connection.js', type: 'text/javascript; charset=utf-8' },
+  '/link-state.js': { file: 'link-state.js', type: 'text/javascript; charset=utf-8' },
+  '/overlay-draw.js': { file: 'overlay-draw.js', type: 'text/javascript; charset=utf-8' },
+  '/side-panel.js': { file: 'side-panel.js', type: 'text/javascript; charset=utf-8' },
+  '/sound.js': { file: 'sound.js', type: 'text/javascript; charset=utf-8' },
+  '/state.js': { file: 'state.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 

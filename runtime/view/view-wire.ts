@@ -1,6 +1,6 @@
 /**
  * What `lumen view` sends to the page over its WebSocket (server → page only; the page sends
- * nothing). The page's side of this contract is runtime/view/public/app.js.
+ * nothing). The page's side of this contract is runtime/view/public/connection.js.
  *
  * Text messages are JSON, one of `ViewMessage`. Images travel as one binary message each, so an
  * image and its header are never separated and a busy page can be skipped whole:
