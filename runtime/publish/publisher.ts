@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { LumenError, messageOf, type ErrorCode } from '../errors.js';
+import { LumenError, messageOf } from '../errors.js';
 import type { AlertJournal } from './journal.js';
 import {
-  HISTORY_MAX_LIMIT,
   PROTOCOL_VERSION,
   TOPIC_TABLE,
   type AlertHeader,
@@ -20,6 +19,7 @@ import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
 import type { PublisherHealth } from './health.js';
 import { SupervisedSocket } from './supervised-socket.js';
+import { HistoryServer, type ClipDirectory } from './history-server.js';
 import { bindHistory, bindPublisher, bindZap, serveZap, type Frames, type Publisher as ZPub, type Reply, type Router } from './zmq.js';
 
 /** Which CURVE client keys may connect; swapped at run time (runtime/publish/allow-list.ts). */
@@ -43,10 +43,7 @@ export interface PublisherOptions {
   insecure?: boolean;
 }
 
-/** Where the `clip` history op finds recordings (runtime/record/recorder.ts); throws a LumenError naming why not. */
-export interface ClipDirectory {
-  describe(id: string): ClipInfo;
-}
+export type { ClipDirectory } from './history-server.js';
 
 /** Overlays waiting for the socket beyond this are dropped (newest kept); alerts never are. */
 const MAX_PENDING_DROPPABLE = 4;
@@ -64,15 +61,11 @@ export class LumenPublisher {
   private closed = false;
   /** Overlays not sent because the socket was still busy with earlier ones. */
   droppedOverlays = 0;
-  private served = 0;
-  private refused = 0;
-  private ignored = 0;
-  /** Recordings, for the `clip` history op; unset: every id is unknown. */
-  clips: ClipDirectory | null = null;
 
   private constructor(
     private readonly pub: SupervisedSocket<ZPub>,
     private readonly history: SupervisedSocket<Router>,
+    private readonly server: HistoryServer,
     private readonly zap: SupervisedSocket<Reply> | undefined,
     private readonly journal: AlertJournal,
     private readonly log: Logger,
@@ -83,9 +76,7 @@ export class LumenPublisher {
     let pub: SupervisedSocket<ZPub> | undefined;
     let zap: SupervisedSocket<Reply> | undefined;
     const curve = opts.curve ? { secretKey: opts.curve.secretKey } : undefined;
-    // The history loop answers from the publisher, which exists only once every socket is bound.
-    let assembled!: (p: LumenPublisher) => void;
-    const publisher = new Promise<LumenPublisher>((resolve) => (assembled = resolve));
+    const server = new HistoryServer(journal);
     try {
       if (opts.curve) {
         // Asked afresh at every handshake: the allow-list can change while the daemon runs.
@@ -97,12 +88,11 @@ export class LumenPublisher {
         {
           name: 'history',
           open: () => bindHistory(opts.historyEndpoint, curve),
-          serve: async (s) => (await publisher).serveHistory(s),
+          serve: (s) => server.serve(s),
         },
         log,
       );
-      const p = new LumenPublisher(pub, history, zap, journal, log, opts);
-      assembled(p);
+      const p = new LumenPublisher(pub, history, server, zap, journal, log, opts);
       opts.curve?.clients.onRevoke(() => p.dropConnections());
       log.info({ endpoint: opts.endpoint, history: opts.historyEndpoint, curve: Boolean(opts.curve) }, 'publishing');
       return p;
@@ -118,9 +108,23 @@ export class LumenPublisher {
   health(): PublisherHealth {
     return {
       pub: { ...this.pub.health(), droppedOverlays: this.droppedOverlays },
-      history: { ...this.history.health(), served: this.served, refused: this.refused, ignored: this.ignored },
+      history: { ...this.history.health(), served: this.server.served, refused: this.server.refused, ignored: this.server.ignored },
       ...(this.zap ? { zap: this.zap.health() } : {}),
     };
+  }
+
+  /** Recordings, for the `clip` history op; unset: every id is unknown. */
+  get clips(): ClipDirectory | null {
+    return this.server.clips;
+  }
+
+  set clips(d: ClipDirectory | null) {
+    this.server.clips = d;
+  }
+
+  /** Any malformed history request gets an error reply naming what is wrong; nothing throws. */
+  answer(msg: Buffer[]): HistoryReply {
+    return this.server.answer(msg);
   }
 
   private nextSeq(topic: TopicKey): number {
@@ -214,54 +218,6 @@ export class LumenPublisher {
   /** A recording was finished: its record on lumen.clip (not journalled; the `clip` op has it too). */
   clip(info: ClipInfo): Promise<void> {
     return this.publish('clip', { frameId: info.lastFrame ?? -1, ts: Date.now(), clip: info });
-  }
-
-  /**
-   * Answers history requests until the socket closes or fails. A message without the REQ
-   * envelope (bytes from something that is not a Lumen client) is dropped unanswered.
-   */
-  private async serveHistory(router: Router): Promise<void> {
-    for await (const [peer, ...rest] of router) {
-      const delimiter = rest.findIndex((f) => f.length === 0);
-      if (delimiter < 0) {
-        this.ignored++;
-        continue;
-      }
-      const reply = this.answer(rest.slice(delimiter + 1));
-      this.served++;
-      if (!reply.ok) this.refused++;
-      await router.send([peer, ...rest.slice(0, delimiter + 1), JSON.stringify(reply)]);
-    }
-  }
-
-  /** Any malformed request gets an error reply naming what is wrong; nothing throws. */
-  answer(msg: Buffer[]): HistoryReply {
-    const fail = (message: string, code: ErrorCode = 'PROTOCOL'): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });
-    if (msg.length !== 1) return fail(`expected one frame, got ${msg.length}`);
-    let req: Record<string, unknown>;
-    try {
-      req = JSON.parse(msg[0].toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return fail('request is not JSON');
-    }
-    if (!req || typeof req !== 'object' || Array.isArray(req)) return fail('request must be a JSON object');
-    if (req.v !== PROTOCOL_VERSION) return fail(`field v: expected ${PROTOCOL_VERSION}`);
-    if (req.op === 'clip') {
-      if (typeof req.id !== 'string' || req.id.length === 0 || req.id.length > 100)
-        return fail('field id: expected a recording id (a string, e.g. clip-20250101T101502Z-e12)');
-      try {
-        if (!this.clips) throw new LumenError('CLIP_UNKNOWN', `no recording ${req.id}: this daemon keeps none`);
-        return { v: PROTOCOL_VERSION, ok: true, clip: this.clips.describe(req.id) };
-      } catch (err) {
-        return fail(messageOf(err), err instanceof LumenError ? err.code : 'CLIP_UNKNOWN');
-      }
-    }
-    if (req.op !== 'since') return fail('field op: expected "since" or "clip"');
-    if (!Number.isInteger(req.after) || (req.after as number) < 0) return fail('field after: expected a non-negative integer');
-    const limit = req.limit ?? HISTORY_MAX_LIMIT;
-    if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > HISTORY_MAX_LIMIT) return fail(`field limit: expected 1…${HISTORY_MAX_LIMIT}`);
-    const { events, more } = this.journal.since(req.after as number, limit as number);
-    return { v: PROTOCOL_VERSION, ok: true, events, more, lastSeq: this.journal.seq };
   }
 
   /** Flushes queued sends and closes both sockets. Safe to call twice. */
