@@ -19,8 +19,9 @@ import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
 import type { PublisherHealth } from './health.js';
 import { SupervisedSocket } from './supervised-socket.js';
+import { SendQueue } from './send-queue.js';
 import { HistoryServer, type ClipDirectory } from './history-server.js';
-import { bindHistory, bindPublisher, bindZap, serveZap, type Frames, type Publisher as ZPub, type Reply, type Router } from './zmq.js';
+import { bindHistory, bindPublisher, bindZap, serveZap, type Publisher as ZPub, type Reply, type Router } from './zmq.js';
 
 /** Which CURVE client keys may connect; swapped at run time (runtime/publish/allow-list.ts). */
 export interface ClientGate {
@@ -45,9 +46,6 @@ export interface PublisherOptions {
 
 export type { ClipDirectory } from './history-server.js';
 
-/** Overlays waiting for the socket beyond this are dropped (newest kept); alerts never are. */
-const MAX_PENDING_DROPPABLE = 4;
-
 /**
  * The daemon's ZeroMQ side: a PUB socket for status, overlays and alerts, and a history endpoint
  * answering alert-history requests from the journal. Sends are serialised (one at a time). Each
@@ -56,11 +54,8 @@ const MAX_PENDING_DROPPABLE = 4;
 export class LumenPublisher {
   readonly bootId = randomUUID();
   private readonly seq = new Map<TopicKey, number>();
-  private tail: Promise<void> = Promise.resolve();
-  private pendingDroppable = 0;
   private closed = false;
-  /** Overlays not sent because the socket was still busy with earlier ones. */
-  droppedOverlays = 0;
+  private readonly queue: SendQueue;
 
   private constructor(
     private readonly pub: SupervisedSocket<ZPub>,
@@ -70,7 +65,14 @@ export class LumenPublisher {
     private readonly journal: AlertJournal,
     private readonly log: Logger,
     private readonly opts: PublisherOptions,
-  ) {}
+  ) {
+    this.queue = new SendQueue(pub, log);
+  }
+
+  /** Overlays not sent because the socket was still busy with earlier ones. */
+  get droppedOverlays(): number {
+    return this.queue.dropped;
+  }
 
   static async open(opts: PublisherOptions, journal: AlertJournal, log: Logger): Promise<LumenPublisher> {
     let pub: SupervisedSocket<ZPub> | undefined;
@@ -144,32 +146,7 @@ export class LumenPublisher {
 
   private sendOn(topic: TopicKey, header: object, payload: Buffer | null): Promise<void> {
     const spec = TOPIC_TABLE[topic];
-    return this.send(payload ? [spec.name, JSON.stringify(header), payload] : [spec.name, JSON.stringify(header)], spec.droppable);
-  }
-
-  private send(frames: Frames, droppable: boolean): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (droppable) {
-      if (this.pendingDroppable >= MAX_PENDING_DROPPABLE) {
-        this.droppedOverlays++;
-        return Promise.resolve();
-      }
-      this.pendingDroppable++;
-    }
-    const done = this.tail.then(async () => {
-      const socket = this.pub.socket;
-      try {
-        // While the socket is being re-created nothing is sent; alerts stay in the journal.
-        if (!this.closed && socket) await socket.send(frames);
-      } catch (err) {
-        this.log.warn({ err: messageOf(err) }, 'publish failed');
-        this.pub.fault(err);
-      } finally {
-        if (droppable) this.pendingDroppable--;
-      }
-    });
-    this.tail = done;
-    return done;
+    return this.queue.send(payload ? [spec.name, JSON.stringify(header), payload] : [spec.name, JSON.stringify(header)], spec.droppable);
   }
 
   /**
@@ -223,7 +200,7 @@ export class LumenPublisher {
   /** Flushes queued sends and closes both sockets. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.race([this.tail, new Promise((r) => setTimeout(r, 500))]);
+    await this.queue.close(500);
     this.closed = true;
     await Promise.all([this.history.close(), this.pub.close(), this.zap?.close()]);
     this.opts.curve?.clients.close();
