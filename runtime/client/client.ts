@@ -18,58 +18,15 @@ import {
   type ClipInfo,
   type HistoryReply,
   type HistoryRequest,
-  type TopicHeaders,
   type TopicKey,
   type TopicSpec,
   type UncheckedHeader,
 } from '../publish/protocol.js';
 import { connectRequest, connectSubscriber, type CurveClient, type Request, type Subscriber } from '../publish/zmq.js';
+import { AlertCatchUp } from './alert-catch-up.js';
+import type { LumenMessage } from './messages.js';
 
-/** Messages the client itself makes (not from the wire): how alert history is doing. */
-export const CLIENT_EVENTS = {
-  historyFailed: 'client.history-failed',
-  historyRecovered: 'client.history-recovered',
-} as const;
-
-/** A history request failed: alerts after `after` are held back until one succeeds. */
-export interface HistoryFailure {
-  /** Seq of the last alert delivered (0: none yet); everything after it is not delivered yet. */
-  after: number;
-  /** Newest alert seq known to exist (from a live alert or status.alertSeq), null if unknown. */
-  newest: number | null;
-  /** Consecutive failed attempts, from 1. */
-  attempt: number;
-  /** The next attempt starts in this many ms. */
-  retryInMs: number;
-  /** HISTORY_UNAVAILABLE (no answer in time) or PROTOCOL (an error reply or a garbled one). */
-  code: ErrorCode;
-  message: string;
-}
-
-/** History answered again after failed attempts; the held-back alerts follow this message. */
-export interface HistoryRecovery {
-  /** Failed attempts before this success. */
-  attempts: number;
-  /** From the first failure to this success, ms. */
-  downMs: number;
-}
-
-/** A payload as the topic table says: none, always a Buffer, or (overlay) the PNG when header.format is 'png', else null. */
-type PayloadField<K extends TopicKey> = (typeof TOPIC_TABLE)[K]['payload'] extends 'always'
-  ? { payload: Buffer }
-  : (typeof TOPIC_TABLE)[K]['payload'] extends 'png'
-    ? { payload: Buffer | null }
-    : unknown;
-
-/** A message of one topic, as the topic table describes it; an alert also says whether it was fetched from history. */
-export type TopicMessage<K extends TopicKey> = { topic: (typeof TOPICS)[K]; header: TopicHeaders[K] } & PayloadField<K> &
-  (K extends 'alert' ? { /** Fetched from history, not received live. */ recovered: boolean } : unknown);
-
-/** Everything the client delivers: one message per topic received (see TOPIC_TABLE), and its own history notices. */
-export type LumenMessage =
-  | { [K in TopicKey]: TopicMessage<K> }[TopicKey]
-  | { topic: typeof CLIENT_EVENTS.historyFailed; header: HistoryFailure }
-  | { topic: typeof CLIENT_EVENTS.historyRecovered; header: HistoryRecovery };
+export { CLIENT_EVENTS, type HistoryFailure, type HistoryRecovery, type LumenMessage, type TopicMessage } from './messages.js';
 
 export interface ClientOptions {
   endpoint: string;
@@ -89,39 +46,29 @@ export interface ClientOptions {
   curve?: CurveClient;
 }
 
-/** Live alerts kept while a gap before them is being filled; older ones are re-fetched instead. */
-const MAX_HELD = 64;
-
-type FillResult = { ok: true; events: AlertHeader[]; lastSeq: number } | { ok: false; err: unknown };
-
 export class LumenClient {
   private readonly sub: Subscriber;
-  private lastAlertSeq: number | undefined;
+  private readonly alerts: AlertCatchUp;
   private closed = false;
-  /** Newest alert seq known to exist; the client fills up to it. */
-  private newest: number | null = null;
-  /** Live alerts that arrived after a gap, waiting for the gap to be filled (seq order). */
-  private held: AlertHeader[] = [];
-  /** The history request in flight (or waiting to retry), resolving with its outcome. */
-  private fillTask: Promise<{ fill: FillResult }> | null = null;
-  private failures = 0;
-  private firstFailureAt = 0;
-  private retryTimer: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private readonly requests = new Set<Request>();
   /** Messages that were not valid protocol messages (skipped). */
   malformed = 0;
-  /** Successful history fetches after a gap (or at connect). */
-  gapsFilled = 0;
 
   constructor(private readonly opts: ClientOptions) {
     const topics = opts.topics ?? [TOPICS.status, TOPICS.alert, TOPICS.overlay];
     this.sub = connectSubscriber(opts.endpoint, topics, opts.receiveHighWaterMark ?? 1000, opts.curve);
-    this.lastAlertSeq = opts.catchUpAfter;
+    const fetch = opts.historyEndpoint ? (after: number) => this.fetch(after) : null;
+    this.alerts = new AlertCatchUp(fetch, opts.catchUpAfter, opts.historyRetryMinMs ?? 500, opts.historyRetryMaxMs ?? 15_000);
   }
 
   /** Seq of the last alert delivered. */
   get alertSeq(): number | undefined {
-    return this.lastAlertSeq;
+    return this.alerts.seq;
+  }
+
+  /** Successful history fetches after a gap (or at connect). */
+  get gapsFilled(): number {
+    return this.alerts.gapsFilled;
   }
 
   /** Asks the history endpoint for alerts after `after`, following `more` until done. */
@@ -184,122 +131,34 @@ export class LumenClient {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<LumenMessage> {
-    if (this.lastAlertSeq !== undefined && this.opts.historyEndpoint) this.startFill(0);
+    this.alerts.begin();
     // One receive is outstanding at a time; it survives a fill result winning the race.
     let recv: Promise<Buffer[]> | null = null;
     try {
       while (!this.closed) {
         recv ??= this.sub.receive();
-        const next: { frames: Buffer[] } | { fill: FillResult } = this.fillTask
-          ? await Promise.race([recv.then((frames) => ({ frames })), this.fillTask])
-          : { frames: await recv };
+        const task = this.alerts.task;
+        const next = task ? await Promise.race([recv.then((frames) => ({ frames })), task]) : { frames: await recv };
         if ('fill' in next) {
-          this.fillTask = null;
-          yield* this.onFill(next.fill);
+          yield* this.alerts.filled(next.fill);
           continue;
         }
         recv = null;
         const msg = this.parse(next.frames);
         if (!msg) continue;
         if (msg.topic === TOPICS.alert) {
-          yield* this.onLiveAlert(msg.header);
+          yield* this.alerts.live(msg.header);
           continue;
         }
         // The status heartbeat says which alert is newest: catch up on any never received.
-        if (msg.topic === TOPICS.status) this.noteNewest(msg.header.alertSeq);
+        if (msg.topic === TOPICS.status) this.alerts.noteNewest(msg.header.alertSeq);
         yield msg;
       }
     } catch (err) {
       if (!this.closed) throw new LumenError('PROTOCOL', `subscription failed: ${messageOf(err)}`);
     } finally {
-      this.cancelRetry();
+      this.alerts.cancelRetry();
     }
-  }
-
-  private noteNewest(seq: number): void {
-    if (!Number.isInteger(seq)) return;
-    this.newest = Math.max(this.newest ?? 0, seq);
-    if (this.lastAlertSeq !== undefined && this.newest > this.lastAlertSeq && this.opts.historyEndpoint && !this.fillTask) this.startFill(0);
-  }
-
-  private *onLiveAlert(h: AlertHeader): Generator<LumenMessage> {
-    const last = this.lastAlertSeq;
-    if (last !== undefined && h.seq <= last) return; // already delivered
-    if (last === undefined || h.seq === last + 1 || !this.opts.historyEndpoint) {
-      yield* this.deliver(h, false);
-      yield* this.flushHeld();
-      return;
-    }
-    // A gap: hold this one back until what came before it has been fetched.
-    if (!this.held.some((x) => x.seq === h.seq)) {
-      this.held.push(h);
-      this.held.sort((a, b) => a.seq - b.seq);
-      if (this.held.length > MAX_HELD) this.held.shift();
-    }
-    this.noteNewest(h.seq);
-  }
-
-  private *onFill(r: FillResult): Generator<LumenMessage> {
-    if (!r.ok) {
-      this.failures++;
-      if (this.failures === 1) this.firstFailureAt = Date.now();
-      const min = this.opts.historyRetryMinMs ?? 500;
-      const retryInMs = Math.min(this.opts.historyRetryMaxMs ?? 15_000, min * 2 ** (this.failures - 1));
-      const code: ErrorCode = r.err instanceof LumenError ? r.err.code : 'HISTORY_UNAVAILABLE';
-      yield {
-        topic: CLIENT_EVENTS.historyFailed,
-        header: { after: this.lastAlertSeq ?? 0, newest: this.newest, attempt: this.failures, retryInMs, code, message: messageOf(r.err) },
-      };
-      this.startFill(retryInMs);
-      return;
-    }
-    if (this.failures > 0) {
-      yield { topic: CLIENT_EVENTS.historyRecovered, header: { attempts: this.failures, downMs: Date.now() - this.firstFailureAt } };
-      this.failures = 0;
-    }
-    this.gapsFilled++;
-    for (const e of r.events) yield* this.deliver(e, true);
-    // The daemon's newest seq at the time of the answer; alerts after it arrive live or by a next fill.
-    this.newest = Math.max(this.lastAlertSeq ?? 0, r.lastSeq, this.held.at(-1)?.seq ?? 0);
-    yield* this.flushHeld();
-    if (this.lastAlertSeq !== undefined && this.newest > this.lastAlertSeq) this.startFill(0);
-  }
-
-  /** Delivers held live alerts that now follow the last delivered one. */
-  private *flushHeld(): Generator<LumenMessage> {
-    while (this.held.length && this.lastAlertSeq !== undefined && this.held[0].seq <= this.lastAlertSeq + 1) {
-      const h = this.held.shift()!;
-      yield* this.deliver(h, false);
-    }
-  }
-
-  private startFill(delayMs: number): void {
-    if (this.fillTask || this.closed) return;
-    this.fillTask = (async (): Promise<{ fill: FillResult }> => {
-      if (delayMs > 0) {
-        await new Promise<void>((resolve) => (this.retryTimer = { timer: setTimeout(resolve, delayMs), resolve }));
-        this.retryTimer = undefined;
-      }
-      if (this.closed) return { fill: { ok: false, err: new Error('closed') } };
-      try {
-        return { fill: { ok: true, ...(await this.fetch(this.lastAlertSeq ?? 0)) } };
-      } catch (err) {
-        return { fill: { ok: false, err } };
-      }
-    })();
-  }
-
-  private cancelRetry(): void {
-    if (!this.retryTimer) return;
-    clearTimeout(this.retryTimer.timer);
-    this.retryTimer.resolve();
-    this.retryTimer = undefined;
-  }
-
-  private *deliver(h: AlertHeader, recovered: boolean): Generator<LumenMessage> {
-    if (this.lastAlertSeq !== undefined && h.seq <= this.lastAlertSeq) return; // already delivered
-    this.lastAlertSeq = h.seq;
-    yield { topic: TOPICS.alert, header: h, recovered };
   }
 
   private parse(frames: Buffer[]): LumenMessage | null {
@@ -327,7 +186,7 @@ export class LumenClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.cancelRetry();
+    this.alerts.close();
     for (const r of this.requests) r.close();
     this.sub.close();
   }

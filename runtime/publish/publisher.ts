@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
-import { LumenError, messageOf, type ErrorCode } from '../errors.js';
+import { LumenError, messageOf } from '../errors.js';
 import type { AlertJournal } from './journal.js';
 import {
-  HISTORY_MAX_LIMIT,
   PROTOCOL_VERSION,
   TOPIC_TABLE,
   type AlertHeader,
@@ -20,7 +19,9 @@ import { isLocalEndpoint } from './exposure.js';
 import { z85Encode } from './z85.js';
 import type { PublisherHealth } from './health.js';
 import { SupervisedSocket } from './supervised-socket.js';
-import { bindHistory, bindPublisher, bindZap, serveZap, type Frames, type Publisher as ZPub, type Reply, type Router } from './zmq.js';
+import { SendQueue } from './send-queue.js';
+import { HistoryServer, type ClipDirectory } from './history-server.js';
+import { bindHistory, bindPublisher, bindZap, serveZap, type Publisher as ZPub, type Reply, type Router } from './zmq.js';
 
 /** Which CURVE client keys may connect; swapped at run time (runtime/publish/allow-list.ts). */
 export interface ClientGate {
@@ -43,13 +44,7 @@ export interface PublisherOptions {
   insecure?: boolean;
 }
 
-/** Where the `clip` history op finds recordings (runtime/record/recorder.ts); throws a LumenError naming why not. */
-export interface ClipDirectory {
-  describe(id: string): ClipInfo;
-}
-
-/** Overlays waiting for the socket beyond this are dropped (newest kept); alerts never are. */
-const MAX_PENDING_DROPPABLE = 4;
+export type { ClipDirectory } from './history-server.js';
 
 /**
  * The daemon's ZeroMQ side: a PUB socket for status, overlays and alerts, and a history endpoint
@@ -59,33 +54,31 @@ const MAX_PENDING_DROPPABLE = 4;
 export class LumenPublisher {
   readonly bootId = randomUUID();
   private readonly seq = new Map<TopicKey, number>();
-  private tail: Promise<void> = Promise.resolve();
-  private pendingDroppable = 0;
   private closed = false;
-  /** Overlays not sent because the socket was still busy with earlier ones. */
-  droppedOverlays = 0;
-  private served = 0;
-  private refused = 0;
-  private ignored = 0;
-  /** Recordings, for the `clip` history op; unset: every id is unknown. */
-  clips: ClipDirectory | null = null;
+  private readonly queue: SendQueue;
 
   private constructor(
     private readonly pub: SupervisedSocket<ZPub>,
     private readonly history: SupervisedSocket<Router>,
+    private readonly server: HistoryServer,
     private readonly zap: SupervisedSocket<Reply> | undefined,
     private readonly journal: AlertJournal,
     private readonly log: Logger,
     private readonly opts: PublisherOptions,
-  ) {}
+  ) {
+    this.queue = new SendQueue(pub, log);
+  }
+
+  /** Overlays not sent because the socket was still busy with earlier ones. */
+  get droppedOverlays(): number {
+    return this.queue.dropped;
+  }
 
   static async open(opts: PublisherOptions, journal: AlertJournal, log: Logger): Promise<LumenPublisher> {
     let pub: SupervisedSocket<ZPub> | undefined;
     let zap: SupervisedSocket<Reply> | undefined;
     const curve = opts.curve ? { secretKey: opts.curve.secretKey } : undefined;
-    // The history loop answers from the publisher, which exists only once every socket is bound.
-    let assembled!: (p: LumenPublisher) => void;
-    const publisher = new Promise<LumenPublisher>((resolve) => (assembled = resolve));
+    const server = new HistoryServer(journal);
     try {
       if (opts.curve) {
         // Asked afresh at every handshake: the allow-list can change while the daemon runs.
@@ -97,12 +90,11 @@ export class LumenPublisher {
         {
           name: 'history',
           open: () => bindHistory(opts.historyEndpoint, curve),
-          serve: async (s) => (await publisher).serveHistory(s),
+          serve: (s) => server.serve(s),
         },
         log,
       );
-      const p = new LumenPublisher(pub, history, zap, journal, log, opts);
-      assembled(p);
+      const p = new LumenPublisher(pub, history, server, zap, journal, log, opts);
       opts.curve?.clients.onRevoke(() => p.dropConnections());
       log.info({ endpoint: opts.endpoint, history: opts.historyEndpoint, curve: Boolean(opts.curve) }, 'publishing');
       return p;
@@ -118,9 +110,23 @@ export class LumenPublisher {
   health(): PublisherHealth {
     return {
       pub: { ...this.pub.health(), droppedOverlays: this.droppedOverlays },
-      history: { ...this.history.health(), served: this.served, refused: this.refused, ignored: this.ignored },
+      history: { ...this.history.health(), served: this.server.served, refused: this.server.refused, ignored: this.server.ignored },
       ...(this.zap ? { zap: this.zap.health() } : {}),
     };
+  }
+
+  /** Recordings, for the `clip` history op; unset: every id is unknown. */
+  get clips(): ClipDirectory | null {
+    return this.server.clips;
+  }
+
+  set clips(d: ClipDirectory | null) {
+    this.server.clips = d;
+  }
+
+  /** Any malformed history request gets an error reply naming what is wrong; nothing throws. */
+  answer(msg: Buffer[]): HistoryReply {
+    return this.server.answer(msg);
   }
 
   private nextSeq(topic: TopicKey): number {
@@ -140,32 +146,7 @@ export class LumenPublisher {
 
   private sendOn(topic: TopicKey, header: object, payload: Buffer | null): Promise<void> {
     const spec = TOPIC_TABLE[topic];
-    return this.send(payload ? [spec.name, JSON.stringify(header), payload] : [spec.name, JSON.stringify(header)], spec.droppable);
-  }
-
-  private send(frames: Frames, droppable: boolean): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (droppable) {
-      if (this.pendingDroppable >= MAX_PENDING_DROPPABLE) {
-        this.droppedOverlays++;
-        return Promise.resolve();
-      }
-      this.pendingDroppable++;
-    }
-    const done = this.tail.then(async () => {
-      const socket = this.pub.socket;
-      try {
-        // While the socket is being re-created nothing is sent; alerts stay in the journal.
-        if (!this.closed && socket) await socket.send(frames);
-      } catch (err) {
-        this.log.warn({ err: messageOf(err) }, 'publish failed');
-        this.pub.fault(err);
-      } finally {
-        if (droppable) this.pendingDroppable--;
-      }
-    });
-    this.tail = done;
-    return done;
+    return this.queue.send(payload ? [spec.name, JSON.stringify(header), payload] : [spec.name, JSON.stringify(header)], spec.droppable);
   }
 
   /**
@@ -216,58 +197,10 @@ export class LumenPublisher {
     return this.publish('clip', { frameId: info.lastFrame ?? -1, ts: Date.now(), clip: info });
   }
 
-  /**
-   * Answers history requests until the socket closes or fails. A message without the REQ
-   * envelope (bytes from something that is not a Lumen client) is dropped unanswered.
-   */
-  private async serveHistory(router: Router): Promise<void> {
-    for await (const [peer, ...rest] of router) {
-      const delimiter = rest.findIndex((f) => f.length === 0);
-      if (delimiter < 0) {
-        this.ignored++;
-        continue;
-      }
-      const reply = this.answer(rest.slice(delimiter + 1));
-      this.served++;
-      if (!reply.ok) this.refused++;
-      await router.send([peer, ...rest.slice(0, delimiter + 1), JSON.stringify(reply)]);
-    }
-  }
-
-  /** Any malformed request gets an error reply naming what is wrong; nothing throws. */
-  answer(msg: Buffer[]): HistoryReply {
-    const fail = (message: string, code: ErrorCode = 'PROTOCOL'): HistoryReply => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });
-    if (msg.length !== 1) return fail(`expected one frame, got ${msg.length}`);
-    let req: Record<string, unknown>;
-    try {
-      req = JSON.parse(msg[0].toString('utf8')) as Record<string, unknown>;
-    } catch {
-      return fail('request is not JSON');
-    }
-    if (!req || typeof req !== 'object' || Array.isArray(req)) return fail('request must be a JSON object');
-    if (req.v !== PROTOCOL_VERSION) return fail(`field v: expected ${PROTOCOL_VERSION}`);
-    if (req.op === 'clip') {
-      if (typeof req.id !== 'string' || req.id.length === 0 || req.id.length > 100)
-        return fail('field id: expected a recording id (a string, e.g. clip-20250101T101502Z-e12)');
-      try {
-        if (!this.clips) throw new LumenError('CLIP_UNKNOWN', `no recording ${req.id}: this daemon keeps none`);
-        return { v: PROTOCOL_VERSION, ok: true, clip: this.clips.describe(req.id) };
-      } catch (err) {
-        return fail(messageOf(err), err instanceof LumenError ? err.code : 'CLIP_UNKNOWN');
-      }
-    }
-    if (req.op !== 'since') return fail('field op: expected "since" or "clip"');
-    if (!Number.isInteger(req.after) || (req.after as number) < 0) return fail('field after: expected a non-negative integer');
-    const limit = req.limit ?? HISTORY_MAX_LIMIT;
-    if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > HISTORY_MAX_LIMIT) return fail(`field limit: expected 1…${HISTORY_MAX_LIMIT}`);
-    const { events, more } = this.journal.since(req.after as number, limit as number);
-    return { v: PROTOCOL_VERSION, ok: true, events, more, lastSeq: this.journal.seq };
-  }
-
   /** Flushes queued sends and closes both sockets. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.race([this.tail, new Promise((r) => setTimeout(r, 500))]);
+    await this.queue.close(500);
     this.closed = true;
     await Promise.all([this.history.close(), this.pub.close(), this.zap?.close()]);
     this.opts.curve?.clients.close();
