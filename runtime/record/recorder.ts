@@ -8,10 +8,9 @@ import type { RecordingStatusFields } from '../publish/protocol.js';
 import type { RecordingInfo } from './catalogue.js';
 import { AlertClips, type ClipRef } from './clips.js';
 import { freeMB } from './disk.js';
-import { Encoder, type EncodedUnit } from './encoder.js';
-import { RecordPixels } from './frame-pixels.js';
+import type { EncodedUnit } from './encoder.js';
+import { FrameFeed } from './frame-feed.js';
 import { PreRoll } from './preroll.js';
-import { PROFILES } from './profiles.js';
 import { RecentFrames, RecordingStats } from './recorder-status.js';
 import { Segments } from './segments.js';
 import type { FrameDecision } from './sidecar.js';
@@ -22,11 +21,7 @@ export type { ClipRef } from './clips.js';
 /** A recording was finished (published on lumen.clip); the models in use (for the sidecars). */
 export type RecorderHooks = Omit<StoreHooks, 'fault'>;
 
-/** Frames pushed but not yet encoded before further frames are skipped (each is width × height × 4 bytes). */
-const MAX_IN_FLIGHT = 4;
 const HEALTH_EVERY_MS = 5000;
-/** Frames the rate cap lets through back to back (see due()). */
-const BURST = 3;
 const RETENTION_EVERY_MS = 60_000;
 
 /**
@@ -35,19 +30,17 @@ const RETENTION_EVERY_MS = 60_000;
  * and every open file — one per alert (pre-roll to post-roll) and, when enabled, continuous
  * segments. A fault (full disk, unwritable folder, encoder) stops recording and says so in
  * status; it never reaches the alerting path, and recording resumes by itself once it clears.
- * The open files are the clips' (clips.ts) and the segments' (segments.ts).
+ * Frames come in through the feed (frame-feed.ts); the open files are the clips' (clips.ts) and
+ * the segments' (segments.ts).
  */
 export class Recorder {
   private readonly store: RecordingStore;
-  private encoder: Encoder<FrameDecision> | null = null;
+  private readonly feed: FrameFeed;
   private readonly preroll: PreRoll<FrameDecision>;
   private readonly clips: AlertClips;
   private readonly segments: Segments;
-  private readonly pixels: RecordPixels;
   private readonly recent = new RecentFrames(1024);
   private readonly stats = new RecordingStats();
-  private tokens = BURST;
-  private lastTs = 0;
   private lastLogged: { code: string; at: number } | null = null;
   private closed = false;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -62,13 +55,19 @@ export class Recorder {
     // Bound late: the daemon names its models once they are open, after the recorder.
     const storeHooks: StoreHooks = { finished: (info) => hooks.finished(info), models: () => hooks.models(), fault: (err) => this.stop(err) };
     this.store = new RecordingStore(join(config.state.dir, 'recordings'), config, storeHooks, log);
-    this.pixels = new RecordPixels(config.roi);
+    this.feed = new FrameFeed(
+      this.r,
+      config.roi,
+      this.stats,
+      { unit: (u) => this.onUnit(u), fault: (err) => this.stop(err), restart: (why) => this.restart(why) },
+      log,
+    );
     // A clip starts preRollS before the onset frame, which the raise comes raiseFrames after:
     // the ring holds that much more (at 5 processed frames/s or more; at least 1 s).
     const raiseS = Math.max(1, config.decision.raiseFrames / 5);
     this.preroll = new PreRoll((this.r.clips.preRollS + raiseS) * 1000, this.r.preRollMaxMB * 2 ** 20);
     this.clips = new AlertClips(this.r.clips, this.store, this.preroll, this.recent, {
-      encoder: () => this.encoder,
+      encoder: () => this.feed.encoder,
       ready: () => !this.stats.fault && this.store.open,
       busy: () => this.busy(),
     });
@@ -105,65 +104,17 @@ export class Recorder {
   }
 
   private take(p: ProcessedFrame, d: DecisionOutput): void {
-    const f = p.frame;
-    this.recent.add(f.id, f.ts);
-    if (this.enabled && !this.closed && !this.stats.fault && this.store.open) {
-      if (!this.due(f.ts)) this.stats.skippedRate++;
-      else {
-        if (this.encoder && (this.encoder.size.width !== f.width || this.encoder.size.height !== f.height)) this.restart('size-change');
-        if (this.encoder || this.openEncoder(f)) {
-          const data = this.pixels.of({ width: f.width, height: f.height, data: f.data, roi: p.roi, gated: p.gated });
-          const meta: FrameDecision = { score: p.score, smoothed: d.smoothed, alert: d.alert, gated: p.gated, box: p.box };
-          if (this.encoder!.push(data, f.id, f.ts, meta)) this.stats.recorded++;
-          else this.stats.skippedBusy++;
-        }
-      }
-    }
-  }
-
-  /**
-   * Every frame up to maxFps on average; above it, as many as keep the rate at maxFps. A token
-   * bucket rather than a minimum spacing: frames that left GStreamer close together after a
-   * stall (their capture times are when they left it) are real frames, not a higher rate.
-   */
-  private due(ts: number): boolean {
-    this.tokens = Math.min(BURST, this.tokens + (Math.max(0, ts - this.lastTs) * this.r.maxFps) / 1000);
-    this.lastTs = ts;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-
-  private openEncoder(f: { width: number; height: number }): boolean {
-    try {
-      const gop = Math.max(1, Math.round(this.r.keyframeEveryS * this.r.maxFps));
-      const opts = {
-        profile: PROFILES[this.r.encoder],
-        size: { width: f.width, height: f.height },
-        fps: this.r.maxFps,
-        gop,
-        kbps: this.r.bitrateKbps,
-        maxInFlight: MAX_IN_FLIGHT,
-      };
-      this.encoder = Encoder.open<FrameDecision>(
-        opts,
-        (u) => this.onUnit(u),
-        (err) => this.stop(err),
-        this.log,
-      );
-      return true;
-    } catch (err) {
-      this.stop(isLumenError(err) ? err : new LumenError('RECORD_ENCODER', messageOf(err)));
-      return false;
-    }
+    this.recent.add(p.frame.id, p.frame.ts);
+    if (this.enabled && !this.closed && !this.stats.fault && this.store.open) this.feed.take(p, d);
   }
 
   /** An encoded unit: into the pre-roll, each open clip (until its post-roll ends) and the segment. */
   private onUnit(u: EncodedUnit<FrameDecision>): void {
     this.preroll.add(u);
     this.clips.push(u);
-    if (!this.r.segments.enabled || !this.store.open || !this.encoder) return;
-    this.segments.push(u, this.encoder.size);
+    const enc = this.feed.encoder;
+    if (!this.r.segments.enabled || !this.store.open || !enc) return;
+    this.segments.push(u, enc.size);
   }
 
   /**
@@ -193,10 +144,8 @@ export class Recorder {
   private restart(reason: string): void {
     this.clips.endAll(reason);
     this.segments.end(reason);
-    const enc = this.encoder;
-    this.encoder = null;
     this.preroll.clear();
-    void enc?.close(300);
+    void this.feed.end(300);
   }
 
   /** Stops recording with a fault (status and metrics say which); alerting is not affected. */
@@ -242,16 +191,14 @@ export class Recorder {
   /** lumen.status `recording`. */
   statusFields(): RecordingStatusFields {
     const state = !this.enabled ? 'off' : this.stats.fault ? 'stopped' : this.clips.size || this.segments.id !== null ? 'recording' : 'ready';
-    return { recording: this.stats.status(state, this.r, [...this.busy()], this.preroll, this.encoder?.inFlight ?? 0, this.store.tally) };
+    return { recording: this.stats.status(state, this.r, [...this.busy()], this.preroll, this.feed.encoder?.inFlight ?? 0, this.store.tally) };
   }
 
   /** Finishes the open files with what was encoded (within half a second), then stops. Safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     for (const t of this.timers) clearInterval(t);
-    const enc = this.encoder;
-    this.encoder = null;
-    await enc?.close(500);
+    await this.feed.end(500);
     this.closed = true;
     this.clips.endAll('stop');
     this.segments.end('stop');
