@@ -56,7 +56,7 @@ export class FrameFeed {
     else {
       if (this.enc && (this.enc.size.width !== f.width || this.enc.size.height !== f.height)) this.events.restart('size-change');
       if (this.enc || this.open(f)) {
-        const data = this.pixels.of({ width: f.width, height: f.height, data: f.data, roi: p.roi, gated: p.gated });
+        const data = this.pixels.of(p);
         const meta: FrameDecision = { score: p.score, smoothed: d.smoothed, alert: d.alert, gated: p.gated, box: p.box };
         if (this.enc!.push(data, f.id, f.ts, meta)) this.stats.recorded++;
         else this.stats.skippedBusy++;
