@@ -6,6 +6,7 @@ import t from 'tap';
 import { isLumenError, type ErrorCode } from '../runtime/errors.js';
 import { loadAnnotations } from '../runtime/annotations.js';
 import { createLogger } from '../runtime/log.js';
+import { Conditioner } from '../runtime/pipeline/condition.js';
 import { joinReasons } from '../runtime/quality/gate-reasons.js';
 import { agreement } from '../runtime/qa/agreement.js';
 import type { AlertSpan, FrameRecord } from '../runtime/qa/metrics.js';
@@ -267,13 +268,15 @@ t.test('a recording holds no pixel the models did not see: no active area found 
   const h = 6;
   const data = new Uint8Array(w * h * 4).fill(200);
   const roi = { x: 2, y: 1, width: 4, height: 3 };
+  // Only conditioning makes a frame the recorder takes (none configured here: the frame as it is).
+  const { frame } = new Conditioner(null).run({ id: 0, ts: 0, width: w, height: h, data }, {});
   const on = new RecordPixels({ enabled: true, blackOutside: true });
-  t.equal(on.of({ width: w, height: h, data, roi, gated: null }), data, 'the conditioned frame as it is (conditioning blacked the outside): no copy');
+  t.equal(on.of({ frame, roi, gated: null }), data, 'the conditioned frame as it is (conditioning blacked the outside): no copy');
   t.ok(
-    on.of({ width: w, height: h, data, roi, gated: joinReasons(['no-picture']) }).every((v) => v === 0),
+    on.of({ frame, roi, gated: joinReasons(['no-picture']) }).every((v) => v === 0),
     'no active area yet: the border text may be there, the frame goes black',
   );
-  const off = new RecordPixels({ enabled: true, blackOutside: false }).of({ width: w, height: h, data, roi, gated: null });
+  const off = new RecordPixels({ enabled: true, blackOutside: false }).of({ frame, roi, gated: null });
   const inside = (i: number) => {
     const p = i >> 2;
     const x = p % w;
@@ -286,9 +289,10 @@ t.test('a recording holds no pixel the models did not see: no active area found 
   );
   t.equal(data[0], 200, 'the frame itself is left alone');
   const noRoi = new RecordPixels({ enabled: false, blackOutside: true });
-  t.equal(
-    noRoi.of({ width: w, height: h, data, roi, gated: null }),
-    data,
-    'ROI extraction off: the models saw the whole (masked) frame, and so does the recording',
-  );
+  t.equal(noRoi.of({ frame, roi, gated: null }), data, 'ROI extraction off: the models saw the whole (masked) frame, and so does the recording');
+  const raw = { id: 0, ts: 0, width: w, height: h, data };
+  // Compile-time guarantee (tsc -p test): a frame that was not conditioned cannot be recorded.
+  // @ts-expect-error a raw Frame is not a ConditionedFrame
+  const refused = () => on.of({ frame: raw, roi, gated: null });
+  t.type(refused, 'function');
 });

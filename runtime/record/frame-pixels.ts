@@ -1,12 +1,14 @@
 import type { Rect } from '../frame.js';
+import type { ConditionedFrame } from '../pipeline/condition.js';
 import { splitReasons, type GatedReasons } from '../quality/gate-reasons.js';
 
-/** What the recorder needs of a processed frame's conditioning. */
-export interface ConditionedFrame {
-  width: number;
-  height: number;
-  /** RGBA after conditioning: privacy masks black and, with roi.blackOutside, the outside of the area too. */
-  data: Uint8Array;
+/**
+ * What the recorder needs of a processed frame. The pixels are a ConditionedFrame, which only
+ * conditioning makes: a frame that was not conditioned cannot be recorded.
+ */
+export interface RecordSource {
+  /** After conditioning: privacy masks black and, with roi.blackOutside, the outside of the area too. */
+  frame: ConditionedFrame;
   /** The ROI the models looked at (frame pixels). */
   roi: Rect;
   /** The gate's reason; `no-picture` means no active area was found, so nothing outside was blacked. */
@@ -14,7 +16,9 @@ export interface ConditionedFrame {
 }
 
 /**
- * The pixels a recording may hold: the conditioned frame the models saw, and never more. When
+ * The pixels a recording may hold: the conditioned frame the models saw, and never more. With ROI
+ * extraction on, the models saw only the ROI: nothing outside it is evidence of what they
+ * decided, and it is where the processor burns in patient text, so it is not recorded either. When
  * conditioning did not black out the outside of the active area (no area found yet, or
  * roi.blackOutside off), the burned-in text beside the picture is still in the frame, so the
  * recorder blacks it out itself: a whole black frame when there is no area, the outside of the
@@ -26,9 +30,10 @@ export class RecordPixels {
 
   constructor(private readonly roi: { enabled: boolean; blackOutside: boolean }) {}
 
-  of(f: ConditionedFrame): Uint8Array {
+  of(src: RecordSource): Uint8Array {
+    const f = src.frame;
     const bytes = f.width * f.height * 4;
-    if (this.roi.enabled && f.gated !== null && splitReasons(f.gated).includes('no-picture')) {
+    if (this.roi.enabled && src.gated !== null && splitReasons(src.gated).includes('no-picture')) {
       if (this.black?.length !== bytes) this.black = new Uint8Array(bytes);
       return this.black;
     }
@@ -36,7 +41,7 @@ export class RecordPixels {
     if (this.scratch?.length !== bytes) this.scratch = new Uint8Array(bytes);
     const out = this.scratch;
     out.fill(0);
-    const { x, y, width, height } = f.roi;
+    const { x, y, width, height } = src.roi;
     const stride = f.width * 4;
     for (let row = y; row < y + height; row++) {
       const at = row * stride + x * 4;
