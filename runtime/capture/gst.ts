@@ -12,7 +12,9 @@
  * - a pipeline is never freed (no destructor, and `pollBus` pins it and keeps its callback for
  *   good): each one keeps its bus's socket pair and its elements. Callbacks therefore reach their
  *   listeners through a relay that `stop()` empties, and an owner that makes one pipeline per
- *   file (the recorder) hands it back with `release()` for the next file of the same shape.
+ *   file (the recorder) hands it back with `release()` for the next file of the same shape;
+ * - `findChild` builds a new wrapper on every call, with V8 templates for its accessors and
+ *   methods that are never collected (about 1 KB a call): each element is looked up once.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -78,6 +80,16 @@ export function diagnose(launch: string, timeoutMs = 5000): Promise<string | nul
       resolve(line ? line.replace(/^ERROR: (from element )?/, '').trim() : null);
     });
   });
+}
+
+/** Each pipeline's elements, looked up once: the binding's findChild leaks on every call. */
+const elements = new WeakMap<NativePipeline, Map<string, NativeElement | undefined>>();
+
+function child(native: NativePipeline, name: string): NativeElement | undefined {
+  let known = elements.get(native);
+  if (!known) elements.set(native, (known = new Map<string, NativeElement | undefined>()));
+  if (!known.has(name)) known.set(name, native.findChild(name));
+  return known.get(name);
 }
 
 /** Stopped pipelines by launch line, whose bus poll has ended: `reuse` takes one instead of parsing anew. */
@@ -177,7 +189,7 @@ export class GstPipeline {
   }
 
   appsink(name: string): AppSink {
-    const el = this.native.findChild(name);
+    const el = child(this.native, name);
     if (!el || typeof el.pull !== 'function') {
       throw new LumenError('PIPELINE_START', `the pipeline has no appsink named "${name}"`, { description: this.description });
     }
@@ -185,7 +197,7 @@ export class GstPipeline {
   }
 
   appsrc(name: string): AppSrc {
-    const el = this.native.findChild(name);
+    const el = child(this.native, name);
     if (!el || typeof el.push !== 'function') {
       throw new LumenError('PIPELINE_START', `the pipeline has no appsrc named "${name}"`, { description: this.description });
     }
@@ -194,7 +206,7 @@ export class GstPipeline {
 
   /** Sets a property on a named element (e.g. a videocrop's margins while running). */
   setProperty(element: string, prop: string, value: unknown): void {
-    const el = this.native.findChild(element);
+    const el = child(this.native, element);
     if (!el) throw new LumenError('PIPELINE_START', `the pipeline has no element named "${element}"`);
     el[prop] = value;
   }
