@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../errors.js';
 import type { Rect } from '../frame.js';
+import type { HealthReading } from '../health/health-sampler.js';
 import type { ProcessUsage } from '../health/process-usage.js';
 import type { GatedReasons, RegionCause } from '../quality/gate-reasons.js';
 import type { RecordingStatus } from '../record/recorder-status.js';
@@ -54,18 +55,10 @@ export interface RuntimeStatus {
 }
 
 /** The box's health as the operations side last sampled it (`lumen.status` health). Temperatures °C, sizes MB, loads 0–100. */
-export interface HealthStatus {
-  cpuLoadPct: number;
-  memUsedMB: number;
-  memTotalMB: number;
-  cpuTempC: number | null;
-  gpuTempC: number | null;
-  gpuLoadPct: number | null;
-  /** Hottest trustworthy sensor: what thermal degrade limits compare against. */
-  hottestC: number | null;
+export type HealthStatus = Pick<HealthReading, 'cpuLoadPct' | 'memUsedMB' | 'memTotalMB' | 'cpuTempC' | 'gpuTempC' | 'gpuLoadPct' | 'hottestC'> & {
   /** Free space per folder watched (journal, engine cache…), MB. */
   diskFreeMB: Record<string, number>;
-}
+};
 
 /** The degrade level in force and the work it asks for (`lumen.status` degrade): every n-th frame per model. */
 export interface DegradeStatus {
