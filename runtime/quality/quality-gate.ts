@@ -70,7 +70,9 @@ export interface QualityResult {
 }
 
 /** The score holding a region cause's share. */
-const fractionOf = (cause: RegionCause) => `${cause}Fraction` as const;
+/** Each cause's score key, made once: the scores are read per frame. */
+const FRACTION_KEY = Object.fromEntries(REGION_CAUSES.map((c) => [c, `${c}Fraction`])) as { [C in RegionCause]: `${C}Fraction` };
+const fractionOf = <C extends RegionCause>(cause: C) => FRACTION_KEY[cause];
 
 /** Every cause's share, as `share` gives it. */
 function causeFractions(share: (cause: RegionCause) => number): CauseFractions {
@@ -93,7 +95,10 @@ export function evaluateQuality(frame: Frame, roi: Rect | ActiveArea, thresholds
     return { scores: EMPTY_SCORES, gated: true, reasons: ['no-picture'], regions, explanation: ['no picture in the ROI'] };
   }
   const n = regions.regions.length;
-  const share = (s: RegionState) => regions.regions.filter((r) => r.state === s).length / n;
+  // Each region's state counted once, not once per cause.
+  const counts = new Map<RegionState, number>();
+  for (const r of regions.regions) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+  const share = (s: RegionState) => (counts.get(s) ?? 0) / n;
   const scores: QualityScores = {
     meanLuma: grid.meanLuma,
     usableFraction: share('usable'),
