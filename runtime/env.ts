@@ -15,4 +15,21 @@ export const POOL_SIZED = process.env.UV_THREADPOOL_SIZE !== undefined;
  */
 export const SERVICE_ENV = { UV_THREADPOOL_SIZE: '16', MALLOC_ARENA_MAX: '2' } as const;
 
+/**
+ * V8 flags the daemon is meant to run with; node takes them on its command line only (not in
+ * NODE_OPTIONS), so the service unit, npm start, the scripts and the tests' daemons pass them.
+ *
+ * Every analysis frame arrives as a new ~2 MB Buffer from the GStreamer binding. V8 frees young
+ * buffers in a scavenge only once 32 MB of them are waiting, but starts a full mark-compact once
+ * the external memory allocated since the last one exceeds the old generation's headroom, which
+ * it sizes from the live heap (~15 MB live → ~23 MB headroom). Whenever the headroom came out
+ * under 32 MB, the daemon settled into a mark-compact every ~10 frames at 1080p60 (5 a second,
+ * 2–35 ms each) and stayed there. A floor of 96 MB on the old generation's limit keeps the
+ * headroom above the scavenge's threshold (docs/benchmarks.md).
+ */
+export const SERVICE_NODE_FLAGS = ['--initial-old-space-size=96'] as const;
+
+/** Whether node started with SERVICE_NODE_FLAGS. */
+export const HEAP_SIZED = SERVICE_NODE_FLAGS.every((f) => process.execArgv.includes(f));
+
 process.env.UV_THREADPOOL_SIZE ??= SERVICE_ENV.UV_THREADPOOL_SIZE;

@@ -10,7 +10,7 @@
  * frame rate; besides the plain slope over time the summary gives the slope at an equal frame
  * rate (RSS fitted on minutes and on overlays per second together).
  */
-import { SERVICE_ENV } from '../runtime/env.js';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../runtime/env.js';
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '../runtime/util/free-port.js';
@@ -144,7 +144,7 @@ writeFileSync(cfgPath, JSON.stringify({ publish: ep, state: { dir: join(dir, 'st
 const logFile = join(dir, 'daemon.log');
 const log = createWriteStream(logFile);
 // The service's environment (systemd/lumen-edge.service) where it shapes memory.
-const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], {
+const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], {
   stdio: ['ignore', 'ignore', 'pipe'],
   env: { ...SERVICE_ENV, ...process.env },
 });

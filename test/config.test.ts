@@ -1,8 +1,9 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseConfig, loadConfig } from '../runtime/config/load.js';
 import { DEMO_FEED } from '../runtime/config/paths.js';
-import { lumen, ROOT, tempDir, writeConfig } from './helpers/daemon.js';
+import { CLI, lumen, ROOT, tempDir, writeConfig } from './helpers/daemon.js';
 
 t.test('defaults: demo feed, reference models, tensorrt → cuda → cpu, frozen', async (t) => {
   const c = parseConfig({});
@@ -104,4 +105,19 @@ t.test('lumen run refuses each absurd config with exit 2, its code and the key, 
       t.notMatch(c.stderr(), /\n\s+at /, `${what}: no stack trace`);
     }),
   );
+});
+
+t.test('lumen run warns when node started without the service environment or V8 flags, and only then', async (t) => {
+  const dir = tempDir();
+  writeFileSync(`${dir}/c.yaml`, 'publish:\n  statusIntervalMs: -5\n');
+  const bare = spawnSync(process.execPath, [CLI, 'run', '--config', `${dir}/c.yaml`], {
+    env: { ...process.env, UV_THREADPOOL_SIZE: undefined },
+    encoding: 'utf8',
+  });
+  t.equal(bare.status, 2);
+  t.match(bare.stderr, /without UV_THREADPOOL_SIZE/, 'the pool size is missing');
+  t.match(bare.stderr, /without its heap flags/, 'the V8 flags are missing');
+  const service = lumen(['run', '--config', `${dir}/c.yaml`]);
+  t.equal((await service.exited).code, 2);
+  t.notMatch(service.stderr(), /without UV_THREADPOOL_SIZE|without its heap flags/, 'started as the service starts it: no warning');
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SERVICE_ENV } from '../runtime/env.js';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../runtime/env.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +62,7 @@ t.test('the unit says what the daemon relies on', async (t) => {
     if (m) keys.set(m[1], [...(keys.get(m[1]) ?? []), m[2]]);
   }
   const one = (k: string) => keys.get(k)?.at(-1);
-  t.equal(one('ExecStart'), '/usr/bin/node /usr/lib/lumen-edge/dist/runtime/cli.js run --config /etc/lumen/config.yaml');
+  t.equal(one('ExecStart'), `/usr/bin/node ${SERVICE_NODE_FLAGS.join(' ')} /usr/lib/lumen-edge/dist/runtime/cli.js run --config /etc/lumen/config.yaml`);
   t.equal(one('Type'), 'notify');
   t.equal(one('NotifyAccess'), 'main', 'the daemon notifies from its own PID');
   t.match(one('WatchdogSec'), /^\d+s$/);
@@ -88,6 +88,7 @@ t.test('the unit says what the daemon relies on', async (t) => {
   for (const [k, v] of Object.entries(SERVICE_ENV)) t.ok(env.includes(`${k}=${v}`), `Environment=${k}=${v}, as the daemon is meant to run`);
   const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
   for (const [k, v] of Object.entries(SERVICE_ENV)) t.ok(start.includes(`${k}=${v} `), `npm start sets ${k}=${v} too`);
+  t.ok(start.includes(`node ${SERVICE_NODE_FLAGS.join(' ')} dist/runtime/cli.js run`), 'npm start passes the V8 flags to node');
   t.notOk(keys.has('MemoryDenyWriteExecute'), "V8's JIT needs writable+executable memory");
   t.notOk(keys.has('PrivateDevices'), 'would hide the devices DeviceAllow= opens');
   t.notOk(keys.has('ProcSubset'), 'the health sampler reads /proc/stat and /proc/meminfo');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { builtInConfig } from '../config/default.js';
 import { loadConfig } from '../config/load.js';
 import { Daemon } from '../daemon/daemon.js';
-import { POOL_SIZED, SERVICE_ENV } from '../env.js';
+import { HEAP_SIZED, POOL_SIZED, SERVICE_ENV, SERVICE_NODE_FLAGS } from '../env.js';
 import { createLogger } from '../log.js';
 
 /** How long shutdown may take before the process exits anyway, ms (the contract is 2 s). */
@@ -19,6 +19,11 @@ export function registerRun(program: Command): void {
         log.warn(
           { UV_THREADPOOL_SIZE: SERVICE_ENV.UV_THREADPOOL_SIZE },
           'node started without UV_THREADPOOL_SIZE: 4 pool threads, which GStreamer waits can fill and starve file writes and recording; set it in the environment (the service unit and npm start do)',
+        );
+      if (!HEAP_SIZED)
+        log.warn(
+          { nodeFlags: SERVICE_NODE_FLAGS },
+          'node started without its heap flags: at high frame rates V8 may settle into a full collection every few frames (pauses in the frame path); pass them to node (the service unit and npm start do)',
         );
       const config = opts.config ? await loadConfig(opts.config) : await builtInConfig();
       const daemon = await Daemon.start(config, log);

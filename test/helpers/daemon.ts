@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_ENV } from '../../runtime/env.js';
+import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../../runtime/env.js';
 import { LumenClient, type ClientOptions } from '../../runtime/client/client.js';
 import { freePort } from '../../runtime/util/free-port.js';
 
@@ -43,7 +43,10 @@ export interface Child {
 /** Runs the lumen CLI as a child process; the test must kill it (see `stop`). */
 export function lumen(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   // As the service runs it (systemd/lumen-edge.service).
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { ...SERVICE_ENV, ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...SERVICE_NODE_FLAGS, CLI, ...args], {
+    env: { ...SERVICE_ENV, ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
