@@ -125,6 +125,10 @@ function printLive(title: string, run: LiveRun, offeredFps: number | null): void
   console.log(`  frame work   ${fmt(h.work?.frameMs ?? { p50: 0, p99: 0 })}   (frame taken → overlay published)`);
   console.log(`  outside ORT  ${fmt(h.work?.outsideOrtMs ?? { p50: 0, p99: 0 })}   (share ${h.work?.outsideOrtShare ?? '?'})`);
   console.log(`  frame age    ${fmt(h.frameAgeMs)}   (capture → overlay published)`);
+  const [a, b] = [run.first.process.gc, h.process.gc];
+  console.log(
+    `  collector    ${b.full - a.full} mark-compacts (${b.fullMs - a.fullMs} ms), ${b.young - a.young} scavenges (${b.youngMs - a.youngMs} ms) in the window`,
+  );
 }
 
 async function stagesFlatOut(): Promise<{ fps: number; perStage: Record<string, { p50: number; p99: number }>; models: ModelSession[] }> {
