@@ -69,7 +69,6 @@ export interface QualityResult {
   readonly explanation: string[];
 }
 
-/** The score holding a region cause's share. */
 /** Each cause's score key, made once: the scores are read per frame. */
 const FRACTION_KEY = Object.fromEntries(REGION_CAUSES.map((c) => [c, `${c}Fraction`])) as { [C in RegionCause]: `${C}Fraction` };
 const fractionOf = <C extends RegionCause>(cause: C) => FRACTION_KEY[cause];
