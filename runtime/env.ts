@@ -3,6 +3,8 @@
 // libuv sizes its pool when node loads the first module, before this runs: the variable must be
 // in the environment node starts with (the service unit, npm start, the scripts and tests pass
 // SERVICE_ENV). Set here it still reaches the processes this one starts.
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './config/paths.js';
 
 /** Whether the pool size came from the environment node started with (else it has 4 threads). */
 export const POOL_SIZED = process.env.UV_THREADPOOL_SIZE !== undefined;
@@ -31,5 +33,13 @@ export const SERVICE_NODE_FLAGS = ['--initial-old-space-size=96'] as const;
 
 /** Whether node started with SERVICE_NODE_FLAGS. */
 export const HEAP_SIZED = SERVICE_NODE_FLAGS.every((f) => process.execArgv.includes(f));
+
+/** The built CLI. */
+export const CLI_PATH = join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js');
+
+/** Node's arguments and environment for `lumen <args>` as the service runs it: for the scripts and tests that start the daemon. */
+export function asService(args: readonly string[], env: NodeJS.ProcessEnv = {}): { argv: string[]; env: NodeJS.ProcessEnv } {
+  return { argv: [...SERVICE_NODE_FLAGS, CLI_PATH, ...args], env: { ...SERVICE_ENV, ...process.env, ...env } };
+}
 
 process.env.UV_THREADPOOL_SIZE ??= SERVICE_ENV.UV_THREADPOOL_SIZE;

@@ -8,7 +8,7 @@
  * load does to any 2 MB copy). Usage:
  *   node dist/scripts/bench-record.js --feed F.mkv [--seconds 30] [--analysis 960x540] [--push-only]
  */
-import '../runtime/env.js';
+import { asService } from '../runtime/env.js';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -60,7 +60,8 @@ async function run(record: boolean) {
   };
   const path = join(PROJECT_ROOT, 'var', 'bench-record-config.json');
   await writeFile(path, JSON.stringify(cfg));
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', path], { stdio: 'ignore' });
+  const service = asService(['run', '--config', path]);
+  const child = spawn(process.execPath, service.argv, { stdio: 'ignore', env: service.env });
   const client = new LumenClient({ ...ep, topics: [TOPICS.status] });
   let first: { h: StatusHeader; t: ReturnType<typeof ticks>; at: number } | undefined;
   let last: StatusHeader | undefined;

@@ -4,7 +4,7 @@
  * live), reads its status, then runs the same pipeline stages as fast as they go and the models
  * alone, and prints figures and ratios. Usage: npm run bench [-- --seconds 20]
  */
-import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../runtime/env.js';
+import { asService } from '../runtime/env.js';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -68,10 +68,8 @@ async function daemonRun(capture: Record<string, unknown> = {}): Promise<LiveRun
   });
   const cfgPath = join(PROJECT_ROOT, 'var', 'bench-config.json');
   await writeFile(cfgPath, cfg);
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], {
-    stdio: 'ignore',
-    env: { ...SERVICE_ENV, ...process.env },
-  });
+  const service = asService(['run', '--config', cfgPath]);
+  const child = spawn(process.execPath, service.argv, { stdio: 'ignore', env: service.env });
   const client = new LumenClient({ ...ep, topics: [TOPICS.status] });
   let last: StatusHeader | undefined;
   let first: StatusHeader | undefined;

@@ -10,14 +10,13 @@
  * frame rate; besides the plain slope over time the summary gives the slope at an equal frame
  * rate (RSS fitted on minutes and on overlays per second together).
  */
-import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../runtime/env.js';
+import { asService } from '../runtime/env.js';
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { freePort } from '../runtime/util/free-port.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_EVENTS, LumenClient } from '../runtime/client/client.js';
-import { PROJECT_ROOT } from '../runtime/config/paths.js';
 import { messageOf } from '../runtime/errors.js';
 import { percentile } from '../runtime/daemon/stats.js';
 import { TOPICS, type StatusHeader } from '../runtime/publish/protocol.js';
@@ -144,10 +143,8 @@ writeFileSync(cfgPath, JSON.stringify({ publish: ep, state: { dir: join(dir, 'st
 const logFile = join(dir, 'daemon.log');
 const log = createWriteStream(logFile);
 // The service's environment (systemd/lumen-edge.service) where it shapes memory.
-const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(PROJECT_ROOT, 'dist', 'runtime', 'cli.js'), 'run', '--config', cfgPath], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-  env: { ...SERVICE_ENV, ...process.env },
-});
+const service = asService(['run', '--config', cfgPath]);
+const child = spawn(process.execPath, service.argv, { stdio: ['ignore', 'ignore', 'pipe'], env: service.env });
 child.stderr.pipe(log);
 const pid = child.pid!;
 const stopChild = () => child.exitCode === null && child.kill('SIGTERM');

@@ -3,12 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_ENV, SERVICE_NODE_FLAGS } from '../../runtime/env.js';
+import { asService, CLI_PATH } from '../../runtime/env.js';
 import { LumenClient, type ClientOptions } from '../../runtime/client/client.js';
 import { freePort } from '../../runtime/util/free-port.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = join(ROOT, 'dist', 'runtime', 'cli.js');
+export const CLI = CLI_PATH;
 export const SHARED_DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 
 export { freePort };
@@ -43,10 +43,8 @@ export interface Child {
 /** Runs the lumen CLI as a child process; the test must kill it (see `stop`). */
 export function lumen(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   // As the service runs it (systemd/lumen-edge.service).
-  const proc = spawn(process.execPath, [...SERVICE_NODE_FLAGS, CLI, ...args], {
-    env: { ...SERVICE_ENV, ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const service = asService(args, env);
+  const proc = spawn(process.execPath, service.argv, { env: service.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
