@@ -6,6 +6,10 @@
  * (--warmup in minutes, --every in seconds between samples; --json FILE also writes the samples;
  * --from FILE prints the summary of samples written before, without running anything).
  *
+ * RSS is read every few seconds and each sample gives the interval's median, beside the same less
+ * the V8 heap reserved ("native"): between full collections garbage piles up in the V8 heap by
+ * tens of MB, and a single reading would measure where in that sawtooth it fell.
+ *
  * On a shared machine the frame rate follows the machine's load, and the working set follows the
  * frame rate; besides the plain slope over time the summary gives the slope at an equal frame
  * rate (RSS fitted on minutes and on overlays per second together).
@@ -42,7 +46,13 @@ function rssOf(pid: number): number {
 
 interface Sample {
   minute: number;
+  /** Median of the RSS readings taken every few seconds over the interval: the V8 heap's sawtooth (garbage piling up between full collections) makes any single reading a matter of phase. */
   rssMB: number;
+  /** Lowest RSS reading in the interval. */
+  rssMinMB: number;
+  /** Median of RSS less the V8 heap reserved at the same moment: memory held by Buffers, ONNX Runtime, GStreamer and malloc. */
+  nativeMB: number;
+  heapTotalMB: number;
   heapUsedMB: number;
   externalMB: number;
   fds: number;
@@ -100,6 +110,8 @@ function summarize(samples: Sample[], warmupMin: number, everyS: number): void {
   const rates = after.map((s) => s.overlays / everyS);
   for (const [k, label] of [
     ['rssMB', 'RSS'],
+    ['nativeMB', 'native'],
+    ['heapTotalMB', 'heap total'],
     ['heapUsedMB', 'heap used'],
     ['externalMB', 'external'],
     ['fds', 'fds'],
@@ -173,20 +185,34 @@ const consume = (async () => {
 console.log(
   `soak: lumen run, default config (demo feed, reference models), ${minutes} min, sample every ${everyS} s, warm-up ${warmupMin} min; log ${logFile}`,
 );
-console.log(' min   rss MB  heap MB  ext MB  fds   fps  age p50  age p99  age max  overlays  state');
+console.log(' min   rss MB  native  heap MB  ext MB  fds   fps  age p50  age p99  age max  overlays  state');
 const t0 = Date.now();
 const samples: Sample[] = [];
+/** RSS, and RSS less the V8 heap reserved, read every READ_EVERY_S over the interval. */
+const READ_EVERY_S = Math.min(5, everyS);
+let rssReads: number[] = [];
+let nativeReads: number[] = [];
 while (Date.now() - t0 < minutes * 60_000) {
-  await new Promise((r) => setTimeout(r, everyS * 1000));
-  if (child.exitCode !== null) {
-    console.log(`daemon exited with code ${child.exitCode}; see ${logFile}`);
-    process.exit(1);
+  const due = Date.now() + everyS * 1000;
+  while (Date.now() < due) {
+    await new Promise((r) => setTimeout(r, Math.min(READ_EVERY_S * 1000, Math.max(0, due - Date.now()))));
+    if (child.exitCode !== null) {
+      console.log(`daemon exited with code ${child.exitCode}; see ${logFile}`);
+      process.exit(1);
+    }
+    if (!status?.process) continue; // not up yet
+    const rss = rssOf(pid);
+    rssReads.push(rss);
+    nativeReads.push(rss - status.process.heapTotalMB);
   }
-  if (!status?.process) continue; // not up yet
+  if (!status?.process || rssReads.length === 0) continue;
   const p = status.process;
   const s: Sample = {
     minute: (Date.now() - t0) / 60_000,
-    rssMB: rssOf(pid),
+    rssMB: percentile(rssReads, 0.5),
+    rssMinMB: Math.min(...rssReads),
+    nativeMB: percentile(nativeReads, 0.5),
+    heapTotalMB: p.heapTotalMB,
     heapUsedMB: p.heapUsedMB,
     externalMB: p.externalMB,
     fds: readdirSync(`/proc/${pid}/fd`).length,
@@ -198,10 +224,12 @@ while (Date.now() - t0 < minutes * 60_000) {
     state: status.state,
   };
   ages = [];
+  rssReads = [];
+  nativeReads = [];
   samples.push(s);
   const f = (v: number, w: number, d = 1) => v.toFixed(d).padStart(w);
   console.log(
-    `${f(s.minute, 4)} ${f(s.rssMB, 8)} ${f(s.heapUsedMB, 8)} ${f(s.externalMB, 7)} ${f(s.fds, 4, 0)} ${f(s.fps, 5)} ${f(s.ageP50, 8)} ${f(s.ageP99, 8)} ${f(s.ageMax, 8)} ${f(s.overlays, 9, 0)}  ${s.state}`,
+    `${f(s.minute, 4)} ${f(s.rssMB, 8)} ${f(s.nativeMB, 7)} ${f(s.heapUsedMB, 8)} ${f(s.externalMB, 7)} ${f(s.fds, 4, 0)} ${f(s.fps, 5)} ${f(s.ageP50, 8)} ${f(s.ageP99, 8)} ${f(s.ageMax, 8)} ${f(s.overlays, 9, 0)}  ${s.state}`,
   );
 }
 
