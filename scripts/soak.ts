@@ -110,6 +110,7 @@ function summarize(samples: Sample[], warmupMin: number, everyS: number): void {
   const rates = after.map((s) => s.overlays / everyS);
   for (const [k, label] of [
     ['rssMB', 'RSS'],
+    ['rssMinMB', 'RSS floor'],
     ['nativeMB', 'native'],
     ['heapTotalMB', 'heap total'],
     ['heapUsedMB', 'heap used'],
