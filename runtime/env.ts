@@ -3,6 +3,7 @@
 // libuv sizes its pool when node loads the first module, before this runs: the variable must be
 // in the environment node starts with (the service unit, npm start, the scripts and tests pass
 // SERVICE_ENV). Set here it still reaches the processes this one starts.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './config/paths.js';
 
@@ -11,11 +12,21 @@ export const POOL_SIZED = process.env.UV_THREADPOOL_SIZE !== undefined;
 
 /**
  * The environment the daemon is meant to run with (systemd/lumen-edge.service sets the same):
- * a libuv pool for every GStreamer wait plus ONNX Runtime, sharp and fs; and two malloc arenas,
- * since GStreamer's and ONNX Runtime's threads would each get one and the resident set would creep
- * up with fragmentation over a day of frames (docs/benchmarks.md).
+ * - a libuv pool for every GStreamer wait plus ONNX Runtime, sharp and fs;
+ * - jemalloc (Debian's libjemalloc2) in place of glibc's malloc. Every analysis frame is a new
+ *   1–2 MB Buffer, freed in batches by V8's scavenges; glibc serves them from its main heap
+ *   between long-lived small blocks and never hands the holes back, so the resident set climbed
+ *   step by step for hours (docs/benchmarks.md). jemalloc keeps large and small blocks apart and
+ *   returns unused pages after a second (dirty_decay_ms), from its own thread (background_thread),
+ *   not the frame loop's; two arenas, as for glibc below;
+ * - two glibc arenas, for a machine where jemalloc is missing (the loader then says so and goes on).
  */
-export const SERVICE_ENV = { UV_THREADPOOL_SIZE: '16', MALLOC_ARENA_MAX: '2' } as const;
+export const SERVICE_ENV = {
+  UV_THREADPOOL_SIZE: '16',
+  LD_PRELOAD: 'libjemalloc.so.2',
+  MALLOC_CONF: 'background_thread:true,narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0',
+  MALLOC_ARENA_MAX: '2',
+} as const;
 
 /**
  * V8 flags the daemon is meant to run with; node takes them on its command line only (not in
@@ -30,6 +41,15 @@ export const SERVICE_ENV = { UV_THREADPOOL_SIZE: '16', MALLOC_ARENA_MAX: '2' } a
  * headroom above the scavenge's threshold (docs/benchmarks.md).
  */
 export const SERVICE_NODE_FLAGS = ['--initial-old-space-size=96'] as const;
+
+/** Whether this process runs on jemalloc (SERVICE_ENV's LD_PRELOAD found the library). */
+export function onJemalloc(maps = '/proc/self/maps'): boolean {
+  try {
+    return readFileSync(maps, 'utf8').includes('/libjemalloc.so');
+  } catch {
+    return false;
+  }
+}
 
 /** Whether node started with SERVICE_NODE_FLAGS. */
 export const HEAP_SIZED = SERVICE_NODE_FLAGS.every((f) => process.execArgv.includes(f));

@@ -131,12 +131,13 @@ for s in postinst prerm postrm; do install -m 0755 "$D/$s" "$STAGE/root/DEBIAN/$
 echo /etc/lumen/config.yaml > "$STAGE/root/DEBIAN/conffiles"
 
 # Depends: the shared libraries the native addons link (dpkg-shlibdeps, libraries shipped inside
-# node_modules excluded), the GStreamer plugins the pipelines use, and a Node.js the engines field
-# accepts (Debian 12's own nodejs is 18: see docs/fleet.md for where a site gets 20).
+# node_modules excluded), the GStreamer plugins the pipelines use, the allocator the unit
+# preloads, and a Node.js the engines field accepts (Debian 12's own nodejs is 18: see
+# docs/fleet.md for where a site gets 20).
 shlibs="$(bash "$SRC/scripts/package-shlibdeps.sh" "$STAGE/root")"
 node_range="$(node -p "require('$SRC/package.json').engines.node" | sed -n 's/^>=\s*\([0-9.]*\)$/\1/p')"
 [ -n "$node_range" ] || { echo "package: engines.node must be of the form >=N" >&2; exit 2; }
-depends="$shlibs, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, nodejs (>= $node_range), systemd"
+depends="$shlibs, gstreamer1.0-plugins-base, gstreamer1.0-plugins-good, libjemalloc2, nodejs (>= $node_range), systemd"
 size="$(du -sk --exclude=DEBIAN "$STAGE/root" | cut -f1)"
 sed -e "s|@VERSION@|$VERSION|" -e "s|@MAINTAINER@|$MAINTAINER|" -e "s|@ARCH@|$DEB_ARCH|" -e "s|@INSTALLED_SIZE@|$size|" -e "s|@DEPENDS@|$depends|" "$D/control.in" > "$STAGE/root/DEBIAN/control"
 (cd "$STAGE/root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | xargs -0 md5sum) > "$STAGE/root/DEBIAN/md5sums"

@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# libjemalloc2: the daemon's allocator (runtime/env.ts SERVICE_ENV).
 APT_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
-  gstreamer1.0-plugins-good gstreamer1.0-tools pkg-config
+  gstreamer1.0-plugins-good gstreamer1.0-tools pkg-config libjemalloc2
 )
 # The test suite also drives a real browser, checks the systemd units, listens on a
 # notify socket with python3 and has a real Prometheus scrape the daemon.

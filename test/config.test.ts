@@ -111,13 +111,15 @@ t.test('lumen run warns when node started without the service environment or V8 
   const dir = tempDir();
   writeFileSync(`${dir}/c.yaml`, 'publish:\n  statusIntervalMs: -5\n');
   const bare = spawnSync(process.execPath, [CLI, 'run', '--config', `${dir}/c.yaml`], {
-    env: { ...process.env, UV_THREADPOOL_SIZE: undefined },
+    env: { ...process.env, UV_THREADPOOL_SIZE: undefined, LD_PRELOAD: undefined },
     encoding: 'utf8',
   });
   t.equal(bare.status, 2);
   t.match(bare.stderr, /without UV_THREADPOOL_SIZE/, 'the pool size is missing');
   t.match(bare.stderr, /without its heap flags/, 'the V8 flags are missing');
+  t.match(bare.stderr, /without jemalloc/, 'the allocator is not preloaded');
   const service = lumen(['run', '--config', `${dir}/c.yaml`]);
   t.equal((await service.exited).code, 2);
-  t.notMatch(service.stderr(), /without UV_THREADPOOL_SIZE|without its heap flags/, 'started as the service starts it: no warning');
+  // The daemon looks for jemalloc in its own memory map: no warning means the preload took.
+  t.notMatch(service.stderr(), /without UV_THREADPOOL_SIZE|without its heap flags|without jemalloc/, 'started as the service starts it: no warning');
 });

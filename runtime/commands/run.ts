@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { builtInConfig } from '../config/default.js';
 import { loadConfig } from '../config/load.js';
 import { Daemon } from '../daemon/daemon.js';
-import { HEAP_SIZED, POOL_SIZED, SERVICE_ENV, SERVICE_NODE_FLAGS } from '../env.js';
+import { HEAP_SIZED, onJemalloc, POOL_SIZED, SERVICE_ENV, SERVICE_NODE_FLAGS } from '../env.js';
 import { createLogger } from '../log.js';
 
 /** How long shutdown may take before the process exits anyway, ms (the contract is 2 s). */
@@ -24,6 +24,11 @@ export function registerRun(program: Command): void {
         log.warn(
           { nodeFlags: SERVICE_NODE_FLAGS },
           'node started without its heap flags: at high frame rates V8 may settle into a full collection every few frames (pauses in the frame path); pass them to node (the service unit and npm start do)',
+        );
+      if (!onJemalloc())
+        log.warn(
+          { LD_PRELOAD: SERVICE_ENV.LD_PRELOAD, MALLOC_CONF: SERVICE_ENV.MALLOC_CONF },
+          "node started without jemalloc: on glibc's malloc the resident set climbs for hours with the frame buffers; install libjemalloc2 and preload it (the service unit and npm start do)",
         );
       const config = opts.config ? await loadConfig(opts.config) : await builtInConfig();
       const daemon = await Daemon.start(config, log);
