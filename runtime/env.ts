@@ -43,9 +43,9 @@ export const SERVICE_ENV = {
 export const SERVICE_NODE_FLAGS = ['--initial-old-space-size=96'] as const;
 
 /** Whether this process runs on jemalloc (SERVICE_ENV's LD_PRELOAD found the library). */
-export function onJemalloc(maps = '/proc/self/maps'): boolean {
+export function onJemalloc(): boolean {
   try {
-    return readFileSync(maps, 'utf8').includes('/libjemalloc.so');
+    return readFileSync('/proc/self/maps', 'utf8').includes('/libjemalloc.so');
   } catch {
     return false;
   }

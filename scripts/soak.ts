@@ -189,11 +189,12 @@ console.log(
 console.log(' min   rss MB  native  heap MB  ext MB  fds   fps  age p50  age p99  age max  overlays  state');
 const t0 = Date.now();
 const samples: Sample[] = [];
-/** RSS, and RSS less the V8 heap reserved, read every READ_EVERY_S over the interval. */
+/** Seconds between RSS readings within a sample's interval. */
 const READ_EVERY_S = Math.min(5, everyS);
-let rssReads: number[] = [];
-let nativeReads: number[] = [];
 while (Date.now() - t0 < minutes * 60_000) {
+  // RSS, and RSS less the V8 heap reserved at that moment, over this interval.
+  const rssReads: number[] = [];
+  const nativeReads: number[] = [];
   const due = Date.now() + everyS * 1000;
   while (Date.now() < due) {
     await new Promise((r) => setTimeout(r, Math.min(READ_EVERY_S * 1000, Math.max(0, due - Date.now()))));
@@ -206,7 +207,7 @@ while (Date.now() - t0 < minutes * 60_000) {
     rssReads.push(rss);
     nativeReads.push(rss - status.process.heapTotalMB);
   }
-  if (!status?.process || rssReads.length === 0) continue;
+  if (!status?.process) continue; // not up yet
   const p = status.process;
   const s: Sample = {
     minute: (Date.now() - t0) / 60_000,
@@ -225,8 +226,6 @@ while (Date.now() - t0 < minutes * 60_000) {
     state: status.state,
   };
   ages = [];
-  rssReads = [];
-  nativeReads = [];
   samples.push(s);
   const f = (v: number, w: number, d = 1) => v.toFixed(d).padStart(w);
   console.log(
