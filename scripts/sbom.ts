@@ -38,6 +38,7 @@ interface Component {
   description?: string;
   hashes?: { alg: string; content: string }[];
   properties?: { name: string; value: string }[];
+  pedigree?: { patches: { type: string; diff: { text: { contentType: string; content: string } } }[] };
 }
 
 interface Bom {
@@ -151,6 +152,14 @@ async function main(): Promise<void> {
   const pkg = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { name: string; version: string };
   // npm names the root after the folder it ran in; the product is the package.
   bom.metadata.component.name = pkg.name;
+
+  // The fixes the postinstall script applies to dependencies (scripts/patches/NAME+VERSION.patch).
+  const patches = join(project, 'scripts', 'patches');
+  for (const c of bom.components) {
+    const file = join(patches, `${c.name.replace('/', '+')}+${c.version}.patch`);
+    if (!existsSync(file)) continue;
+    c.pedigree = { patches: [{ type: 'unofficial', diff: { text: { contentType: 'text/x-diff', content: readFileSync(file, 'utf8') } } }] };
+  }
 
   const os = osRelease();
   const debs = await debPackages([...SYSTEM_PACKAGES, ...OPTIONAL_PACKAGES]);

@@ -35,8 +35,10 @@ fi
 
 # npm dependencies; the ONNX Runtime CUDA/TensorRT download is skipped (see models/README.md).
 # The setting lives here, not in .npmrc: npm warns about any key it does not know there, on
-# every npm command (npm start included).
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# every npm command (npm start included). Fixes to dependencies (scripts/patches, applied by
+# the postinstall script) count as a change of the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] ||
+  [ -n "$(find scripts/patches -newer node_modules/.package-lock.json)" ]; then
   echo "setup: installing npm dependencies" >&2
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi

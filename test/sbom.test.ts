@@ -10,6 +10,7 @@ interface Component {
   version: string;
   purl?: string;
   hashes?: { alg: string; content: string }[];
+  pedigree?: { patches: { type: string; diff: { text: { content: string } } }[] };
 }
 
 t.test('npm run sbom writes a CycloneDX JSON naming the npm runtime dependencies, GStreamer, Node.js and the models', async (t) => {
@@ -36,6 +37,17 @@ t.test('npm run sbom writes a CycloneDX JSON naming the npm runtime dependencies
   for (const n of ['onnxruntime-node', 'zeromq', 'gstreamer-superficial'])
     t.match(byName(n), { type: 'library', purl: new RegExp(`^pkg:npm/${n}@`) }, `${n} (npm)`);
   t.notOk(byName('typescript') ?? byName('tap'), 'development dependencies are left out');
+  const patched = bom.components.filter((c) => c.pedigree);
+  t.same(
+    patched.map((c) => `${c.name}@${c.version}`),
+    [`gstreamer-superficial@${byName('gstreamer-superficial')?.version}`],
+    'the patched dependency is marked so',
+  );
+  t.equal(
+    patched[0]?.pedigree?.patches[0]?.diff.text.content,
+    readFileSync(join(ROOT, 'scripts/patches', `gstreamer-superficial+${byName('gstreamer-superficial')?.version}.patch`), 'utf8'),
+    'with the patch applied',
+  );
   t.ok(Object.keys(pkg.devDependencies).length > 0);
   const gst = bom.components.filter((c) => /gstreamer/.test(c.name) && !c.purl?.startsWith('pkg:npm/'));
   t.ok(gst.length >= 1, `GStreamer as a system component: ${gst.map((c) => `${c.name}@${c.version}`).join(', ')}`);

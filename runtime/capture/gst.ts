@@ -14,7 +14,11 @@
  *   listeners through a relay that `stop()` empties, and an owner that makes one pipeline per
  *   file (the recorder) hands it back with `release()` for the next file of the same shape;
  * - `findChild` builds a new wrapper on every call, with V8 templates for its accessors and
- *   methods that are never collected (about 1 KB a call): each element is looked up once.
+ *   methods that are never collected (about 1 KB a call): each element is looked up once;
+ * - caps and bus-message fields that it converts through a string (a framerate, an enum) were
+ *   never freed, ~70 bytes a pulled sample, as were property reads and error texts: fixed by
+ *   scripts/patches/gstreamer-superficial+1.7.4.patch, applied and rebuilt on install (1.7.4 is
+ *   its latest release; test/gst-pull-leak.test.ts fails without it).
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
