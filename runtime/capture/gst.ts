@@ -9,16 +9,18 @@
  * - when a pipeline fails to leave the NULL state (no device, bad file) the bus poll stops
  *   before the error message is read: `diagnose` asks gst-launch-1.0 for the reason instead;
  * - appsrc `push(buf, pts)` takes the PTS as an 8-byte big-endian buffer of nanoseconds;
- * - a pipeline is never freed (no destructor, and `pollBus` pins it and keeps its callback for
- *   good): each one keeps its bus's socket pair and its elements. Callbacks therefore reach their
- *   listeners through a relay that `stop()` empties, and an owner that makes one pipeline per
- *   file (the recorder) hands it back with `release()` for the next file of the same shape;
+ * - `pollBus` pins the pipeline and keeps its callback until the poll ends (the pipeline found in
+ *   NULL after a message). Callbacks therefore reach their listeners through a relay that
+ *   `stop()` empties, and an owner that makes one pipeline per file (the recorder) hands it back
+ *   with `release()` for the next file of the same shape, which also saves parsing it again;
  * - `findChild` builds a new wrapper on every call, with V8 templates for its accessors and
  *   methods that are never collected (about 1 KB a call): each element is looked up once;
- * - caps and bus-message fields that it converts through a string (a framerate, an enum) were
- *   never freed, ~70 bytes a pulled sample, as were property reads and error texts: fixed by
- *   scripts/patches/gstreamer-superficial+1.7.4.patch, applied and rebuilt on install (1.7.4 is
- *   its latest release; test/gst-pull-leak.test.ts fails without it).
+ * - as released (1.7.4, the latest), it never freed a pipeline (no destructor; messages left on
+ *   an unflushed bus and its poll's bus references kept it alive: 20 fds and 0.2 MB per failed
+ *   capture open), nor caps and bus-message fields it converted through a string (a framerate, an
+ *   enum: ~70 bytes a pulled sample), property reads and error texts. The project's build fixes
+ *   these (scripts/patches/gstreamer-superficial+1.7.4.patch, applied and rebuilt on install);
+ *   test/gst-pipeline-free.test.ts and test/gst-pull-leak.test.ts fail without it.
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -99,7 +101,7 @@ function child(native: NativePipeline, name: string): NativeElement | undefined 
 /** Stopped pipelines by launch line, whose bus poll has ended: `reuse` takes one instead of parsing anew. */
 const idle = new Map<string, NativePipeline[]>();
 
-/** Pipelines made by this process and still held (in use or idle): what the binding will never free. */
+/** Pipelines parsed by this process, and those stopped and waiting to be reused. */
 export function pipelineCounts(): { made: number; idle: number } {
   return { made, idle: [...idle.values()].reduce((n, l) => n + l.length, 0) };
 }

@@ -86,7 +86,7 @@ export class RecordingWriter {
     const file = this.cat.abs(this.info.path);
     // Made here with mode 0600; filesink truncates it and keeps the mode.
     await (await open(file, 'wx', FILE_MODE)).close();
-    // One pipeline per file shape, reused file after file: the binding never frees one (gst.ts).
+    // One pipeline per file shape, reused file after file: no parse per clip (gst.ts).
     const p = new GstPipeline(
       `appsrc name=src format=time block=false max-buffers=0 max-bytes=0 caps=${this.profile.caps(this.info)} ! ${this.profile.reparse} ! matroskamux ! filesink name=out sync=false`,
       { reuse: true },
