@@ -94,8 +94,12 @@ t.test('a looping recording truncated to nothing: reported, retried with backoff
   copyFileSync(feed.video, video);
   const { daemon, client } = await replayDaemon(t, dir, video, true);
   await waitFor(client, (m) => m.topic === TOPICS.status && m.header.signal?.state === 'live' && m.header.processed > 5, 90_000, 'frames from the recording');
+  const truncatedAt = Date.now();
   truncateSync(video, 0);
   t.equal(statSync(video).size, 0, 'the file is empty now');
+  const silent = await waitFor(client, (m) => m.topic === TOPICS.status && m.header.state === 'no-signal', 30_000, 'no-signal after the truncation');
+  const reportedAfter = (silent as { header: StatusHeader }).header.ts - truncatedAt;
+  t.ok(reportedAfter < 2000, `no-signal published ${reportedAfter} ms after the file was truncated`);
   const lost = await waitFor(
     client,
     (m) => m.topic === TOPICS.status && m.header.state === 'no-signal' && (m.header.signal?.restarts ?? 0) >= 1,
