@@ -1,13 +1,10 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import { GstPipeline, pipelineCounts } from '../runtime/capture/gst.js';
+import { gc } from './helpers/gc.js';
 
-// The GStreamer binding never frees a pipeline, and findChild leaks V8 templates on every call:
+// The GStreamer binding as released never frees a pipeline, and findChild leaks V8 templates on every call:
 // the wrapper must keep a long-running daemon (a size probe toggling a valve twice a second, a
 // bus listener per recorded file) from accumulating what the binding keeps.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const heapMB = () => {
   gc();
   gc();

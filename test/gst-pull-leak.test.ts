@@ -1,12 +1,9 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import { GstPipeline } from '../runtime/capture/gst.js';
+import { gc } from './helpers/gc.js';
 
 // The GStreamer binding as the project builds it (scripts/patches): what it converts for each
 // sample is freed. A file of its own, so that no other test's garbage moves the resident set.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const settle = () => {
   gc();
   gc();
