@@ -7,6 +7,7 @@ import { resumeEpisodes } from '../decision/episodes.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { FramePipeline } from '../pipeline/pipeline.js';
 import { FrameOutput } from '../pipeline/output.js';
+import { BackgroundDetector } from '../roi/background-detector.js';
 import { openSessions } from '../pipeline/sessions.js';
 import { AlertJournal } from '../publish/journal.js';
 import { LumenPublisher } from '../publish/publisher.js';
@@ -39,6 +40,7 @@ export class Daemon {
   private ops: Operations | null = null;
   private readonly stats = new RollingStats();
   private readonly pipeline: FramePipeline;
+  private readonly roiDetector: BackgroundDetector | null;
   private readonly output: FrameOutput;
   private readonly status: StatusAssembler;
   private state: StatusHeader['state'] = 'starting';
@@ -57,7 +59,9 @@ export class Daemon {
     private readonly parts: Parts,
   ) {
     const { publisher, recorder, metrics, models } = parts;
-    this.pipeline = new FramePipeline(config, models.sessions);
+    // Steady-state ROI detection runs on a worker thread: about 2 ms every detectEvery frames off the frame path.
+    this.roiDetector = config.roi.enabled ? new BackgroundDetector((why) => log.warn({ err: why }, 'ROI detection runs in line from now on')) : null;
+    this.pipeline = new FramePipeline(config, models.sessions, undefined, this.roiDetector);
     this.output = new FrameOutput(config, this.pipeline.conditioner, { publisher, stats: this.stats, recorder, metrics }, log);
     this.status = new StatusAssembler({
       config,
@@ -207,6 +211,7 @@ export class Daemon {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.capture?.close();
+    await this.roiDetector?.close();
     await this.loopDone;
     await this.parts.recorder.close(); // record: open files finish with what was encoded
     this.state = 'stopping';

@@ -6,6 +6,7 @@ import { joinReasons, type GatedReasons } from '../quality/gate-reasons.js';
 import { evaluateQuality, gatedOf, gateShares, type QualityThresholds } from '../quality/quality-gate.js';
 import type { ActiveArea } from '../roi/active-area.js';
 import { MaskPlan } from '../roi/mask-plan.js';
+import type { BackgroundDetector } from '../roi/background-detector.js';
 import { applyPrivacyMask, type MaskFill } from '../roi/privacy.js';
 import { RoiTracker } from '../roi/roi-tracker.js';
 
@@ -48,8 +49,14 @@ export class Conditioner {
   private readonly tracker: RoiTracker | null;
   private scale: FrameScale | null = null;
   private plan: { key: ActiveArea | null; plan: MaskPlan; regions: Rect[] } | null = null;
+  /** Bumped when the picture size changes: a background detection of the old size is dropped. */
+  private generation = 0;
 
-  constructor(private readonly settings: ConditioningSettings | null) {
+  /** `detector`: detect in the background once the ROI is steady (the live daemon); null: in line. */
+  constructor(
+    private readonly settings: ConditioningSettings | null,
+    private readonly detector: BackgroundDetector | null = null,
+  ) {
     const r = settings?.roi;
     this.tracker = r?.enabled ? new RoiTracker({ detectEvery: r.detectEvery, stableCount: r.stableCount, tolerance: r.tolerance }) : null;
   }
@@ -77,6 +84,8 @@ export class Conditioner {
     if (!scale.equals(this.scale)) {
       // Another picture size (a processor switched its output): the old ROI and masks are void.
       this.tracker?.reset();
+      this.detector?.cancel();
+      this.generation++;
       this.plan = null;
       this.scale = scale;
     }
@@ -85,7 +94,7 @@ export class Conditioner {
     // Masks first, with the area in use: text under a privacy mask must not sway detection.
     const before = this.tracker?.area ?? null;
     this.maskPlan(raw, c, before).apply(raw.data);
-    const area = this.tracker ? this.tracker.track(raw) : null;
+    const area = this.tracker ? this.track(this.tracker, raw) : null;
     if (area !== before) this.maskPlan(raw, c, area).apply(raw.data);
     timings.roi = performance.now() - t;
     if (this.tracker && !area) return { frame, scale, roi: whole, gated: joinReasons(['no-picture']), quality: null };
@@ -95,6 +104,25 @@ export class Conditioner {
     const q = evaluateQuality(raw, area ?? roi, c.quality);
     timings.quality = performance.now() - t;
     return { frame, scale, roi, gated: gatedOf(q), quality: gateShares(q) };
+  }
+
+  /**
+   * The area in use after a detection when one is due. With a background detector and an ROI
+   * already in use, the detection runs in the worker and its result reaches the tracker between
+   * frames; the first detection (no ROI yet: the frame would have none) and any after the worker
+   * failed run in line.
+   */
+  private track(tracker: RoiTracker, raw: Frame): ActiveArea | null {
+    const d = this.detector;
+    if (d && !d.failure && tracker.area && tracker.isDue(raw.id)) {
+      if (d.busy) return tracker.area;
+      const generation = this.generation;
+      const sent = d.submit(raw, (found, frameId) => {
+        if (generation === this.generation) tracker.observe(found, frameId);
+      });
+      if (sent) return tracker.area;
+    }
+    return tracker.track(raw);
   }
 
   /**

@@ -16,6 +16,7 @@ import type { Config } from '../config/schema.js';
 import { DecisionStage } from '../decision/decision.js';
 import type { Frame } from '../frame.js';
 import type { ModelSession } from '../inference/model-session.js';
+import type { BackgroundDetector } from '../roi/background-detector.js';
 import { Conditioner } from './condition.js';
 import { DegradeShare } from './degrade-share.js';
 import { ModelStage } from './models.js';
@@ -27,13 +28,19 @@ export class FramePipeline {
   readonly decision: DecisionStage;
   private models: ModelStage;
 
-  /** `share` sets the model rates (the daemon's degrade policy); a fresh one runs every model on every frame. */
+  /**
+   * `share` sets the model rates (the daemon's degrade policy); a fresh one runs every model on
+   * every frame. `detector` moves steady-state ROI detection off the frame path (the live
+   * daemon); without one, as in QA replay, every detection runs in line and results never depend
+   * on timing.
+   */
   constructor(
     private readonly config: Readonly<Config>,
     sessions: readonly ModelSession[],
     readonly share: DegradeShare = new DegradeShare(),
+    detector: BackgroundDetector | null = null,
   ) {
-    this.conditioner = new Conditioner({ roi: config.roi, quality: config.quality.enabled ? config.quality : null });
+    this.conditioner = new Conditioner({ roi: config.roi, quality: config.quality.enabled ? config.quality : null }, detector);
     this.models = this.modelStage(sessions);
     this.decision = new DecisionStage(config.decision);
   }
