@@ -102,8 +102,9 @@ export class Encoder<M> {
   }
 
   /**
-   * Pushes one RGBA frame (copied once, into a GStreamer buffer). False when the encoder is
-   * behind by maxInFlight frames, closed or failed: the frame is not recorded.
+   * Pushes one RGBA frame, handed over without a copy (AppSrc.handOver): its bytes must not be
+   * written afterwards. False when the encoder is behind by maxInFlight frames, closed or
+   * failed: the frame is not recorded.
    */
   push(data: Uint8Array, frameId: number, ts: number, meta: M): boolean {
     if (this.closed || this.failed) return false;
@@ -117,7 +118,7 @@ export class Encoder<M> {
     if (pts <= this.lastPtsNs) pts = this.lastPtsNs + 1000n;
     this.lastPtsNs = pts;
     this.pending.push({ frameId, ts, meta });
-    this.src.push(data, pts);
+    this.src.handOver(data, pts);
     this.pumping ??= this.pump();
     return true;
   }

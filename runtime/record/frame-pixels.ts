@@ -22,11 +22,12 @@ export interface RecordSource {
  * conditioning did not black out the outside of the active area (no area found yet, or
  * roi.blackOutside off), the burned-in text beside the picture is still in the frame, so the
  * recorder blacks it out itself: a whole black frame when there is no area, the outside of the
- * ROI's rectangle otherwise. The default path (blackOutside, an area found) costs nothing here.
+ * ROI's rectangle otherwise. The default path (blackOutside, an area found) costs nothing here:
+ * the frame's own bytes go to the encoder, uncopied; nothing writes them after conditioning.
  */
 export class RecordPixels {
+  /** All black, never written: it may be handed to the encoder again and again. */
   private black: Uint8Array | null = null;
-  private scratch: Uint8Array | null = null;
 
   constructor(private readonly roi: { enabled: boolean; blackOutside: boolean }) {}
 
@@ -38,9 +39,8 @@ export class RecordPixels {
       return this.black;
     }
     if (!this.roi.enabled || this.roi.blackOutside) return f.data;
-    if (this.scratch?.length !== bytes) this.scratch = new Uint8Array(bytes);
-    const out = this.scratch;
-    out.fill(0);
+    // A new buffer each time: the encoder keeps each one it is handed until it has encoded it.
+    const out = new Uint8Array(bytes);
     const { x, y, width, height } = src.roi;
     const stride = f.width * 4;
     for (let row = y; row < y + height; row++) {
