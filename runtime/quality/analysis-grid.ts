@@ -40,20 +40,40 @@ export function clipRect(r: Rect, W: number, H: number): Rect {
   return { x, y, width: Math.max(0, Math.min(W, Math.floor(r.x + r.width)) - x), height: Math.max(0, Math.min(H, Math.floor(r.y + r.height)) - y) };
 }
 
-/** Buffers reused from frame to frame: a grid is read before the next one is sampled. */
-let scratch: { n: number; sums: Int32Array; white: Uint8Array; grid: Pick<AnalysisGrid, 'valid' | 'luma' | 'kind'> } | null = null;
+/** Whether typed arrays are little-endian, so a Uint32Array over RGBA bytes reads R in its low byte. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-function buffers(n: number): NonNullable<typeof scratch> {
-  if (scratch?.n !== n) {
+/**
+ * Buffers reused from frame to frame: a grid is read before the next one is sampled. Samples are
+ * summed one row of cells at a time (acc: R, G, B and count side by side per cell; white: the
+ * whitest sample) and each row is turned into cells as soon as sampling leaves it: the sums stay
+ * in the cache and are cleared as they are read.
+ */
+let scratch: {
+  n: number;
+  gw: number;
+  acc: Int32Array;
+  white: Uint8Array;
+  /** Per ROI column: 4 × the index of its cell in the row (an index into acc). */
+  accOfX: Int32Array;
+  /** The column cut accOfX was made for. */
+  cs: number;
+  width: number;
+  grid: Pick<AnalysisGrid, 'valid' | 'luma' | 'kind'>;
+} | null = null;
+
+function buffers(n: number, gw: number): NonNullable<typeof scratch> {
+  if (scratch?.n !== n || scratch.gw !== gw) {
     scratch = {
       n,
-      sums: new Int32Array(4 * n),
-      white: new Uint8Array(n),
+      gw,
+      acc: new Int32Array(4 * gw),
+      white: new Uint8Array(gw),
+      accOfX: new Int32Array(0),
+      cs: 0,
+      width: 0,
       grid: { valid: new Uint8Array(n), luma: new Float32Array(n), kind: new Uint8Array(n) },
     };
-  } else {
-    scratch.sums.fill(0);
-    scratch.white.fill(0);
   }
   return scratch;
 }
@@ -73,61 +93,108 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): An
   // About one sample per cell and axis once cells are two pixels or more (a 960×540 analysis
   // picture reads about 58 k pixels); every pixel of smaller cells, as on small frames.
   const sub = Math.max(1, Math.floor(cs));
-  const cellOfX = new Int32Array(rect.width);
-  for (let x = 0; x < rect.width; x++) cellOfX[x] = Math.min(gw - 1, Math.floor(x / cs));
   const n = gw * gh;
+  const buf = buffers(n, gw);
   // Integer sums of R, G, B and the count, side by side per cell: exact, and one index per sample.
-  const { sums, white, grid } = buffers(n);
-  const yEnd = rect.y + Math.min(rect.height, Math.floor(gh * cs));
-  for (let y = rect.y; y < yEnd; y += sub) {
-    const row = Math.min(gh - 1, Math.floor((y - rect.y) / cs)) * gw;
-    let xa = rect.x,
-      xb = rect.x + rect.width - 1;
-    if (area) {
-      // Only the picture: the outline leaves out a circle's or octagon's black corners.
-      const span = spanAt(area, y);
-      if (!span) continue;
-      xa = Math.max(xa, span[0]);
-      xb = Math.min(xb, span[1]);
-    }
-    for (let x = xa, i = (y * W + xa) * 4; x <= xb; x += sub, i += 4 * sub) {
-      const r = data[i],
-        g = data[i + 1],
-        b = data[i + 2];
-      const c = row + cellOfX[x - rect.x],
-        s = 4 * c;
-      sums[s] += r;
-      sums[s + 1] += g;
-      sums[s + 2] += b;
-      sums[s + 3]++;
-      // Whiteness: the smallest channel; only a near-white pixel is high in all three.
-      const mn = r < g ? (r < b ? r : b) : g < b ? g : b;
-      if (mn > white[c]) white[c] = mn;
-    }
+  const { acc, white, grid } = buf;
+  if (buf.cs !== cs || buf.width !== rect.width) {
+    // The column → cell map depends on the ROI's width and cell size only: kept while they hold.
+    if (buf.accOfX.length < rect.width) buf.accOfX = new Int32Array(rect.width);
+    for (let x = 0; x < rect.width; x++) buf.accOfX[x] = 4 * Math.min(gw - 1, Math.floor(x / cs));
+    buf.cs = cs;
+    buf.width = rect.width;
   }
+  const accOfX = buf.accOfX;
   const { valid, luma, kind } = grid;
   let cells = 0,
     lumaSum = 0;
-  for (let c = 0; c < n; c++) {
-    const k = sums[4 * c + 3];
-    if (k === 0) {
-      valid[c] = 0;
-      luma[c] = 0;
-      kind[c] = 0;
-      continue;
+  // Each pixel read once as a 32-bit word where the bytes are aligned for it (always, for a
+  // frame of its own buffer); byte by byte otherwise.
+  const words = LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : null;
+  const x0 = rect.x;
+  const yEnd = rect.y + Math.min(rect.height, Math.floor(gh * cs));
+  let y = rect.y;
+  for (let cy = 0; cy < gh; cy++) {
+    // The sampled rows of this row of cells (rows map to cells in order).
+    for (; y < yEnd && Math.min(gh - 1, Math.floor((y - rect.y) / cs)) === cy; y += sub) {
+      let xa = rect.x,
+        xb = rect.x + rect.width - 1;
+      if (area) {
+        // Only the picture: the outline leaves out a circle's or octagon's black corners.
+        const span = spanAt(area, y);
+        if (!span) continue;
+        xa = Math.max(xa, span[0]);
+        xb = Math.min(xb, span[1]);
+      }
+      if (words) {
+        for (let x = xa, p = y * W + xa; x <= xb; x += sub, p += sub) {
+          const v = words[p];
+          const r = v & 255,
+            g = (v >>> 8) & 255,
+            b = (v >>> 16) & 255;
+          const s = accOfX[x - x0];
+          acc[s] += r;
+          acc[s + 1] += g;
+          acc[s + 2] += b;
+          acc[s + 3]++;
+          // Whiteness: the smallest channel; only a near-white pixel is high in all three. Taken
+          // without branches (G against B is a coin toss on mucosa): t & (t >> 31) is min(0, t).
+          const t = r - g,
+            rg = g + (t & (t >> 31)),
+            u = rg - b,
+            mn = b + (u & (u >> 31));
+          const w = white[s >> 2],
+            d = mn - w;
+          white[s >> 2] = w + (d & ~(d >> 31));
+        }
+      } else {
+        for (let x = xa, i = (y * W + xa) * 4; x <= xb; x += sub, i += 4 * sub) {
+          const r = data[i],
+            g = data[i + 1],
+            b = data[i + 2];
+          const s = accOfX[x - x0];
+          acc[s] += r;
+          acc[s + 1] += g;
+          acc[s + 2] += b;
+          acc[s + 3]++;
+          const mn = r < g ? (r < b ? r : b) : g < b ? g : b;
+          if (mn > white[s >> 2]) white[s >> 2] = mn;
+        }
+      }
     }
-    // Means at single precision: the limits were set on these values. (A product by the exact
-    // reciprocal rounds to the same single as the quotient: sums are integers, counts small.)
-    const inv = 1 / k;
-    const r = Math.fround(sums[4 * c] * inv),
-      g = Math.fround(sums[4 * c + 1] * inv),
-      b = Math.fround(sums[4 * c + 2] * inv);
-    const l = Math.fround(0.299 * r + 0.587 * g + 0.114 * b);
-    luma[c] = l;
-    lumaSum += l;
-    kind[c] = cellKind(l, r, g, b, white[c]);
-    valid[c] = 1;
-    cells++;
+    // The row of cells is complete: its cells, in cell order; the sums are cleared as read.
+    for (let x = 0, c = cy * gw, s = 0; x < gw; x++, c++, s += 4) {
+      const k = acc[s + 3];
+      if (k === 0) {
+        valid[c] = 0;
+        luma[c] = 0;
+        kind[c] = 0;
+        continue;
+      }
+      // Means at single precision: the limits were set on these values. (A product by the exact
+      // reciprocal rounds to the same single as the quotient: sums are integers, counts small.)
+      // One sample (most cells at 960×540): the mean is the sample itself, exactly.
+      let r = acc[s],
+        g = acc[s + 1],
+        b = acc[s + 2];
+      if (k !== 1) {
+        const inv = 1 / k;
+        r = Math.fround(r * inv);
+        g = Math.fround(g * inv);
+        b = Math.fround(b * inv);
+      }
+      const l = Math.fround(0.299 * r + 0.587 * g + 0.114 * b);
+      luma[c] = l;
+      lumaSum += l;
+      kind[c] = cellKind(l, r, g, b, white[x]);
+      valid[c] = 1;
+      cells++;
+      acc[s] = 0;
+      acc[s + 1] = 0;
+      acc[s + 2] = 0;
+      acc[s + 3] = 0;
+      white[x] = 0;
+    }
   }
   if (cells < 16) return null;
   return { gw, gh, cellPx: cs, rect, ...grid, cells, meanLuma: lumaSum / cells };

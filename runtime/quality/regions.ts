@@ -77,6 +77,15 @@ export function isBloodCell(r: number, g: number, b: number): boolean {
 /** Bits of a cell's kind (AnalysisGrid.kind): what the cell shows, decided once per frame. */
 export const KIND = Object.freeze({ dark: 1, clipped: 2, blood: 4, lit: 8, focus: 16 });
 
+// The cell limits as plain constants for cellKind, which runs once per cell (~60 k per frame).
+const DARK_LUMA = CELL_LIMITS.darkLuma,
+  CLIPPED_LUMA = CELL_LIMITS.clippedLuma,
+  WASHED_OUT = CELL_LIMITS.washedOut,
+  WHITE_LEVEL = CELL_LIMITS.whiteLevel,
+  BLOOD_MIN_RED = CELL_LIMITS.bloodMinRed,
+  BLOOD_GREEN = CELL_LIMITS.bloodMaxGreenRatio,
+  BLOOD_BLUE = CELL_LIMITS.bloodMaxBlueRatio;
+
 /**
  * The kind of a cell of mean luma l, mean colour r, g, b and whitest pixel `white`: shadow,
  * blown out or blood (at most one of the three, in that order of precedence), holding a white
@@ -84,21 +93,50 @@ export const KIND = Object.freeze({ dark: 1, clipped: 2, blood: 4, lit: 8, focus
  */
 export function cellKind(l: number, r: number, g: number, b: number, white: number): number {
   let k = 0;
-  if (l < CELL_LIMITS.darkLuma) k = KIND.dark;
-  else if (l >= CELL_LIMITS.clippedLuma || (r < g ? (r < b ? r : b) : g < b ? g : b) >= CELL_LIMITS.washedOut) k = KIND.clipped;
-  else if (isBloodCell(r, g, b)) k = KIND.blood;
-  if (white >= CELL_LIMITS.whiteLevel) k |= KIND.lit;
+  if (l < DARK_LUMA) k = KIND.dark;
+  // min(r, g, b) ≥ washedOut written as all three reaching it: no branch on which channel is least.
+  else if (l >= CLIPPED_LUMA || (r >= WASHED_OUT && g >= WASHED_OUT && b >= WASHED_OUT)) k = KIND.clipped;
+  else if (r >= BLOOD_MIN_RED && g <= BLOOD_GREEN * r && b <= BLOOD_BLUE * r) k = KIND.blood;
+  const lit = white >= WHITE_LEVEL;
+  if (lit) k |= KIND.lit;
   // Shadow and clipped highlights carry no focus information, and glints stay sharp in a blurred
   // frame. A glint is told by a pixel whose smallest channel beats the cell's mean luma — true at
   // any exposure, so a dimmed frame does not turn its glints into 'detail'.
-  const bright = l >= CELL_LIMITS.clippedLuma || (white >= CELL_LIMITS.whiteLevel && l >= 150);
-  if (!bright && l >= CELL_LIMITS.darkLuma && white <= 1.15 * l + 10) k |= KIND.focus;
+  const bright = l >= CLIPPED_LUMA || (lit && l >= 150);
+  if (!bright && l >= DARK_LUMA && white <= 1.15 * l + 10) k |= KIND.focus;
   return k;
 }
 
-/** Cuts the grid into regions and judges each: one pass over the cells, one over the patches. */
-export function judgeRegions(grid: AnalysisGrid): RegionMap {
-  const { gw, gh, valid, kind, rect, cellPx } = grid;
+/** The cut of a gw × gh grid into regions and highlight patches, which depends on its size only. */
+interface Layout {
+  readonly gw: number;
+  readonly gh: number;
+  readonly cols: number;
+  readonly rows: number;
+  readonly xs: Int32Array;
+  readonly ys: Int32Array;
+  readonly px: PatchIndex;
+  readonly py: PatchIndex;
+  /** Per-region counts and per-patch flags, cleared and reused from frame to frame. */
+  readonly n: Int32Array;
+  readonly dark: Int32Array;
+  readonly clipped: Int32Array;
+  readonly blood: Int32Array;
+  readonly patches: Int32Array;
+  readonly hi: Int32Array;
+  readonly any: Uint8Array;
+  readonly lit: Uint8Array;
+}
+
+/** The last grid size's layout: the ROI, hence the grid, holds still for seconds. */
+let layoutCache: Layout | null = null;
+
+function layoutOf(gw: number, gh: number): Layout {
+  if (layoutCache?.gw === gw && layoutCache.gh === gh) {
+    const l = layoutCache;
+    for (const a of [l.n, l.dark, l.clipped, l.blood, l.patches, l.hi, l.any, l.lit]) a.fill(0);
+    return l;
+  }
   const side = Math.max(1, Math.ceil(Math.max(gw, gh) / REGIONS_ACROSS));
   const cols = Math.max(1, Math.round(gw / side)),
     rows = Math.max(1, Math.round(gh / side));
@@ -106,15 +144,37 @@ export function judgeRegions(grid: AnalysisGrid): RegionMap {
     ys = cuts(gh, rows);
   const px = patchIndex(xs),
     py = patchIndex(ys);
-  const nReg = cols * rows;
-  const n = new Int32Array(nReg),
-    dark = new Int32Array(nReg),
-    clipped = new Int32Array(nReg),
-    blood = new Int32Array(nReg);
+  const nReg = cols * rows,
+    nPatch = px.count * py.count;
+  layoutCache = {
+    gw,
+    gh,
+    cols,
+    rows,
+    xs,
+    ys,
+    px,
+    py,
+    n: new Int32Array(nReg),
+    dark: new Int32Array(nReg),
+    clipped: new Int32Array(nReg),
+    blood: new Int32Array(nReg),
+    patches: new Int32Array(nReg),
+    hi: new Int32Array(nReg),
+    any: new Uint8Array(nPatch),
+    lit: new Uint8Array(nPatch),
+  };
+  return layoutCache;
+}
+
+/** Cuts the grid into regions and judges each: one pass over the cells, one over the patches. */
+export function judgeRegions(grid: AnalysisGrid): RegionMap {
+  const { gw, gh, valid, kind, rect, cellPx } = grid;
+  const { cols, rows, xs, ys, px, py, n, dark, clipped, blood, patches, hi, any, lit } = layoutOf(gw, gh);
   const pw = px.count;
-  const any = new Uint8Array(pw * py.count),
-    lit = new Uint8Array(pw * py.count);
-  // Counted in locals along each row's run of cells inside one region, then added once.
+  // Counted in locals along each row's run of cells inside one region, then added once; the run
+  // is taken a highlight patch (HIGHLIGHT_PATCH cells from the region's start) at a time, so that
+  // a patch's flags are written once. No branch per cell: m is -1 for a picture cell, 0 otherwise.
   for (let y = 0; y < gh; y++) {
     const regRow = py.region[y] * cols,
       patchRow = py.patch[y] * pw;
@@ -123,15 +183,24 @@ export function judgeRegions(grid: AnalysisGrid): RegionMap {
         cd = 0,
         cc = 0,
         cb = 0;
-      for (let x = xs[tx], c = y * gw + x, end = xs[tx + 1]; x < end; x++, c++) {
-        if (!valid[c]) continue;
-        const k = kind[c];
-        cn++;
-        cd += k & KIND.dark;
-        cc += k & KIND.clipped;
-        cb += k & KIND.blood;
-        if (k & KIND.lit) lit[patchRow + px.patch[x]] = 1;
-        any[patchRow + px.patch[x]] = 1;
+      const end = xs[tx + 1];
+      for (let x = xs[tx], c = y * gw + x; x < end;) {
+        const stop = Math.min(end, x + HIGHLIGHT_PATCH);
+        let seen = 0,
+          kinds = 0;
+        const patch = patchRow + px.patch[x];
+        for (; x < stop; x++, c++) {
+          const m = -valid[c] >> 31,
+            k = kind[c] & m;
+          cn -= m;
+          cd += k & KIND.dark;
+          cc += k & KIND.clipped;
+          cb += k & KIND.blood;
+          kinds |= k;
+          seen |= m;
+        }
+        if (seen) any[patch] = 1;
+        if (kinds & KIND.lit) lit[patch] = 1;
       }
       const reg = regRow + tx;
       n[reg] += cn;
@@ -140,8 +209,6 @@ export function judgeRegions(grid: AnalysisGrid): RegionMap {
       blood[reg] += cb >> 2;
     }
   }
-  const patches = new Int32Array(nReg),
-    hi = new Int32Array(nReg);
   for (let yy = 0; yy < py.count; yy++) {
     for (let xx = 0; xx < pw; xx++) {
       const reg = py.regionOfPatch[yy] * cols + px.regionOfPatch[xx];
@@ -182,11 +249,18 @@ function cuts(cells: number, parts: number): Int32Array {
   return at;
 }
 
+interface PatchIndex {
+  readonly region: Int32Array;
+  readonly patch: Int32Array;
+  readonly regionOfPatch: Int32Array;
+  readonly count: number;
+}
+
 /**
  * Along one axis: each cell's region, and its highlight patch (HIGHLIGHT_PATCH cells counted from
  * its region's start, so no patch straddles two regions), numbered across the whole axis.
  */
-function patchIndex(at: Int32Array): { region: Int32Array; patch: Int32Array; regionOfPatch: Int32Array; count: number } {
+function patchIndex(at: Int32Array): PatchIndex {
   const cells = at[at.length - 1];
   const region = new Int32Array(cells),
     patch = new Int32Array(cells);
