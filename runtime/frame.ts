@@ -1,3 +1,5 @@
+import type { FrameHold } from './capture/frame-pool.js';
+
 /**
  * A captured video frame. Pixels are RGBA, 8 bits per channel, rows packed (stride = width × 4):
  * RGBA is chosen over RGB because GStreamer pads RGB rows to 4 bytes, which would make the
@@ -18,6 +20,12 @@ export interface Frame {
   readonly data: Uint8Array;
   /** The source's size before scaling; absent when the frame is the full picture. */
   readonly full?: Size;
+  /**
+   * Present when `data` is a reused buffer (the live capture, capture/frame-pool.ts): whatever
+   * reads the pixels after the frame loop is done with the frame retains it first and releases
+   * it when done; the frame loop releases its own lease when the frame is done.
+   */
+  readonly hold?: FrameHold;
 }
 
 export interface Size {

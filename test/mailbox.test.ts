@@ -18,6 +18,20 @@ t.test('Mailbox keeps only the newest item and counts the rest as dropped', asyn
   t.equal(await m.take(), undefined, 'closed mailbox yields undefined');
 });
 
+t.test('Mailbox hands each item it replaces or discards at close to onDrop, and no other', async (t) => {
+  const dropped: number[] = [];
+  const m = new Mailbox<number>((v) => dropped.push(v));
+  m.put(1);
+  m.put(2);
+  t.equal(await m.take(), 2);
+  const waiting = m.take();
+  m.put(3);
+  t.equal(await waiting, 3, 'an item handed to a waiting taker is not dropped');
+  m.put(4);
+  m.close();
+  t.same(dropped, [1, 4], 'the replaced item and the one left at close');
+});
+
 t.test('a model slower than the feed: frames are dropped and frame age stays bounded', async (t) => {
   const dir = tempDir();
   const slow = await writeSlowClassifier(`${dir}/models`);

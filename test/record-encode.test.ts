@@ -3,6 +3,7 @@ import t from 'tap';
 import { pipelineCounts } from '../runtime/capture/gst.js';
 import { createLogger } from '../runtime/log.js';
 import { Catalogue, type RecordingInfo } from '../runtime/record/catalogue.js';
+import { FramePool } from '../runtime/capture/frame-pool.js';
 import { Encoder, type EncodedUnit } from '../runtime/record/encoder.js';
 import { PROFILES } from '../runtime/record/profiles.js';
 import type { FrameDecision } from '../runtime/record/sidecar.js';
@@ -41,6 +42,36 @@ function findBar(f: Frame): number {
   }
   return at;
 }
+
+/** A writer of `info` for VP8 units, failures into `failures`. */
+const writerOf = (cat: Catalogue, info: RecordingInfo, failures: string[]) =>
+  new RecordingWriter(
+    cat,
+    info,
+    PROFILES.vp8,
+    { models: [{ id: 'm', version: '1' }], decision: { raiseFrames: 3 }, product: 'test' },
+    (_w, e) => failures.push(e.message),
+    log,
+  );
+
+/** A clip's record before its first unit. */
+const clipInfo = (cat: Catalogue, id: string): RecordingInfo => ({
+  version: 1,
+  id,
+  kind: 'clip',
+  state: 'recording',
+  ...cat.pathsFor('clip', id),
+  codec: 'vp8',
+  width: W,
+  height: H,
+  firstFrame: null,
+  lastFrame: null,
+  frames: 0,
+  startTs: null,
+  endTs: null,
+  bytes: 0,
+  createdAt: Date.now(),
+});
 
 const decision = (i: number): FrameDecision => ({
   score: i / N,
@@ -96,31 +127,8 @@ t.test('frames go through the VP8 encoder one for one, in order, and a writer ma
 
   const root = tempDir('lumen-rec-');
   const cat = await Catalogue.open(root, log);
-  const info: RecordingInfo = {
-    version: 1,
-    id: 'clip-20250101T000000Z-e1',
-    kind: 'clip',
-    state: 'recording',
-    ...cat.pathsFor('clip', 'clip-20250101T000000Z-e1'),
-    codec: 'vp8',
-    width: W,
-    height: H,
-    firstFrame: null,
-    lastFrame: null,
-    frames: 0,
-    startTs: null,
-    endTs: null,
-    bytes: 0,
-    createdAt: Date.now(),
-  };
-  const w = new RecordingWriter(
-    cat,
-    info,
-    PROFILES.vp8,
-    { models: [{ id: 'm', version: '1' }], decision: { raiseFrames: 3 }, product: 'test' },
-    (_w, e) => failures.push(e.message),
-    log,
-  );
+  const info = clipInfo(cat, 'clip-20250101T000000Z-e1');
+  const w = writerOf(cat, info, failures);
   // Starting mid-GOP: the delta units before the next keyframe are skipped.
   const from = keys.find((k) => k > 0)!;
   for (const u of units.slice(from - 2)) w.push(u);
@@ -164,14 +172,7 @@ t.test('frames go through the VP8 encoder one for one, in order, and a writer ma
   const more: RecordingInfo[] = [];
   for (let k = 2; k <= 4; k++) {
     const id = `clip-20250101T000000Z-e${k}`;
-    const next = new RecordingWriter(
-      cat,
-      { ...info, id, ...cat.pathsFor('clip', id), createdAt: Date.now() },
-      PROFILES.vp8,
-      { models: [{ id: 'm', version: '1' }], decision: { raiseFrames: 3 }, product: 'test' },
-      (_w, e) => failures.push(e.message),
-      log,
-    );
+    const next = writerOf(cat, clipInfo(cat, id), failures);
     // Each file from a later keyframe: its first frame tells it from the file before.
     for (const u of units.slice(keys[k - 1])) next.push(u);
     more.push(await next.finish('test'));
@@ -187,4 +188,51 @@ t.test('frames go through the VP8 encoder one for one, in order, and a writer ma
     );
   }
   t.same(failures, [], 'nothing failed');
+});
+
+t.test('pooled frames handed to the encoder are reused only once encoded: the recording holds every frame as pushed', async (t) => {
+  // As the daemon runs it: the loop releases its lease right after the push, and the next pull
+  // takes a buffer from the pool; the encoder's hold keeps a frame's buffer out until its unit.
+  const pool = new FramePool();
+  const units: EncodedUnit<FrameDecision>[] = [];
+  const failures: string[] = [];
+  let arrived = () => {};
+  const enc = Encoder.open<FrameDecision>(
+    { profile: PROFILES.vp8, size: { width: W, height: H }, fps: 10, gop: 100, kbps: 800, maxInFlight: 4 },
+    (u) => {
+      units.push(u);
+      arrived();
+    },
+    (e) => failures.push(e.message),
+    log,
+  );
+  t.teardown(() => enc.close());
+  for (let i = 0; i < N; i++) {
+    const { buf, hold } = pool.take(W * H * 4);
+    buf.set(frame(i));
+    hold.retain();
+    for (;;) {
+      const got = new Promise<void>((r) => (arrived = r));
+      if (enc.push(buf, i, 1000 + i * 100, decision(i), hold)) break;
+      await got;
+    }
+    hold.release();
+  }
+  const deadline = Date.now() + 20_000;
+  while (units.length < N && Date.now() < deadline) await new Promise<void>((r) => (arrived = r));
+  t.equal(units.length, N, 'one access unit per frame');
+  t.ok(pool.made >= 2 && pool.made <= 6, `the pool reused its buffers (${pool.made} made for ${N} frames)`);
+
+  const cat = await Catalogue.open(tempDir('lumen-rec-'), log);
+  const info = clipInfo(cat, 'clip-20250101T000000Z-e9');
+  const w = writerOf(cat, info, failures);
+  for (const u of units) w.push(u);
+  t.equal((await w.finish('test')).state, 'complete');
+  const bars: number[] = [];
+  t.equal(await decodeRecording(cat.abs(info.path), (f) => bars.push(findBar(f))), N, 'every frame decodes');
+  t.ok(
+    bars.every((x, k) => Math.abs(x - barAt(k)) <= 1),
+    `each decoded frame is the one pushed, none overwritten by a later one (bars at ${bars.join(' ')})`,
+  );
+  t.same(failures, []);
 });

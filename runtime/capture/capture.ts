@@ -9,6 +9,7 @@ import { loadTemplate, type PipelineTemplate } from './template.js';
 import { openPipeSource, type PipeSource } from './pipe-source.js';
 import { SourceSize } from './source-size.js';
 import { FrameMaker } from './frame-maker.js';
+import type { FramePool } from './frame-pool.js';
 
 /**
  * `live`: keep only the newest frame (appsink drops in GStreamer, the mailbox drops in Node);
@@ -32,6 +33,8 @@ export interface CaptureOptions {
   analysis?: Size | null;
   /** Refuse a source smaller than `analysis` (the size was set on purpose, not by default). */
   analysisExplicit?: boolean;
+  /** Live mode: pull into these reused buffers; frames then carry a `hold` their consumer releases. */
+  pool?: FramePool;
 }
 
 export interface CaptureStats {
@@ -47,7 +50,7 @@ export interface CaptureStats {
 
 /** A running capture pipeline and its frames. */
 export class Capture {
-  private readonly mailbox = new Mailbox<Frame>();
+  private readonly mailbox = new Mailbox<Frame>((f) => f.hold?.release());
   private failure: LumenError | undefined;
   private closed = false;
   private eos = false;
@@ -150,9 +153,17 @@ export class Capture {
   private async pump(): Promise<void> {
     if (this.first) this.mailbox.put(this.first);
     this.first = undefined;
+    let bytes = 0;
     while (!this.closed) {
-      const s = await this.sink.pull();
-      if (this.closed || this.failure) break;
+      // Into a pooled buffer of the last frame's size; a sample of another size comes in a new one.
+      const lease = this.opts.pool && bytes ? this.opts.pool.take(bytes) : null;
+      const s = await this.sink.pull(lease?.buf);
+      const hold = lease && s?.buf === lease.buf ? lease.hold : undefined;
+      if (lease && !hold) lease.hold.release();
+      if (this.closed || this.failure) {
+        hold?.release();
+        break;
+      }
       if (!s) {
         if (this.opts.loop && this.sinceSeek === 0 && this.loops > 0) {
           // A loop that yields no frame (a truncated or emptied file) would spin: a failure.
@@ -169,9 +180,13 @@ export class Capture {
         break;
       }
       this.sinceSeek++;
-      const f = this.frames.sized(s);
+      bytes = s.buf.length;
+      const f = this.frames.sized(s, hold);
       if (f) this.mailbox.put(f);
-      else this.resizing++;
+      else {
+        hold?.release();
+        this.resizing++;
+      }
     }
   }
 

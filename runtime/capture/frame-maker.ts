@@ -2,6 +2,7 @@
 // source's size attached, and held back while that size is not confirmed.
 import { LumenError } from '../errors.js';
 import type { Frame } from '../frame.js';
+import type { FrameHold } from './frame-pool.js';
 import type { Sample } from './gst.js';
 import type { SourceSize } from './source-size.js';
 
@@ -25,10 +26,10 @@ export class FrameMaker {
     private readonly failure: () => LumenError | undefined,
   ) {}
 
-  /** Live: the frame, or null (not sent) while the source's size after a change is not yet confirmed. */
-  sized(s: Sample): Frame | null {
+  /** Live: the frame, or null (not sent) while the source's size after a change is not yet confirmed; `hold` when its buffer is pooled. */
+  sized(s: Sample, hold?: FrameHold): Frame | null {
     const m = this.admit(s);
-    return this.source.confirmed ? this.frame(s, m) : null;
+    return this.source.confirmed ? this.frame(s, m, hold) : null;
   }
 
   /**
@@ -55,9 +56,9 @@ export class FrameMaker {
     return { id, width, height };
   }
 
-  private frame(s: Sample, m: Admitted): Frame {
+  private frame(s: Sample, m: Admitted, hold?: FrameHold): Frame {
     const size = this.source.size;
     const full = size && (size.width !== m.width || size.height !== m.height) ? { full: size } : {};
-    return { id: m.id, ts: Date.now(), width: m.width, height: m.height, data: s.buf, ...full };
+    return { id: m.id, ts: Date.now(), width: m.width, height: m.height, data: s.buf, ...full, ...(hold ? { hold } : {}) };
   }
 }

@@ -20,14 +20,18 @@
  *   capture open), nor caps and bus-message fields it converted through a string (a framerate, an
  *   enum: ~70 bytes a pulled sample), property reads and error texts. The project's build fixes
  *   these (scripts/patches/gstreamer-superficial+1.7.4.patch, applied and rebuilt on install);
- *   test/gst-pipeline-free.test.ts and test/gst-pull-leak.test.ts fail without it.
+ *   test/gst-pipeline-free.test.ts and test/gst-pull-leak.test.ts fail without it;
+ * - the same patch adds two things the frame path needs: a pull may name a buffer of the
+ *   sample's size to copy into (on the pull's thread, not the main one; capture/frame-pool.ts),
+ *   and appsrc `pushWrapped` hands a buffer to GStreamer without a copy (test/frame-pool.test.ts,
+ *   test/gst-hand-over.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { LumenError, messageOf } from '../errors.js';
 
 interface NativeElement {
-  pull?(cb: (buf: Buffer | null, caps: Record<string, unknown>) => void): void;
+  pull?(cb: (buf: Buffer | null, caps: Record<string, unknown>) => void, into?: Buffer): void;
   push?(buf: Buffer, pts?: Buffer): void;
   pushWrapped?(buf: Uint8Array, pts?: Buffer): void;
   [prop: string]: unknown;
@@ -227,10 +231,15 @@ export interface Sample {
 export class AppSink {
   constructor(private readonly el: NativeElement) {}
 
-  /** The next sample, or null at EOS / when the pipeline stops. */
-  pull(): Promise<Sample | null> {
+  /**
+   * The next sample, or null at EOS / when the pipeline stops. With `into`, a sample of exactly
+   * its size is copied into it off the main thread and `buf` is `into` itself (the project's
+   * binding patch); one of another size comes in a new Buffer. `into` must not be touched until
+   * the pull resolves.
+   */
+  pull(into?: Buffer): Promise<Sample | null> {
     return new Promise((resolve) => {
-      this.el.pull!((buf, caps) => resolve(buf ? { buf, caps } : null));
+      this.el.pull!((buf, caps) => resolve(buf ? { buf, caps } : null), into);
     });
   }
 }

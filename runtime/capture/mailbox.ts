@@ -9,6 +9,9 @@ export class Mailbox<T> {
   /** Items replaced before anyone took them. */
   dropped = 0;
 
+  /** `onDrop` gets each item replaced or discarded at close (e.g. to give its buffer back). */
+  constructor(private readonly onDrop: (item: T) => void = () => {}) {}
+
   put(v: T): void {
     if (this.closed) return;
     if (this.waiter) {
@@ -17,7 +20,10 @@ export class Mailbox<T> {
       w(v);
       return;
     }
-    if (this.item !== undefined) this.dropped++;
+    if (this.item !== undefined) {
+      this.dropped++;
+      this.onDrop(this.item);
+    }
     this.item = v;
   }
 
@@ -36,6 +42,7 @@ export class Mailbox<T> {
 
   close(): void {
     this.closed = true;
+    if (this.item !== undefined) this.onDrop(this.item);
     this.item = undefined;
     const w = this.waiter;
     this.waiter = undefined;

@@ -6,6 +6,7 @@ import { PIPELINES_DIR } from '../config/paths.js';
 import { resumeEpisodes } from '../decision/episodes.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { FramePipeline } from '../pipeline/pipeline.js';
+import { FramePool } from '../capture/frame-pool.js';
 import { FrameOutput } from '../pipeline/output.js';
 import { BackgroundDetector } from '../roi/background-detector.js';
 import { openSessions } from '../pipeline/sessions.js';
@@ -135,6 +136,7 @@ export class Daemon {
           readyTimeoutMs: c.readyTimeoutMs,
           analysis: analysis.size,
           analysisExplicit: analysis.explicit,
+          pool: new FramePool(),
         },
         // A lost signal is published at once, not at the next heartbeat.
         onChange: (sig) => {
@@ -179,6 +181,7 @@ export class Daemon {
           this.log.error({ err: this.lastError, frameId: frame.id, frameErrors: this.frameErrors }, 'frame failed');
       } finally {
         this.frameStartedAt = null;
+        frame.hold?.release(); // the loop's lease: the buffer is reused once the recorder is done too
       }
     }
   }

@@ -1,5 +1,6 @@
 import { checkElements } from '../capture/template.js';
 import { GstPipeline, type AppSink, type AppSrc } from '../capture/gst.js';
+import type { FrameHold } from '../capture/frame-pool.js';
 import { LumenError, messageOf } from '../errors.js';
 import type { Size } from '../frame.js';
 import type { Logger } from '../log.js';
@@ -48,7 +49,8 @@ const STALL_MS = 3000;
  * failure shows as access units that stop coming (STALL_MS), and its message is read then.
  */
 export class Encoder<M> {
-  private readonly pending: { frameId: number; ts: number; meta: M }[] = [];
+  /** Frames pushed, in order, with the hold on their pixels (released once their unit is out). */
+  private readonly pending: { frameId: number; ts: number; meta: M; hold?: FrameHold }[] = [];
   private closed = false;
   private failed = false;
   private lastPtsNs = -1n;
@@ -103,10 +105,10 @@ export class Encoder<M> {
 
   /**
    * Pushes one RGBA frame, handed over without a copy (AppSrc.handOver): its bytes must not be
-   * written afterwards. False when the encoder is behind by maxInFlight frames, closed or
+   * written until its unit is out, when `hold` (a pooled frame's) is released. False when the encoder is behind by maxInFlight frames, closed or
    * failed: the frame is not recorded.
    */
-  push(data: Uint8Array, frameId: number, ts: number, meta: M): boolean {
+  push(data: Uint8Array, frameId: number, ts: number, meta: M, hold?: FrameHold): boolean {
     if (this.closed || this.failed) return false;
     if (this.pumping && Date.now() - this.pullSince > STALL_MS) {
       this.fail(`produced nothing for ${STALL_MS} ms`);
@@ -117,7 +119,7 @@ export class Encoder<M> {
     let pts = BigInt(Math.max(0, ts - this.t0)) * 1_000_000n;
     if (pts <= this.lastPtsNs) pts = this.lastPtsNs + 1000n;
     this.lastPtsNs = pts;
-    this.pending.push({ frameId, ts, meta });
+    this.pending.push({ frameId, ts, meta, hold });
     this.src.handOver(data, pts);
     this.pumping ??= this.pump();
     return true;
@@ -133,8 +135,12 @@ export class Encoder<M> {
         if (!this.closed) this.fail('stopped');
         break;
       }
-      const frame = this.pending.shift();
-      if (!frame) break;
+      const entry = this.pending.shift();
+      if (!entry) break;
+      // Its unit is out, so the converter read its pixels long ago: the buffer may be reused.
+      // (After a failure the holds are simply dropped: the buffers are then collected.)
+      const { hold, ...frame } = entry;
+      hold?.release();
       try {
         this.onUnit({ data: s.buf, key: this.opts.profile.isKeyframe(s.buf), ...frame });
       } catch (err) {

@@ -58,8 +58,14 @@ export class FrameFeed {
       if (this.enc || this.open(f)) {
         const data = this.pixels.of(p);
         const meta: FrameDecision = { score: p.score, smoothed: d.smoothed, alert: d.alert, gated: p.gated, box: p.box };
-        if (this.enc!.push(data, f.id, f.ts, meta)) this.stats.recorded++;
-        else this.stats.skippedBusy++;
+        // The frame's own (pooled) buffer is read by GStreamer until encoded: held until then.
+        const hold = data === f.data ? f.hold : undefined;
+        hold?.retain();
+        if (this.enc!.push(data, f.id, f.ts, meta, hold)) this.stats.recorded++;
+        else {
+          hold?.release();
+          this.stats.skippedBusy++;
+        }
       }
     }
   }
