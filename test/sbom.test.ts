@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './helpers/daemon.js';
 
@@ -69,4 +69,17 @@ t.test('npm run sbom writes a CycloneDX JSON naming the npm runtime dependencies
     'the product depends on GStreamer in the graph',
   );
   t.match(stdout, new RegExp(`${bom.components.length} components`), 'the count printed is the count written');
+});
+
+t.test('the binding patch changes sources only: build outputs differ from machine to machine and would not apply', async (t) => {
+  const dir = join(ROOT, 'scripts/patches');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.patch'))
+    .flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^diff --git a\/node_modules\/[^/]+\/(\S+)/gm)].map((m) => m[1]));
+  t.ok(files.length > 0, `the patches touch ${files.join(', ')}`);
+  t.same(
+    files.filter((f) => !/\.(cpp|h|cc|js|gyp)$/.test(f) || f.startsWith('build/')),
+    [],
+    'no build output or binary in any patch',
+  );
 });
