@@ -3,6 +3,7 @@ import type { Frame, Rect } from '../runtime/frame.js';
 import { Conditioner } from '../runtime/pipeline/condition.js';
 import { findActiveArea } from '../runtime/roi/active-area.js';
 import { BackgroundDetector } from '../runtime/roi/background-detector.js';
+import { FramePool } from '../runtime/capture/frame-pool.js';
 import { WaitBudget } from './helpers/deadline.js';
 
 // Steady-state ROI detection on a worker thread (the live daemon): the same areas as in line,
@@ -103,7 +104,7 @@ t.test('when the worker is gone, detection goes on in line and says so once', as
   const c = new Conditioner(settings(1, 1), d);
   c.run(frame(0, 320, 240, BIG), {});
   // The worker dies (as on an uncaught error in it).
-  await (d as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await (d as unknown as { calls: { worker: { terminate(): Promise<number> } } }).calls.worker.terminate();
   await budget.within(
     new Promise<void>((resolve) => {
       const check = () => (d.failure ? resolve() : setImmediate(check));
@@ -117,4 +118,23 @@ t.test('when the worker is gone, detection goes on in line and says so once', as
   const roi = c.run(frame(1, 320, 240, SMALL), {}).roi;
   t.ok(roi.width < 150, 'the changed picture is detected in line, on the frame itself');
   t.notOk(d.busy);
+});
+
+t.test('a pooled frame is read where it lies, held until its detection is back', async (t) => {
+  const pool = new FramePool();
+  const d = new BackgroundDetector();
+  t.teardown(() => d.close());
+  const plain = frame(3, 320, 240, BIG);
+  const { buf, hold } = pool.take(plain.data.length);
+  buf.set(plain.data);
+  let got: unknown = null;
+  t.ok(
+    d.submit({ ...plain, data: buf, hold }, (area) => (got = area)),
+    'sent',
+  );
+  hold.release(); // the frame loop is done with the frame
+  t.not(pool.take(buf.length).buf, buf, 'its buffer is not given out while the worker reads it');
+  await budget.within(d.idle(), 30_000, 'the detection');
+  t.same(got, findActiveArea(plain), 'the area of the frame as it was');
+  t.equal(pool.take(buf.length).buf, buf, 'and the buffer is back in the pool once the detection is in');
 });

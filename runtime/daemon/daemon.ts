@@ -8,6 +8,7 @@ import type { ModelSession } from '../inference/model-session.js';
 import { FramePipeline } from '../pipeline/pipeline.js';
 import { FramePool } from '../capture/frame-pool.js';
 import { FrameOutput } from '../pipeline/output.js';
+import { ParallelPrep } from '../pipeline/parallel-prep.js';
 import { BackgroundDetector } from '../roi/background-detector.js';
 import { openSessions } from '../pipeline/sessions.js';
 import { AlertJournal } from '../publish/journal.js';
@@ -41,7 +42,7 @@ export class Daemon {
   private ops: Operations | null = null;
   private readonly stats = new RollingStats();
   private readonly pipeline: FramePipeline;
-  private readonly roiDetector: BackgroundDetector | null;
+  private readonly workers: { detector: BackgroundDetector | null; prep: ParallelPrep | null };
   private readonly output: FrameOutput;
   private readonly status: StatusAssembler;
   private state: StatusHeader['state'] = 'starting';
@@ -60,9 +61,14 @@ export class Daemon {
     private readonly parts: Parts,
   ) {
     const { publisher, recorder, metrics, models } = parts;
-    // Steady-state ROI detection runs on a worker thread: about 2 ms every detectEvery frames off the frame path.
-    this.roiDetector = config.roi.enabled ? new BackgroundDetector((why) => log.warn({ err: why }, 'ROI detection runs in line from now on')) : null;
-    this.pipeline = new FramePipeline(config, models.sessions, undefined, this.roiDetector);
+    // Worker threads beside the frame loop: steady-state ROI detection (about 2 ms every
+    // detectEvery frames) and the models' preprocessing (about 1 ms a frame, beside the gate).
+    const inLine = (what: string) => (why: string) => log.warn({ err: why }, `${what} runs in line from now on`);
+    this.workers = {
+      detector: config.roi.enabled ? new BackgroundDetector(inLine('ROI detection')) : null,
+      prep: config.quality.enabled ? new ParallelPrep(inLine('preprocessing')) : null,
+    };
+    this.pipeline = new FramePipeline(config, models.sessions, undefined, this.workers);
     this.output = new FrameOutput(config, this.pipeline.conditioner, { publisher, stats: this.stats, recorder, metrics }, log);
     this.status = new StatusAssembler({
       config,
@@ -214,7 +220,7 @@ export class Daemon {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.capture?.close();
-    await this.roiDetector?.close();
+    await Promise.all([this.workers.detector?.close(), this.workers.prep?.close()]);
     await this.loopDone;
     await this.parts.recorder.close(); // record: open files finish with what was encoded
     this.state = 'stopping';

@@ -2,6 +2,7 @@ import type { Rect } from '../frame.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { largestBlob, mapBoxToFrame, type ProbMap } from '../overlay/mask-geometry.js';
 import type { Conditioning } from './condition.js';
+import type { PreparedInputs } from './parallel-prep.js';
 import type { DegradeShare } from './degrade-share.js';
 import { UNDECIDED, type ProcessedFrame } from './processed-frame.js';
 
@@ -23,7 +24,19 @@ export class ModelStage {
     private readonly share: DegradeShare,
   ) {}
 
-  async run(c: Conditioning, timings: Record<string, number>): Promise<ProcessedFrame> {
+  /** The sessions, classifier first: the inputs a frame needs (parallel-prep.ts). */
+  get sessions(): ModelSession[] {
+    return this.segmenter ? [this.classifier, this.segmenter] : [this.classifier];
+  }
+
+  /**
+   * `prepared`: the models' inputs being prepared on a worker while the gate ran (parallel-prep.ts);
+   * awaited in any case, gated frame or not, since the worker reads the frame until then.
+   */
+  async run(c: Conditioning, timings: Record<string, number>, prepared?: Promise<PreparedInputs> | null): Promise<ProcessedFrame> {
+    let t = performance.now();
+    const ready = prepared ? await prepared : null;
+    if (ready) timings.prepWait = performance.now() - t;
     const { frame, scale, roi, gated, quality } = c;
     if (gated)
       return {
@@ -42,8 +55,8 @@ export class ModelStage {
         timings,
         ortMs: 0,
       };
-    let t = performance.now();
-    const input = this.classifier.prepare(frame, roi);
+    t = performance.now();
+    const input = this.inputOf(this.classifier, ready, frame, roi);
     timings.preprocess = performance.now() - t;
     t = performance.now();
     const out = await this.classifier.runTensor(input);
@@ -57,7 +70,7 @@ export class ModelStage {
     let areaPx: number | null = null;
     if (this.segmenter && score >= this.settings.segmentAbove && this.share.segments()) {
       t = performance.now();
-      const segInput = this.segmenter.prepare(frame, roi);
+      const segInput = this.inputOf(this.segmenter, ready, frame, roi);
       timings.preprocess += performance.now() - t;
       t = performance.now();
       const s = await this.segmenter.runTensor(segInput);
@@ -74,6 +87,12 @@ export class ModelStage {
       timings.postprocess = performance.now() - t;
     }
     return { frame, scale, roi, gated, quality, score, attention, mask, box, boxFull: null, areaPx, decision: UNDECIDED, timings, ortMs };
+  }
+
+  /** The session's input: as the worker prepared it, or prepared here. */
+  private inputOf(s: ModelSession, ready: PreparedInputs | null, frame: Conditioning['frame'], roi: Rect): Float32Array {
+    const prepared = ready?.get(s);
+    return prepared ? s.load(prepared) : s.prepare(frame, roi);
   }
 }
 

@@ -27,8 +27,8 @@ export interface OutputSinks {
 }
 
 /**
- * The live path's last stage: alert (recorded and journalled) → recorder → overlay geometry →
- * optional PNG and preview → publish → stats. Counts what it published, for status.
+ * The live path's last stage: alert (recorded and journalled) → overlay geometry → optional PNG
+ * and preview → publish → recorder → stats. Counts what it published, for status.
  */
 export class FrameOutput {
   /** Frames whose overlay went out. */
@@ -57,7 +57,6 @@ export class FrameOutput {
       this.log.info({ seq: stored.seq, type, episode, frameId: frame.id, score: Math.round(score * 1000) / 1000 }, `alert ${type}`);
       p.timings.decision += performance.now() - t0;
     }
-    recorder?.frame(p, d); // record: the conditioned frame, copied once into the encoder
     let t = performance.now();
     const ov = this.config.overlay;
     const geometry = overlayGeometry(p, ov);
@@ -112,6 +111,10 @@ export class FrameOutput {
     const age = Date.now() - frame.ts;
     void publisher.overlay({ ...header, latencyMs: age }, png);
     p.timings.publish = performance.now() - t;
+    // record: the conditioned frame goes to the encoder (uncopied) once its overlay is out. Handing
+    // it over wakes the encoder's thread, which on a busy core can take the CPU from this one for
+    // the 2–5 ms of a conversion and encode: after the overlay, that delays no monitor.
+    recorder?.frame(p, d);
     for (const k in p.timings) stats.add(k, p.timings[k]);
     // "total" is capture to publish: the age of the frame when its overlay goes out. "work" is
     // this frame's own processing, and the share of it outside ONNX Runtime's run.
