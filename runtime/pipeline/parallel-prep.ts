@@ -1,8 +1,8 @@
 import type { Frame, Rect } from '../frame.js';
 import type { ModelSession } from '../inference/model-session.js';
 import type { WorkerCalls } from '../util/worker-calls.js';
-import type { ConditionRequest } from './condition-thread.js';
-import { conditionWorker } from './condition-worker.js';
+import type { FrameWorkRequest } from './worker-thread.js';
+import { frameWorker } from './worker-spawn.js';
 
 /** Each session's input, prepared; a session missing from it is prepared in line. */
 export type PreparedInputs = ReadonlyMap<ModelSession, Float32Array>;
@@ -17,12 +17,12 @@ export type PreparedInputs = ReadonlyMap<ModelSession, Float32Array>;
  * shared memory, and every frame once the worker is gone, are prepared in line.
  */
 export class ParallelPrep {
-  private readonly calls: WorkerCalls<ConditionRequest, null>;
+  private readonly calls: WorkerCalls<FrameWorkRequest, null>;
   private readonly staging = new WeakMap<ModelSession, Float32Array>();
 
   /** `onFailure` hears once why the worker is gone; inputs are then prepared in line. */
   constructor(onFailure: (why: string) => void = () => {}) {
-    this.calls = conditionWorker('preprocessing worker', onFailure);
+    this.calls = frameWorker('preprocessing worker', onFailure);
   }
 
   /** Why the worker is gone, or null. */

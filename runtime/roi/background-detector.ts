@@ -1,7 +1,7 @@
 import type { Frame } from '../frame.js';
-import { conditionWorker } from '../pipeline/condition-worker.js';
+import { frameWorker } from '../pipeline/worker-spawn.js';
 import type { WorkerCalls } from '../util/worker-calls.js';
-import type { ConditionRequest } from '../pipeline/condition-thread.js';
+import type { FrameWorkRequest } from '../pipeline/worker-thread.js';
 import type { ActiveArea } from './active-area.js';
 
 /**
@@ -14,7 +14,7 @@ import type { ActiveArea } from './active-area.js';
  * in line, so their results never depend on timing.
  */
 export class BackgroundDetector {
-  private readonly calls: WorkerCalls<ConditionRequest, ActiveArea>;
+  private readonly calls: WorkerCalls<FrameWorkRequest, ActiveArea>;
   private pixels: SharedArrayBuffer | null = null;
   /** The detection in flight; cancel() drops it by replacing it. */
   private pending: object | null = null;
@@ -22,7 +22,7 @@ export class BackgroundDetector {
 
   /** `onFailure` hears once why the worker is gone; detection then goes on in line. */
   constructor(onFailure: (why: string) => void = () => {}) {
-    this.calls = conditionWorker('ROI detection worker', onFailure);
+    this.calls = frameWorker('ROI detection worker', onFailure);
   }
 
   /** Why the worker is gone (it failed or exited): the caller then detects in line. */

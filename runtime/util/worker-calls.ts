@@ -3,7 +3,7 @@ import { messageOf } from '../errors.js';
 
 /**
  * Calls to a worker thread: one message each, each answered by one. The per-frame work that can
- * run beside the main thread goes through this (pipeline/condition-thread.ts). When the worker
+ * run beside the main thread goes through this (pipeline/worker-thread.ts). When the worker
  * fails or exits, the calls in flight reject, `failure` says why, `onFailure` hears it once, and
  * the owner does the work in line from then on.
  */

@@ -17,7 +17,7 @@ export interface SharedFrame {
   readonly offset: number;
 }
 
-export type ConditionRequest =
+export type FrameWorkRequest =
   | { readonly kind: 'detect'; readonly frame: SharedFrame }
   /** Each model's input from the frame cropped to `crop`, written into its `out` (shared memory). */
   | { readonly kind: 'prepare'; readonly frame: SharedFrame; readonly crop: Rect; readonly inputs: readonly { spec: InputSpec; out: Float32Array }[] };
@@ -26,14 +26,14 @@ function frameOf(f: SharedFrame): Frame {
   return { id: f.id, ts: 0, width: f.width, height: f.height, data: new Uint8Array(f.pixels, f.offset, f.width * f.height * 4) };
 }
 
-function handle(req: ConditionRequest): unknown {
+function handle(req: FrameWorkRequest): unknown {
   if (req.kind === 'detect') return findActiveArea(frameOf(req.frame));
   const frame = frameOf(req.frame);
   for (const { spec, out } of req.inputs) preprocess(frame, spec, req.crop, out);
   return null;
 }
 
-parentPort?.on('message', (m: { seq: number; req: ConditionRequest }) => {
+parentPort?.on('message', (m: { seq: number; req: FrameWorkRequest }) => {
   try {
     parentPort!.postMessage({ seq: m.seq, res: handle(m.req) });
   } catch (err) {
