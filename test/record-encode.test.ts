@@ -73,6 +73,24 @@ const clipInfo = (cat: Catalogue, id: string): RecordingInfo => ({
   createdAt: Date.now(),
 });
 
+/** A VP8 encoder of W × H frames (at most 4 in flight), its units and failures; `unit()` resolves at the next unit. */
+function openEncoder(t: { teardown(fn: () => unknown): void }, gop: number) {
+  const units: EncodedUnit<FrameDecision>[] = [];
+  const failures: string[] = [];
+  let arrived = () => {};
+  const enc = Encoder.open<FrameDecision>(
+    { profile: PROFILES.vp8, size: { width: W, height: H }, fps: 10, gop, kbps: 800, maxInFlight: 4 },
+    (u) => {
+      units.push(u);
+      arrived();
+    },
+    (e) => failures.push(e.message),
+    log,
+  );
+  t.teardown(() => enc.close());
+  return { enc, units, failures, unit: () => new Promise<void>((r) => (arrived = r)) };
+}
+
 const decision = (i: number): FrameDecision => ({
   score: i / N,
   smoothed: i / N,
@@ -82,30 +100,18 @@ const decision = (i: number): FrameDecision => ({
 });
 
 t.test('frames go through the VP8 encoder one for one, in order, and a writer makes a Matroska file that decodes to them', async (t) => {
-  const units: EncodedUnit<FrameDecision>[] = [];
-  const failures: string[] = [];
-  let arrived = () => {};
-  const enc = Encoder.open<FrameDecision>(
-    { profile: PROFILES.vp8, size: { width: W, height: H }, fps: 10, gop: GOP, kbps: 800, maxInFlight: 4 },
-    (u) => {
-      units.push(u);
-      arrived();
-    },
-    (e) => failures.push(e.message),
-    log,
-  );
-  t.teardown(() => enc.close());
+  const { enc, units, failures, unit } = openEncoder(t, GOP);
 
   // Pushed in one go, nothing can come out in between: the fifth is refused (maxInFlight 4).
   const accepted = [0, 1, 2, 3, 4].map((i) => enc.push(frame(i), i, 1000 + i * 100, decision(i)));
   t.same(accepted, [true, true, true, true, false], 'at most maxInFlight frames wait in the encoder; the next is refused');
   t.equal(enc.inFlight, 4);
   for (let i = 4; i < N; i++) {
-    const got = new Promise<void>((r) => (arrived = r));
+    const got = unit();
     while (!enc.push(frame(i), i, 1000 + i * 100, decision(i))) await got;
   }
   const deadline = Date.now() + 20_000;
-  while (units.length < N && Date.now() < deadline) await new Promise<void>((r) => (arrived = r));
+  while (units.length < N && Date.now() < deadline) await unit();
   t.equal(units.length, N, 'one access unit per frame');
   t.same(
     units.map((u) => u.frameId),
@@ -194,32 +200,20 @@ t.test('pooled frames handed to the encoder are reused only once encoded: the re
   // As the daemon runs it: the loop releases its lease right after the push, and the next pull
   // takes a buffer from the pool; the encoder's hold keeps a frame's buffer out until its unit.
   const pool = new FramePool();
-  const units: EncodedUnit<FrameDecision>[] = [];
-  const failures: string[] = [];
-  let arrived = () => {};
-  const enc = Encoder.open<FrameDecision>(
-    { profile: PROFILES.vp8, size: { width: W, height: H }, fps: 10, gop: 100, kbps: 800, maxInFlight: 4 },
-    (u) => {
-      units.push(u);
-      arrived();
-    },
-    (e) => failures.push(e.message),
-    log,
-  );
-  t.teardown(() => enc.close());
+  const { enc, units, failures, unit } = openEncoder(t, 100);
   for (let i = 0; i < N; i++) {
     const { buf, hold } = pool.take(W * H * 4);
     buf.set(frame(i));
     hold.retain();
     for (;;) {
-      const got = new Promise<void>((r) => (arrived = r));
+      const got = unit();
       if (enc.push(buf, i, 1000 + i * 100, decision(i), hold)) break;
       await got;
     }
     hold.release();
   }
   const deadline = Date.now() + 20_000;
-  while (units.length < N && Date.now() < deadline) await new Promise<void>((r) => (arrived = r));
+  while (units.length < N && Date.now() < deadline) await unit();
   t.equal(units.length, N, 'one access unit per frame');
   t.ok(pool.made >= 2 && pool.made <= 6, `the pool reused its buffers (${pool.made} made for ${N} frames)`);
 
