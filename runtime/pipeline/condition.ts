@@ -59,8 +59,6 @@ export class Conditioner {
   private readonly tracker: RoiTracker | null;
   private scale: FrameScale | null = null;
   private plan: { key: ActiveArea | null; plan: MaskPlan; regions: Rect[] } | null = null;
-  /** Bumped when the picture size changes: a background detection of the old size is dropped. */
-  private generation = 0;
 
   /** `detector`: detect in the background once the ROI is steady (the live daemon); null: in line. */
   constructor(
@@ -104,8 +102,7 @@ export class Conditioner {
     if (!scale.equals(this.scale)) {
       // Another picture size (a processor switched its output): the old ROI and masks are void.
       this.tracker?.reset();
-      this.detector?.cancel();
-      this.generation++;
+      this.detector?.cancel(); // a detection of the old size in flight is dropped
       this.plan = null;
       this.scale = scale;
     }
@@ -139,14 +136,8 @@ export class Conditioner {
    */
   private track(tracker: RoiTracker, raw: Frame): ActiveArea | null {
     const d = this.detector;
-    if (d && !d.failure && tracker.area && tracker.isDue(raw.id)) {
-      if (d.busy) return tracker.area;
-      const generation = this.generation;
-      const sent = d.submit(raw, (found, frameId) => {
-        if (generation === this.generation) tracker.observe(found, frameId);
-      });
-      if (sent) return tracker.area;
-    }
+    // submit() refuses (false) once the worker is gone: then the detection runs in line below.
+    if (d && tracker.area && tracker.isDue(raw.id) && (d.busy || d.submit(raw, (found, frameId) => tracker.observe(found, frameId)))) return tracker.area;
     return tracker.track(raw);
   }
 
