@@ -40,10 +40,13 @@ t.test('the worker finds the area findActiveArea finds in line', async (t) => {
   const f = frame(7, 320, 240, BIG);
   const got = await budget.within(
     new Promise<{ area: unknown; id: number }>((resolve) =>
-      t.ok(
-        d.submit(f, (area, id) => resolve({ area, id })),
-        'sent',
-      ),
+      {
+        t.ok(
+          d.submit(f, (area, id) => resolve({ area, id })),
+          'taken',
+        );
+        d.flush();
+      },
     ),
     30_000,
     'the detection',
@@ -52,7 +55,7 @@ t.test('the worker finds the area findActiveArea finds in line', async (t) => {
   t.same(got.area, findActiveArea(f), 'the same area, outline and all');
   t.ok(
     d.submit(f, () => {}),
-    'another is sent once the first came back',
+    'another is taken once the first came back',
   );
   t.notOk(
     d.submit(f, () => {}),
@@ -72,6 +75,7 @@ t.test('a changed picture is adopted between frames, and no frame waits for a de
   let adoptedAt = -1;
   for (; id < 40 && adoptedAt < 0; id++) {
     const roi = c.run(frame(id, 320, 240, SMALL), {}).roi;
+    d.flush(); // the frame is out, as the daemon's loop says after each frame
     if (roi.width < 150) adoptedAt = id;
     else if (d.busy) {
       t.same(roi, first, `frame ${id} keeps the ROI in use while its detection runs`);
@@ -88,7 +92,7 @@ t.test('a detection of the old picture size is dropped when the size changes', a
   const c = new Conditioner(settings(1, 1), d);
   c.run(frame(0, 320, 240, BIG), {});
   c.run(frame(1, 320, 240, SMALL), {});
-  t.ok(d.busy, 'a detection of the 320×240 picture is in flight');
+  t.ok(d.busy, 'a detection of the 320×240 picture is taken');
   // The source switches to 160×120 before it comes back: the first detection there runs in line.
   const small: Rect = { x: 20, y: 10, width: 120, height: 100 };
   const roi = c.run(frame(2, 160, 120, small), {}).roi;
@@ -130,11 +134,48 @@ t.test('a pooled frame is read where it lies, held until its detection is back',
   let got: unknown = null;
   t.ok(
     d.submit({ ...plain, data: buf, hold }, (area) => (got = area)),
-    'sent',
+    'taken',
   );
+  d.flush();
   hold.release(); // the frame loop is done with the frame
   t.not(pool.take(buf.length).buf, buf, 'its buffer is not given out while the worker reads it');
   await budget.within(d.idle(), 30_000, 'the detection');
   t.same(got, findActiveArea(plain), 'the area of the frame as it was');
   t.equal(pool.take(buf.length).buf, buf, 'and the buffer is back in the pool once the detection is in');
+});
+
+t.test('a detection waits for the frame to be out: sent at flush, dropped unsent on cancel', async (t) => {
+  const pool = new FramePool();
+  const d = new BackgroundDetector();
+  const clock = new BackgroundDetector();
+  t.teardown(() => Promise.all([d.close(), clock.close()]));
+  const plain = frame(5, 320, 240, BIG);
+  // Both workers warm (started, code loaded): a detection sent at once would come back in one round trip.
+  const detect = (w: BackgroundDetector) =>
+    budget.within(new Promise((resolve) => (w.submit(plain, resolve), w.flush())), 30_000, 'a detection on a warm worker');
+  await Promise.all([detect(d), detect(clock)]);
+  const { buf, hold } = pool.take(plain.data.length);
+  buf.set(plain.data);
+  let got: unknown = null;
+  t.ok(
+    d.submit({ ...plain, data: buf, hold }, (area) => (got = area)),
+    'taken',
+  );
+  hold.release();
+  // Two detections of the same frame on another worker: time enough for an unflushed one to come back.
+  for (let i = 0; i < 2; i++) await detect(clock);
+  t.equal(got, null, 'nothing comes back before flush: the detection was not sent');
+  t.ok(d.busy, 'and it is still taken, so no other is');
+  d.cancel();
+  await budget.within(d.idle(), 30_000, 'the dropped detection');
+  t.equal(got, null, 'a cancelled detection is never delivered');
+  t.notOk(d.busy, 'the detector is free again');
+  t.equal(pool.take(buf.length).buf, buf, 'and the frame’s buffer is back in the pool');
+  t.ok(
+    d.submit(plain, (area) => (got = area)),
+    'the next is taken',
+  );
+  d.flush();
+  await budget.within(d.idle(), 30_000, 'the flushed detection');
+  t.same(got, findActiveArea(plain), 'and delivered once flushed');
 });

@@ -187,6 +187,7 @@ export class Daemon {
           this.log.error({ err: this.lastError, frameId: frame.id, frameErrors: this.frameErrors }, 'frame failed');
       } finally {
         this.frameStartedAt = null;
+        pipeline.frameDone();
         frame.hold?.release(); // the loop's lease: the buffer is reused once the recorder is done too
       }
     }

@@ -30,6 +30,7 @@ export class FramePipeline {
   private models: ModelStage;
 
   private readonly prep: ParallelPrep | null;
+  private readonly detector: BackgroundDetector | null;
 
   /**
    * `share` sets the model rates (the daemon's degrade policy); a fresh one runs every model on
@@ -46,6 +47,7 @@ export class FramePipeline {
   ) {
     this.conditioner = new Conditioner({ roi: config.roi, quality: config.quality.enabled ? config.quality : null }, workers.detector ?? null);
     this.prep = workers.prep ?? null;
+    this.detector = workers.detector ?? null;
     this.models = this.modelStage(sessions);
     this.decision = new DecisionStage(config.decision);
   }
@@ -64,6 +66,14 @@ export class FramePipeline {
     p.decision = this.decision.update({ frameId: frame.id, ts: frame.ts, score: p.score, box: p.boxFull ?? undefined, areaPx: p.areaPx ?? undefined });
     timings.decision = performance.now() - t;
     return p;
+  }
+
+  /**
+   * The frame's output is out: a background detection it made due goes to the worker now, in the
+   * gap before the next frame, where it takes no core from that frame's preprocessing.
+   */
+  frameDone(): void {
+    this.detector?.flush();
   }
 
   /** Swaps in other model sessions between two frames (a reload); conditioning and decision state carry on. */

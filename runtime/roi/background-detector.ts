@@ -12,6 +12,10 @@ import type { ActiveArea } from './active-area.js';
  * agreeing detections. A pooled frame (shared memory) is read where it lies, held until the
  * worker is done; any other is copied into shared memory first. QA replay and the tests detect
  * in line, so their results never depend on timing.
+ *
+ * A detection is sent when the owner calls flush(), once the frame's overlay is out: it then runs
+ * in the gap before the next frame. Sent at once, it ran beside that frame's preprocessing worker
+ * on a two-core box and delayed it by 2–4 ms on every detection frame.
  */
 export class BackgroundDetector {
   private readonly calls: WorkerCalls<FrameWorkRequest, ActiveArea>;
@@ -19,6 +23,8 @@ export class BackgroundDetector {
   /** The detection in flight; cancel() drops it by replacing it. */
   private pending: object | null = null;
   private done: Promise<void> = Promise.resolve();
+  /** Sends (true) or drops (false) the detection submitted and not yet flushed. */
+  private queued: ((send: boolean) => void) | null = null;
 
   /** `onFailure` hears once why the worker is gone; detection then goes on in line. */
   constructor(onFailure: (why: string) => void = () => {}) {
@@ -41,8 +47,9 @@ export class BackgroundDetector {
   }
 
   /**
-   * Hands the frame to the worker; `done` gets the area (shape 'none' when nothing was found)
-   * with the frame's id. False when the worker is gone or busy: nothing was sent.
+   * Takes the frame for the worker, which gets it at the next flush(); `done` gets the area
+   * (shape 'none' when nothing was found) with the frame's id. False when the worker is gone or
+   * busy: nothing was taken.
    */
   submit(frame: Frame, done: (area: ActiveArea, frameId: number) => void): boolean {
     if (!this.calls.running || this.pending) return false;
@@ -58,7 +65,9 @@ export class BackgroundDetector {
     }
     const token = {};
     this.pending = token;
-    this.done = this.calls.call({ kind: 'detect', frame: shared }).then(
+    const request: FrameWorkRequest = { kind: 'detect', frame: shared };
+    const sent = new Promise<boolean>((resolve) => (this.queued = resolve));
+    this.done = sent.then((send) => (send ? this.calls.call(request) : Promise.reject(new Error('dropped before it was sent')))).then(
       (area) => {
         hold?.release();
         if (this.pending !== token) return;
@@ -66,7 +75,7 @@ export class BackgroundDetector {
         done(area, frame.id);
       },
       () => {
-        // The worker is gone (failure says why): the next detection runs in line.
+        // Dropped unsent, or the worker is gone (failure says why: the next detection runs in line).
         hold?.release();
         if (this.pending === token) this.pending = null;
       },
@@ -74,13 +83,25 @@ export class BackgroundDetector {
     return true;
   }
 
-  /** Drops a detection in flight: its result is not delivered (the picture size changed). */
+  /** Sends the detection taken by submit(), if any: the owner calls it once the frame is out. */
+  flush(): void {
+    this.settle(true);
+  }
+
+  /** Drops a detection taken or in flight: its result is not delivered (the picture size changed). */
   cancel(): void {
     this.pending = null;
+    this.settle(false);
   }
 
   close(): Promise<void> {
-    this.pending = null;
+    this.cancel();
     return this.calls.close();
+  }
+
+  private settle(send: boolean): void {
+    const q = this.queued;
+    this.queued = null;
+    q?.(send);
   }
 }
