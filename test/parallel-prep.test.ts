@@ -5,6 +5,7 @@ import { parseConfig } from '../runtime/config/load.js';
 import type { Frame } from '../runtime/frame.js';
 import { createLogger } from '../runtime/log.js';
 import { ParallelPrep } from '../runtime/pipeline/parallel-prep.js';
+import type { FrameWorkRequest } from '../runtime/pipeline/worker-thread.js';
 import { FramePipeline } from '../runtime/pipeline/pipeline.js';
 import { openSessions } from '../runtime/pipeline/sessions.js';
 import { scaleToFit } from '../runtime/quality/analysis-size.js';
@@ -52,7 +53,7 @@ t.test('the worker prepares each model’s input exactly as in line, on real fra
   t.equal(frames.length, 8, 'eight real lesion frames');
   for (const f of frames) {
     const roi = findActiveArea(f).rect;
-    const ready = await budget.within(prep.start(f, roi, sessions)!, 30_000, `the inputs of frame ${f.id}`);
+    const ready = await budget.within(prep.start(f, roi, sessions)!.settled, 30_000, `the inputs of frame ${f.id}`);
     for (const s of sessions) {
       const got = Float32Array.from(s.load(ready.get(s)!));
       const want = s.prepare(copy(f), roi);
@@ -60,6 +61,44 @@ t.test('the worker prepares each model’s input exactly as in line, on real fra
     }
   }
   t.equal(prep.start(copy(frames[0]), findActiveArea(frames[0]).rect, sessions), null, 'a frame outside shared memory is prepared in line');
+});
+
+t.test('a job taken back before the worker begins it is left alone by the worker, and prepared in line', async (t) => {
+  const { config, sessions } = await models(t);
+  const prep = new ParallelPrep();
+  t.teardown(() => prep.close());
+  const frames = await realFrames(4);
+  const inline = new FramePipeline(config, sessions);
+  // Warm: the worker runs and has answered once.
+  await budget.within(prep.start(frames[0], findActiveArea(frames[0]).rect, sessions)!.settled, 30_000, 'a first job');
+  // The worker kept busy by a detection on a large frame (requests run in order), so that a job
+  // offered after it, and taken back at once, cannot have been begun.
+  const calls = (prep as unknown as { calls: { call(req: FrameWorkRequest): Promise<unknown> } }).calls;
+  const large = shared({ id: 99, ts: 0, width: 1920, height: 1080, data: new Uint8Array(1920 * 1080 * 4).fill(128) });
+  const busy = () => calls.call({ kind: 'detect', frame: { id: 99, width: 1920, height: 1080, pixels: large.data.buffer as SharedArrayBuffer, offset: 0 } });
+  for (const f of frames) {
+    const crop = findActiveArea(f).rect;
+    const detection = busy();
+    const job = prep.start(f, crop, sessions)!;
+    const now = await job.take();
+    await budget.within(detection, 30_000, 'the detection keeping the worker busy');
+    const worker = await budget.within(job.settled, 30_000, `the worker's answer for frame ${f.id}`);
+    t.equal(now.size, 0, `frame ${f.id}: taken back, nothing from the worker`);
+    t.equal(worker.size, 0, `frame ${f.id}: and the worker did not prepare it either`);
+  }
+  // A job left on offer is the worker's: take() then waits for its inputs.
+  const f = frames[1];
+  const job = prep.start(f, findActiveArea(f).rect, sessions)!;
+  const worker = await budget.within(job.settled, 30_000, 'the worker’s inputs');
+  t.equal(worker.size, sessions.length, 'a job left on offer is prepared by the worker');
+  t.equal(await job.take(), worker, 'and take() then gives the worker’s inputs');
+  // Through the pipeline, whichever way each job goes, the frames score as in line.
+  const parallel = new FramePipeline(config, sessions, undefined, { prep });
+  for (const g of frames) {
+    const want = await inline.step(copy(g));
+    const got = await parallel.step(g);
+    t.equal(got.score, want.score, `frame ${g.id} scores ${want.score?.toFixed(3)} as in line`);
+  }
 });
 
 t.test('the pipeline with preprocessing on the worker: a good frame scores as in line, a gated one runs no model', async (t) => {
@@ -71,7 +110,7 @@ t.test('the pipeline with preprocessing on the worker: a good frame scores as in
   const inline = new FramePipeline(config, sessions);
   const b = await inline.step(copy(good));
   const a = await parallel.step(good);
-  t.type(a.timings.prepWait, 'number', 'its inputs came from the worker');
+  t.type(a.timings.prepWait, 'number', 'its inputs were offered to the worker');
   t.equal(a.gated, null, 'the real frame passes the gate');
   t.equal(a.score, b.score, `and scores ${a.score?.toFixed(3)} as in line`);
   t.same(a.box, b.box, 'with the same lesion box');

@@ -39,15 +39,13 @@ t.test('the worker finds the area findActiveArea finds in line', async (t) => {
   t.teardown(() => d.close());
   const f = frame(7, 320, 240, BIG);
   const got = await budget.within(
-    new Promise<{ area: unknown; id: number }>((resolve) =>
-      {
-        t.ok(
-          d.submit(f, (area, id) => resolve({ area, id })),
-          'taken',
-        );
-        d.flush();
-      },
-    ),
+    new Promise<{ area: unknown; id: number }>((resolve) => {
+      t.ok(
+        d.submit(f, (area, id) => resolve({ area, id })),
+        'taken',
+      );
+      d.flush();
+    }),
     30_000,
     'the detection',
   );

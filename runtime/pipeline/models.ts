@@ -2,7 +2,7 @@ import type { Rect } from '../frame.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { largestBlob, mapBoxToFrame, type ProbMap } from '../overlay/mask-geometry.js';
 import type { Conditioning } from './condition.js';
-import type { PreparedInputs } from './parallel-prep.js';
+import type { PrepJob, PreparedInputs } from './parallel-prep.js';
 import type { DegradeShare } from './degrade-share.js';
 import { UNDECIDED, type ProcessedFrame } from './processed-frame.js';
 
@@ -30,12 +30,12 @@ export class ModelStage {
   }
 
   /**
-   * `prepared`: the models' inputs being prepared on a worker while the gate ran (parallel-prep.ts);
-   * awaited in any case, gated frame or not, since the worker reads the frame until then.
+   * `prepared`: the models' inputs offered to a worker while the gate ran (parallel-prep.ts);
+   * taken in any case, gated frame or not, since the worker may read the frame until then.
    */
-  async run(c: Conditioning, timings: Record<string, number>, prepared?: Promise<PreparedInputs> | null): Promise<ProcessedFrame> {
+  async run(c: Conditioning, timings: Record<string, number>, prepared?: PrepJob | null): Promise<ProcessedFrame> {
     let t = performance.now();
-    const ready = prepared ? await prepared : null;
+    const ready = prepared ? await prepared.take() : null;
     if (ready) timings.prepWait = performance.now() - t;
     const { frame, scale, roi, gated, quality } = c;
     if (gated)

@@ -7,6 +7,18 @@ import { frameWorker } from './worker-spawn.js';
 /** Each session's input, prepared; a session missing from it is prepared in line. */
 export type PreparedInputs = ReadonlyMap<ModelSession, Float32Array>;
 
+/** One frame's preprocessing, offered to the worker (ParallelPrep.start). */
+export interface PrepJob {
+  /**
+   * The inputs once the gate is done: the worker's, when it has begun them (waited for); none,
+   * to be prepared in line, when it has not begun by now: it then leaves the frame alone. A late
+   * worker (a busy core) so costs the ~1 ms of preprocessing, not the wait for it.
+   */
+  take(): Promise<PreparedInputs>;
+  /** What the worker made of the offer: its inputs, or none when it was taken back or failed. */
+  readonly settled: Promise<PreparedInputs>;
+}
+
 /**
  * The models' preprocessing beside the quality gate, for the live daemon. While the main thread
  * runs the gate (about 2 ms at the analysis size), a worker thread crops and resizes the frame,
@@ -14,11 +26,16 @@ export type PreparedInputs = ReadonlyMap<ModelSession, Float32Array>;
  * model runs before the gate's verdict, and a gated frame's inputs are simply not used. The
  * inputs come back in shared memory and are copied into each session's own buffer (ONNX
  * Runtime refuses shared memory): 0.1 ms instead of the ~1 ms of preprocessing. Frames not in
- * shared memory, and every frame once the worker is gone, are prepared in line.
+ * shared memory, and every frame once the worker is gone, are prepared in line. So is a frame
+ * whose job the worker has not begun when the gate is done (PrepJob.take): a worker kept off
+ * its core then costs the preprocessing, not an unbounded wait.
  */
 export class ParallelPrep {
-  private readonly calls: WorkerCalls<FrameWorkRequest, null>;
+  private readonly calls: WorkerCalls<FrameWorkRequest, boolean>;
   private readonly staging = new WeakMap<ModelSession, Float32Array>();
+  /** The ticket of the job on offer; the worker claims it (-1) or the main thread takes it back (0). */
+  private readonly offer = new Int32Array(new SharedArrayBuffer(4));
+  private ticket = 0;
 
   /** `onFailure` hears once why the worker is gone; inputs are then prepared in line. */
   constructor(onFailure: (why: string) => void = () => {}) {
@@ -31,19 +48,32 @@ export class ParallelPrep {
   }
 
   /**
-   * Starts preparing each session's input from the frame cropped to `crop`; null when it must be
-   * done in line. Until the promise settles, nothing may write the frame. It resolves to no
-   * inputs (all in line) if the worker fails meanwhile.
+   * Offers the worker each session's input from the frame cropped to `crop`; null when it must
+   * be done in line. Until take() settles, nothing may write the frame. No inputs (all in line)
+   * if the worker fails meanwhile.
    */
-  start(frame: Frame, crop: Rect, sessions: readonly ModelSession[]): Promise<PreparedInputs> | null {
+  start(frame: Frame, crop: Rect, sessions: readonly ModelSession[]): PrepJob | null {
     const pixels = frame.data.buffer;
     if (!this.calls.running || !(pixels instanceof SharedArrayBuffer) || sessions.length === 0) return null;
     const inputs = sessions.map((s) => ({ session: s, out: this.stagingOf(s) }));
     const shared = { id: frame.id, width: frame.width, height: frame.height, pixels, offset: frame.data.byteOffset };
-    return this.calls.call({ kind: 'prepare', frame: shared, crop, inputs: inputs.map((i) => ({ spec: i.session.manifest.input, out: i.out })) }).then(
-      () => new Map(inputs.map((i) => [i.session, i.out])),
-      () => new Map(),
+    // A ticket per job, never 0: a request still queued from a job taken back finds another ticket on offer.
+    const ticket = (this.ticket = (this.ticket % 0x7fffffff) + 1);
+    Atomics.store(this.offer, 0, ticket);
+    const request: FrameWorkRequest = {
+      kind: 'prepare',
+      frame: shared,
+      crop,
+      inputs: inputs.map((i) => ({ spec: i.session.manifest.input, out: i.out })),
+      offer: this.offer,
+      ticket,
+    };
+    const none: PreparedInputs = new Map();
+    const settled = this.calls.call(request).then(
+      (prepared) => (prepared ? new Map(inputs.map((i) => [i.session, i.out])) : none),
+      () => none,
     );
+    return { settled, take: () => (Atomics.compareExchange(this.offer, 0, ticket, 0) === ticket ? Promise.resolve(none) : settled) };
   }
 
   close(): Promise<void> {

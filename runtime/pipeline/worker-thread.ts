@@ -19,8 +19,19 @@ export interface SharedFrame {
 
 export type FrameWorkRequest =
   | { readonly kind: 'detect'; readonly frame: SharedFrame }
-  /** Each model's input from the frame cropped to `crop`, written into its `out` (shared memory). */
-  | { readonly kind: 'prepare'; readonly frame: SharedFrame; readonly crop: Rect; readonly inputs: readonly { spec: InputSpec; out: Float32Array }[] };
+  /**
+   * Each model's input from the frame cropped to `crop`, written into its `out` (shared memory),
+   * if the job is still on offer: `offer[0]` still holds `ticket`, which the worker then claims.
+   * Answers whether it prepared them.
+   */
+  | {
+      readonly kind: 'prepare';
+      readonly frame: SharedFrame;
+      readonly crop: Rect;
+      readonly inputs: readonly { spec: InputSpec; out: Float32Array }[];
+      readonly offer: Int32Array;
+      readonly ticket: number;
+    };
 
 function frameOf(f: SharedFrame): Frame {
   return { id: f.id, ts: 0, width: f.width, height: f.height, data: new Uint8Array(f.pixels, f.offset, f.width * f.height * 4) };
@@ -28,9 +39,11 @@ function frameOf(f: SharedFrame): Frame {
 
 function handle(req: FrameWorkRequest): unknown {
   if (req.kind === 'detect') return findActiveArea(frameOf(req.frame));
+  // Taken back by the main thread (or a newer job on offer): the frame is not read.
+  if (Atomics.compareExchange(req.offer, 0, req.ticket, -1) !== req.ticket) return false;
   const frame = frameOf(req.frame);
   for (const { spec, out } of req.inputs) preprocess(frame, spec, req.crop, out);
-  return null;
+  return true;
 }
 
 parentPort?.on('message', (m: { seq: number; req: FrameWorkRequest }) => {

@@ -67,19 +67,21 @@ export class BackgroundDetector {
     this.pending = token;
     const request: FrameWorkRequest = { kind: 'detect', frame: shared };
     const sent = new Promise<boolean>((resolve) => (this.queued = resolve));
-    this.done = sent.then((send) => (send ? this.calls.call(request) : Promise.reject(new Error('dropped before it was sent')))).then(
-      (area) => {
-        hold?.release();
-        if (this.pending !== token) return;
-        this.pending = null;
-        done(area, frame.id);
-      },
-      () => {
-        // Dropped unsent, or the worker is gone (failure says why: the next detection runs in line).
-        hold?.release();
-        if (this.pending === token) this.pending = null;
-      },
-    );
+    this.done = sent
+      .then((send) => (send ? this.calls.call(request) : Promise.reject(new Error('dropped before it was sent'))))
+      .then(
+        (area) => {
+          hold?.release();
+          if (this.pending !== token) return;
+          this.pending = null;
+          done(area, frame.id);
+        },
+        () => {
+          // Dropped unsent, or the worker is gone (failure says why: the next detection runs in line).
+          hold?.release();
+          if (this.pending === token) this.pending = null;
+        },
+      );
     return true;
   }
 
