@@ -117,6 +117,9 @@ export class Capture {
       const err = this.onBus(m);
       if (err) failed(err);
     });
+    // Live: each frame to the frame loop as soon as GStreamer has converted it, not held for
+    // the pipeline's latency (a frame of delay that no frame's age would show).
+    if (this.opts.mode === 'live') this.pipeline.renderAtTimestamps();
     this.pipeline.play();
     this.source.start();
     try {

@@ -45,6 +45,8 @@ interface NativePipeline {
   findChild(name: string): NativeElement | undefined;
   pollBus(cb: (msg: BusMessage) => void): void;
   'auto-flush-bus': boolean;
+  /** Seconds: GstPipeline's "latency" (GST_CLOCK_TIME_NONE, a huge value, while it is computed). */
+  latency: number;
 }
 
 /** A bus message as the binding reports it: `type` plus the message structure's fields. */
@@ -161,6 +163,23 @@ export class GstPipeline {
   play(): void {
     this.stopped = false;
     this.native.play();
+  }
+
+  /**
+   * Sinks render each buffer at its own timestamp, with no allowance for the latency the live
+   * elements report (GstPipeline "latency" 0). A live source's frames then reach an appsink as
+   * soon as they are converted: they are late by the conversion, and an appsink never drops a
+   * late buffer. Otherwise every live frame is held for the detected latency (20 ms for a still
+   * repeated live, a frame period for a capture card) before it is handed over. A source that
+   * is not live (a file) stays paced by its timestamps.
+   */
+  renderAtTimestamps(): void {
+    this.native.latency = 0;
+  }
+
+  /** The latency the sinks allow for, in seconds (0 after renderAtTimestamps). */
+  get latencySeconds(): number {
+    return this.native.latency;
   }
 
   /** Stops (NULL state); a pending pull then resolves null. Safe to call twice. */
