@@ -26,6 +26,13 @@ function frame(id: number, width: number, height: number, pic: Rect): Frame {
   return { id, ts: id, width, height, data };
 }
 
+/** The frame copied into a buffer of the pool, as the live capture hands it over. */
+function inPool(pool: FramePool, f: Frame) {
+  const { buf, hold } = pool.take(f.data.length);
+  buf.set(f.data);
+  return { pooled: { ...f, data: buf, hold }, buf, hold };
+}
+
 const settings = (detectEvery: number, stableCount: number) => ({
   roi: { enabled: true, detectEvery, stableCount, tolerance: 4, privacyMasks: [], blackOutside: true },
   quality: null,
@@ -127,11 +134,10 @@ t.test('a pooled frame is read where it lies, held until its detection is back',
   const d = new BackgroundDetector();
   t.teardown(() => d.close());
   const plain = frame(3, 320, 240, BIG);
-  const { buf, hold } = pool.take(plain.data.length);
-  buf.set(plain.data);
+  const { pooled, buf, hold } = inPool(pool, plain);
   let got: unknown = null;
   t.ok(
-    d.submit({ ...plain, data: buf, hold }, (area) => (got = area)),
+    d.submit(pooled, (area) => (got = area)),
     'taken',
   );
   d.flush();
@@ -152,11 +158,10 @@ t.test('a detection waits for the frame to be out: sent at flush, dropped unsent
   const detect = (w: BackgroundDetector) =>
     budget.within(new Promise((resolve) => (w.submit(plain, resolve), w.flush())), 30_000, 'a detection on a warm worker');
   await Promise.all([detect(d), detect(clock)]);
-  const { buf, hold } = pool.take(plain.data.length);
-  buf.set(plain.data);
+  const { pooled, buf, hold } = inPool(pool, plain);
   let got: unknown = null;
   t.ok(
-    d.submit({ ...plain, data: buf, hold }, (area) => (got = area)),
+    d.submit(pooled, (area) => (got = area)),
     'taken',
   );
   hold.release();
