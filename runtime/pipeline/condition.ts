@@ -128,6 +128,11 @@ export class Conditioner {
     return { ...s.located, gated: gatedOf(q), quality: gateShares(q) };
   }
 
+  /** The frame is out: a background detection taken for it is sent now (BackgroundDetector.flush). */
+  frameDone(): void {
+    this.detector?.flush();
+  }
+
   /**
    * The area in use after a detection when one is due. With a background detector and an ROI
    * already in use, the detection runs in the worker and its result reaches the tracker between

@@ -17,16 +17,16 @@ export interface ModelSettings {
  * suspicious (at the rate the degrade share allows).
  */
 export class ModelStage {
+  /** The sessions, classifier first: the inputs a frame needs (parallel-prep.ts). */
+  readonly sessions: readonly ModelSession[];
+
   constructor(
     private readonly classifier: ModelSession,
     private readonly segmenter: ModelSession | null,
     private readonly settings: ModelSettings,
     private readonly share: DegradeShare,
-  ) {}
-
-  /** The sessions, classifier first: the inputs a frame needs (parallel-prep.ts). */
-  get sessions(): ModelSession[] {
-    return this.segmenter ? [this.classifier, this.segmenter] : [this.classifier];
+  ) {
+    this.sessions = segmenter ? [classifier, segmenter] : [classifier];
   }
 
   /**

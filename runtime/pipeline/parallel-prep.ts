@@ -1,11 +1,15 @@
 import type { Frame, Rect } from '../frame.js';
 import type { ModelSession } from '../inference/model-session.js';
+import type { InputSpec } from '../models/manifest.js';
 import type { WorkerCalls } from '../util/worker-calls.js';
 import type { FrameWorkRequest } from './worker-thread.js';
-import { frameWorker } from './worker-spawn.js';
+import { frameWorker, sharedFrame } from './worker-spawn.js';
 
 /** Each session's input, prepared; a session missing from it is prepared in line. */
 export type PreparedInputs = ReadonlyMap<ModelSession, Float32Array>;
+
+/** No inputs from the worker: every session's is prepared in line. */
+const NONE: PreparedInputs = new Map();
 
 /** One frame's preprocessing, offered to the worker (ParallelPrep.start). */
 export interface PrepJob {
@@ -32,7 +36,8 @@ export interface PrepJob {
  */
 export class ParallelPrep {
   private readonly calls: WorkerCalls<FrameWorkRequest, boolean>;
-  private readonly staging = new WeakMap<ModelSession, Float32Array>();
+  /** The sessions' staging buffers (shared memory) and what a request and its answer name, per sessions list. */
+  private stage: { sessions: readonly ModelSession[]; inputs: { spec: InputSpec; out: Float32Array }[]; prepared: PreparedInputs } | null = null;
   /** The ticket of the job on offer; the worker claims it (-1) or the main thread takes it back (0). */
   private readonly offer = new Int32Array(new SharedArrayBuffer(4));
   private ticket = 0;
@@ -42,21 +47,15 @@ export class ParallelPrep {
     this.calls = frameWorker('preprocessing worker', onFailure);
   }
 
-  /** Why the worker is gone, or null. */
-  get failure(): string | null {
-    return this.calls.failure;
-  }
-
   /**
    * Offers the worker each session's input from the frame cropped to `crop`; null when it must
    * be done in line. Until take() settles, nothing may write the frame. No inputs (all in line)
    * if the worker fails meanwhile.
    */
   start(frame: Frame, crop: Rect, sessions: readonly ModelSession[]): PrepJob | null {
-    const pixels = frame.data.buffer;
-    if (!this.calls.running || !(pixels instanceof SharedArrayBuffer) || sessions.length === 0) return null;
-    const inputs = sessions.map((s) => ({ session: s, out: this.stagingOf(s) }));
-    const shared = { id: frame.id, width: frame.width, height: frame.height, pixels, offset: frame.data.byteOffset };
+    const shared = sharedFrame(frame);
+    if (!this.calls.running || !shared || sessions.length === 0) return null;
+    const { inputs, prepared } = this.stagingFor(sessions);
     // A ticket per job, never 0: a request still queued from a job taken back finds another ticket on offer.
     const ticket = (this.ticket = (this.ticket % 0x7fffffff) + 1);
     Atomics.store(this.offer, 0, ticket);
@@ -64,28 +63,31 @@ export class ParallelPrep {
       kind: 'prepare',
       frame: shared,
       crop,
-      inputs: inputs.map((i) => ({ spec: i.session.manifest.input, out: i.out })),
+      inputs,
       offer: this.offer,
       ticket,
     };
-    const none: PreparedInputs = new Map();
     const settled = this.calls.call(request).then(
-      (prepared) => (prepared ? new Map(inputs.map((i) => [i.session, i.out])) : none),
-      () => none,
+      (done) => (done ? prepared : NONE),
+      () => NONE,
     );
-    return { settled, take: () => (Atomics.compareExchange(this.offer, 0, ticket, 0) === ticket ? Promise.resolve(none) : settled) };
+    return { settled, take: () => (Atomics.compareExchange(this.offer, 0, ticket, 0) === ticket ? Promise.resolve(NONE) : settled) };
   }
 
   close(): Promise<void> {
     return this.calls.close();
   }
 
-  private stagingOf(s: ModelSession): Float32Array {
-    let out = this.staging.get(s);
-    if (!out) {
-      out = new Float32Array(new SharedArrayBuffer(4 * s.manifest.input.shape.reduce((a, b) => a * b, 1)));
-      this.staging.set(s, out);
+  /** Made once per sessions list (a model reload brings a new one), not per frame. */
+  private stagingFor(sessions: readonly ModelSession[]): NonNullable<ParallelPrep['stage']> {
+    if (this.stage?.sessions !== sessions) {
+      const outs = sessions.map((s) => new Float32Array(new SharedArrayBuffer(4 * s.manifest.input.shape.reduce((a, b) => a * b, 1))));
+      this.stage = {
+        sessions,
+        inputs: sessions.map((s, i) => ({ spec: s.manifest.input, out: outs[i] })),
+        prepared: new Map(sessions.map((s, i) => [s, outs[i]])),
+      };
     }
-    return out;
+    return this.stage;
   }
 }

@@ -30,7 +30,6 @@ export class FramePipeline {
   private models: ModelStage;
 
   private readonly prep: ParallelPrep | null;
-  private readonly detector: BackgroundDetector | null;
 
   /**
    * `share` sets the model rates (the daemon's degrade policy); a fresh one runs every model on
@@ -47,7 +46,6 @@ export class FramePipeline {
   ) {
     this.conditioner = new Conditioner({ roi: config.roi, quality: config.quality.enabled ? config.quality : null }, workers.detector ?? null);
     this.prep = workers.prep ?? null;
-    this.detector = workers.detector ?? null;
     this.models = this.modelStage(sessions);
     this.decision = new DecisionStage(config.decision);
   }
@@ -73,7 +71,7 @@ export class FramePipeline {
    * gap before the next frame, where it takes no core from that frame's preprocessing.
    */
   frameDone(): void {
-    this.detector?.flush();
+    this.conditioner.frameDone();
   }
 
   /** Swaps in other model sessions between two frames (a reload); conditioning and decision state carry on. */

@@ -1,7 +1,7 @@
 import type { Frame } from '../frame.js';
-import { frameWorker } from '../pipeline/worker-spawn.js';
+import { frameWorker, sharedFrame } from '../pipeline/worker-spawn.js';
 import type { WorkerCalls } from '../util/worker-calls.js';
-import type { FrameWorkRequest } from '../pipeline/worker-thread.js';
+import type { FrameWorkRequest, SharedFrame } from '../pipeline/worker-thread.js';
 import type { ActiveArea } from './active-area.js';
 
 /**
@@ -31,11 +31,6 @@ export class BackgroundDetector {
     this.calls = frameWorker('ROI detection worker', onFailure);
   }
 
-  /** Why the worker is gone (it failed or exited): the caller then detects in line. */
-  get failure(): string | null {
-    return this.calls.failure;
-  }
-
   /** Whether a detection is in flight (its result not yet delivered). */
   get busy(): boolean {
     return this.pending !== null;
@@ -53,15 +48,18 @@ export class BackgroundDetector {
    */
   submit(frame: Frame, done: (area: ActiveArea, frameId: number) => void): boolean {
     if (!this.calls.running || this.pending) return false;
-    const bytes = frame.width * frame.height * 4;
-    const hold = frame.data.buffer instanceof SharedArrayBuffer ? frame.hold : undefined;
-    let shared = { id: frame.id, width: frame.width, height: frame.height, pixels: frame.data.buffer as SharedArrayBuffer, offset: frame.data.byteOffset };
-    if (hold) hold.retain();
-    else {
+    const inPlace = sharedFrame(frame);
+    const hold = inPlace ? frame.hold : undefined;
+    let shared: SharedFrame;
+    if (inPlace && hold) {
+      hold.retain();
+      shared = inPlace;
+    } else {
+      const bytes = frame.width * frame.height * 4;
       if ((this.pixels?.byteLength ?? 0) < bytes) this.pixels = new SharedArrayBuffer(bytes);
       // One detection at a time, so the worker never reads the buffer while it is rewritten.
       new Uint8Array(this.pixels!, 0, bytes).set(frame.data.subarray(0, bytes));
-      shared = { ...shared, pixels: this.pixels!, offset: 0 };
+      shared = { id: frame.id, width: frame.width, height: frame.height, pixels: this.pixels!, offset: 0 };
     }
     const token = {};
     this.pending = token;

@@ -43,11 +43,6 @@ export class WorkerCalls<Req, Res> {
     return this.worker !== null;
   }
 
-  /** Calls still unanswered. */
-  get inFlight(): number {
-    return this.waiting.size;
-  }
-
   /** Sends `req`; rejects when the worker is gone (or goes before it answers). */
   call(req: Req): Promise<Res> {
     const w = this.worker;
