@@ -1,7 +1,8 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { Capture } from '../runtime/capture/capture.js';
-import { egcProbability, lesionProbability } from '../runtime/pipeline/models.js';
+import { egcProbability } from '../runtime/pipeline/models.js';
+import { lesionProbability } from '../runtime/pipeline/lesion-map.js';
 import type { Frame } from '../runtime/frame.js';
 import { ModelSession } from '../runtime/inference/model-session.js';
 import { preprocess } from '../runtime/inference/preprocess.js';

@@ -120,8 +120,8 @@ export function encodeRuns(inside: Uint8Array): number[] {
   const runs: number[] = [];
   let value = 0;
   let run = 0;
-  for (const c of inside) {
-    const v = c ? 1 : 0;
+  for (let i = 0; i < inside.length; i++) {
+    const v = inside[i] ? 1 : 0;
     if (v === value) run++;
     else {
       runs.push(run);

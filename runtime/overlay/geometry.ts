@@ -2,7 +2,7 @@ import type { Rect } from '../frame.js';
 import type { FrameScale } from '../frame-scale.js';
 import type { OverlayGeometry } from '../publish/protocol.js';
 import { decodeRuns, encodeRuns, traceContours } from './contours.js';
-import type { ProbMap } from './mask-geometry.js';
+import { insideOf, type ProbMap } from './mask-geometry.js';
 
 /**
  * What a monitor needs to draw a frame's overlay, in full-frame pixels: the lesion outline as
@@ -14,9 +14,8 @@ export function buildGeometry(o: { roi: Rect; scale: FrameScale; mask: ProbMap |
   let contours: number[][] = [];
   let mask: OverlayGeometry['mask'] = null;
   if (o.mask) {
-    const { width: w, height: h, data } = o.mask;
-    const inside = new Uint8Array(w * h);
-    for (let i = 0; i < inside.length; i++) inside[i] = data[i] >= o.maskThreshold ? 1 : 0;
+    const { width: w, height: h } = o.mask;
+    const inside = insideOf(o.mask, o.maskThreshold);
     // Cell corners → full-frame pixels, through the ROI the mask covers.
     const kx = rect.width / w;
     const ky = rect.height / h;

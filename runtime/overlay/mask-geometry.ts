@@ -5,6 +5,17 @@ export interface ProbMap {
   width: number;
   height: number;
   data: Float32Array;
+  /** The cells at or above a threshold, where the map knows them cheaper than by reading data (a shared array: read only). */
+  inside?(threshold: number): Uint8Array;
+}
+
+/** 1 where the map is at or above `threshold`: `data[i] >= threshold`, cell by cell. */
+export function insideOf(map: ProbMap, threshold: number): Uint8Array {
+  if (map.inside) return map.inside(threshold);
+  const { data } = map;
+  const inside = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) inside[i] = data[i] >= threshold ? 1 : 0;
+  return inside;
 }
 
 export interface Blob {
@@ -16,43 +27,44 @@ export interface Blob {
 
 /** The largest 8-connected component of cells at or above `threshold`, or null. */
 export function largestBlob(map: ProbMap, threshold: number): Blob | null {
-  const { width: w, height: h, data } = map;
-  const label = new Int32Array(w * h);
-  const stack: number[] = [];
+  const { width: w, height: h } = map;
+  const inside = insideOf(map, threshold);
+  // Labels and the flood's stack in typed arrays: each cell is pushed at most once.
+  const seen = new Uint8Array(w * h);
+  const stack = new Int32Array(w * h);
   let best: Blob | null = null;
-  let next = 1;
   for (let start = 0; start < w * h; start++) {
-    if (data[start] < threshold || label[start]) continue;
+    if (!inside[start] || seen[start]) continue;
     let minX = w;
     let minY = h;
     let maxX = -1;
     let maxY = -1;
     let cells = 0;
-    label[start] = next;
-    stack.push(start);
-    while (stack.length) {
-      const p = stack.pop()!;
-      const x = p % w;
-      const y = (p - x) / w;
+    let top = 0;
+    seen[start] = 1;
+    stack[top++] = start;
+    while (top > 0) {
+      const p = stack[--top];
+      const y = (p / w) | 0;
+      const x = p - y * w;
       cells++;
       if (x < minX) minX = x;
       if (x > maxX) maxX = x;
       if (y < minY) minY = y;
       if (y > maxY) maxY = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          const ny = y + dy;
-          if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
-          const q = ny * w + nx;
-          if (!label[q] && data[q] >= threshold) {
-            label[q] = next;
-            stack.push(q);
+      const x0 = x > 0 ? x - 1 : x,
+        x1 = x < w - 1 ? x + 1 : x;
+      const y0 = y > 0 ? y - 1 : y,
+        y1 = y < h - 1 ? y + 1 : y;
+      for (let ny = y0; ny <= y1; ny++) {
+        for (let q = ny * w + x0, qEnd = ny * w + x1; q <= qEnd; q++) {
+          if (inside[q] && !seen[q]) {
+            seen[q] = 1;
+            stack[top++] = q;
           }
         }
       }
     }
-    next++;
     if (!best || cells > best.cells) best = { box: { x: minX, y: minY, width: maxX - minX + 1, height: maxY - minY + 1 }, cells };
   }
   return best;

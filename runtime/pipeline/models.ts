@@ -4,6 +4,7 @@ import { largestBlob, mapBoxToFrame, type ProbMap } from '../overlay/mask-geomet
 import type { Conditioning } from './condition.js';
 import type { PrepJob, PreparedInputs } from './parallel-prep.js';
 import type { DegradeShare } from './degrade-share.js';
+import { LesionMap } from './lesion-map.js';
 import { UNDECIDED, type ProcessedFrame } from './processed-frame.js';
 
 export interface ModelSettings {
@@ -78,7 +79,7 @@ export class ModelStage {
       ortMs += timings.segment;
       t = performance.now();
       const [, , h, w] = s.logits.dims;
-      mask = { width: w, height: h, data: lesionProbability(s.logits.data, w * h) };
+      mask = new LesionMap(w, h, s.logits.data);
       const blob = largestBlob(mask, this.settings.maskThreshold);
       if (blob) {
         box = mapBoxToFrame(blob.box, mask, roi);
@@ -103,11 +104,4 @@ export function egcProbability(logits: Float32Array, classes?: readonly string[]
   let sum = 0;
   for (const l of logits) sum += Math.exp(l - max);
   return Math.exp(logits[k] - max) / sum;
-}
-
-/** Per-pixel probability of class 1 (lesion) from [1, 2, H, W] logits. */
-export function lesionProbability(logits: Float32Array, plane: number): Float32Array {
-  const p = new Float32Array(plane);
-  for (let i = 0; i < plane; i++) p[i] = 1 / (1 + Math.exp(logits[i] - logits[plane + i]));
-  return p;
 }
