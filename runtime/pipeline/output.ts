@@ -111,15 +111,15 @@ export class FrameOutput {
     const age = Date.now() - frame.ts;
     void publisher.overlay({ ...header, latencyMs: age }, png);
     p.timings.publish = performance.now() - t;
-    // record: the conditioned frame goes to the encoder (uncopied) once its overlay is out. Handing
-    // it over wakes the encoder's thread, which on a busy core can take the CPU from this one for
-    // the 2–5 ms of a conversion and encode: after the overlay, that delays no monitor.
+    // "work" is this frame's own processing, frame taken → overlay published, and the share of it
+    // outside ONNX Runtime's run; "total" is capture → publish, the frame's age as it goes out.
+    const work = performance.now() - takenAt;
+    // record: then the conditioned frame goes to the encoder (uncopied). Handing it over wakes the
+    // encoder's thread, which on a busy core can take the CPU from this one for the 2–5 ms of a
+    // conversion and encode: after the overlay, that takes only the idle time before the next frame.
     recorder?.frame(p, d);
     for (const k in p.timings) stats.add(k, p.timings[k]);
-    // "total" is capture to publish: the age of the frame when its overlay goes out. "work" is
-    // this frame's own processing, and the share of it outside ONNX Runtime's run.
     stats.add('total', age);
-    const work = performance.now() - takenAt;
     stats.add('work', work);
     stats.add('outsideOrt', Math.max(0, work - p.ortMs));
     metrics?.frame({ timings: p.timings, ageMs: age, alertEvent: d.event?.type }); // metrics
