@@ -25,13 +25,17 @@ export interface Blob {
   cells: number;
 }
 
+let scratch = { seen: new Uint8Array(0), stack: new Int32Array(0) };
+
 /** The largest 8-connected component of cells at or above `threshold`, or null. */
 export function largestBlob(map: ProbMap, threshold: number): Blob | null {
   const { width: w, height: h } = map;
   const inside = insideOf(map, threshold);
-  // Labels and the flood's stack in typed arrays: each cell is pushed at most once.
-  const seen = new Uint8Array(w * h);
-  const stack = new Int32Array(w * h);
+  // Labels and the flood's stack in typed arrays (each cell is pushed at most once), kept from
+  // call to call: fresh ones cost more than the flood itself (zeroed pages, 80 KB a frame).
+  if (scratch.stack.length < w * h) scratch = { seen: new Uint8Array(w * h), stack: new Int32Array(w * h) };
+  const { seen, stack } = scratch;
+  seen.fill(0, 0, w * h);
   let best: Blob | null = null;
   for (let start = 0; start < w * h; start++) {
     if (!inside[start] || seen[start]) continue;
