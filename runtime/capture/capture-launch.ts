@@ -1,6 +1,6 @@
 // capture/: the launch line a capture runs: the template rendered with the appsink's properties
-// for the mode, and the analysis size either in the template's own slot or as a scaler with a
-// size probe.
+// for the mode, and the analysis size either in the template's own slot or as a scaler whose
+// input says the source's size.
 import type { Size } from '../frame.js';
 import { ANALYSIS_PLACEHOLDER, analysisLaunch } from './analysis-stream.js';
 import { checkElements, type PipelineTemplate, renderSourceSize, renderTemplate } from './template.js';
@@ -17,9 +17,9 @@ const SINK_PROPS: Record<CaptureMode, string> = {
 
 export interface CaptureLaunch {
   launch: string;
-  /** Whether the launch line has the size-probe branch. */
-  probe: boolean;
-  /** The source size a self-scaling template states (null: unknown, or probed). */
+  /** Whether the launch line has the analysis scaler, whose input says the source's size. */
+  scaler: boolean;
+  /** The source size a self-scaling template states (null: unknown, or read at the scaler). */
   fixed: Size | null;
 }
 
@@ -28,7 +28,7 @@ export function captureLaunch(template: PipelineTemplate, params: Record<string,
   const selfScaling = template.body.includes(`{${ANALYSIS_PLACEHOLDER}}`);
   const slots = { [ANALYSIS_PLACEHOLDER]: size ? `,width=${size.width},height=${size.height}` : '' };
   const rendered = renderTemplate(template, params, SINK_PROPS[mode], slots);
-  const { launch, probe } = selfScaling ? { launch: rendered, probe: false } : analysisLaunch(rendered, size, name);
+  const { launch, scaler } = selfScaling ? { launch: rendered, scaler: false } : analysisLaunch(rendered, size, name);
   checkElements(launch);
-  return { launch, probe, fixed: selfScaling ? renderSourceSize(template, params) : null };
+  return { launch, scaler, fixed: selfScaling ? renderSourceSize(template, params) : null };
 }

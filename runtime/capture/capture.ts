@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import { LumenError } from '../errors.js';
 import type { Frame, Size } from '../frame.js';
-import { SIZE_PROBE_SINK } from './analysis-stream.js';
+import { SCALER, sizeOfCaps } from './analysis-stream.js';
 import { captureLaunch } from './capture-launch.js';
 import { diagnose, GstPipeline, type AppSink, type BusMessage, type Sample } from './gst.js';
 import { Mailbox } from './mailbox.js';
@@ -66,13 +66,15 @@ export class Capture {
   private constructor(
     private readonly pipeline: GstPipeline,
     private readonly sink: AppSink,
-    probe: AppSink | null,
+    scaler: boolean,
     fixedSource: Size | null,
     private readonly opts: CaptureOptions,
     private readonly log: Logger,
     private readonly pipe: PipeSource | null,
   ) {
-    this.source = new SourceSize(pipeline, probe, fixedSource, opts.mode === 'live', log);
+    // The scaler's input caps: the source's size, read with each frame (a few microseconds).
+    const read = scaler ? () => sizeOfCaps(pipeline.padCaps(SCALER, 'sink') ?? {}) : null;
+    this.source = new SourceSize(read, fixedSource, log);
     this.frames = new FrameMaker(this.source, opts.readyTimeoutMs, () => this.failure);
   }
 
@@ -90,9 +92,9 @@ export class Capture {
   }
 
   private static async build(template: PipelineTemplate, pipe: PipeSource | null, opts: CaptureOptions, log: Logger): Promise<Capture> {
-    const { launch, probe, fixed } = captureLaunch(template, opts.params, opts.mode, opts.analysis ?? null, opts.template);
+    const { launch, scaler, fixed } = captureLaunch(template, opts.params, opts.mode, opts.analysis ?? null, opts.template);
     const pipeline = new GstPipeline(launch);
-    const capture = new Capture(pipeline, pipeline.appsink('sink'), probe ? pipeline.appsink(SIZE_PROBE_SINK) : null, fixed, opts, log, pipe);
+    const capture = new Capture(pipeline, pipeline.appsink('sink'), scaler, fixed, opts, log, pipe);
     log.info({ pipeline: launch, mode: opts.mode }, 'capture starting');
     await capture.start();
     return capture;
@@ -121,7 +123,6 @@ export class Capture {
     // the pipeline's latency (a frame of delay that no frame's age would show).
     if (this.opts.mode === 'live') this.pipeline.renderAtTimestamps();
     this.pipeline.play();
-    this.source.start();
     try {
       const sample = await firstSample(this.pipeline, this.sink, failure, this.opts.template, this.opts.readyTimeoutMs);
       this.first = await this.frames.inOrder(sample);

@@ -34,7 +34,7 @@ export class FrameMaker {
 
   /**
    * The first frame, and every frame in QA order: never dropped for its size, it waits for the
-   * probe instead (at start, and after a change of size).
+   * source size to be read instead (at start, and after a change of size).
    */
   async inOrder(s: Sample): Promise<Frame> {
     const m = this.admit(s);

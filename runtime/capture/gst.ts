@@ -21,10 +21,11 @@
  *   enum: ~70 bytes a pulled sample), property reads and error texts. The project's build fixes
  *   these (scripts/patches/gstreamer-superficial+1.7.4.patch, applied and rebuilt on install);
  *   test/gst-pipeline-free.test.ts and test/gst-pull-leak.test.ts fail without it;
- * - the same patch adds two things the frame path needs: a pull may name a buffer of the
+ * - the same patch adds three things the frame path needs: a pull may name a buffer of the
  *   sample's size to copy into (on the pull's thread, not the main one; capture/frame-pool.ts),
- *   and appsrc `pushWrapped` hands a buffer to GStreamer without a copy (test/frame-pool.test.ts,
- *   test/gst-hand-over.test.ts).
+ *   appsrc `pushWrapped` hands a buffer to GStreamer without a copy (test/frame-pool.test.ts,
+ *   test/gst-hand-over.test.ts), and an element's `padCaps` reads what a pad negotiated (the
+ *   source's size at the analysis scaler's input: test/analysis-stream.test.ts).
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -34,6 +35,7 @@ interface NativeElement {
   pull?(cb: (buf: Buffer | null, caps: Record<string, unknown>) => void, into?: Buffer): void;
   push?(buf: Buffer, pts?: Buffer): void;
   pushWrapped?(buf: Uint8Array, pts?: Buffer): void;
+  padCaps?(pad: string): Caps | null;
   [prop: string]: unknown;
 }
 
@@ -232,6 +234,13 @@ export class GstPipeline {
       throw new LumenError('PIPELINE_START', `the pipeline has no appsrc named "${name}"`, { description: this.description });
     }
     return new AppSrc(el);
+  }
+
+  /** The caps a named element's static pad has negotiated (first structure), or null: none yet, or no such pad. */
+  padCaps(element: string, pad: string): Caps | null {
+    const el = child(this.native, element);
+    if (!el || typeof el.padCaps !== 'function') throw new LumenError('PIPELINE_START', `the pipeline has no element named "${element}"`);
+    return el.padCaps(pad);
   }
 
   /** Sets a property on a named element (e.g. a videocrop's margins while running). */

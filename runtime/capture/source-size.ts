@@ -1,31 +1,29 @@
-// capture/: the source's own size, read by the size probe beside the analysis stream, and whether
-// the analysis pictures delivered may be sent with it.
+// capture/: the source's own size, read at the analysis scaler's input, and whether the analysis
+// pictures delivered may be sent with it.
 import type { Logger } from '../log.js';
 import { LumenError } from '../errors.js';
 import type { Size } from '../frame.js';
-import { probedSize, SIZE_PROBE_RATE, SIZE_PROBE_VALVE } from './analysis-stream.js';
-import type { AppSink, GstPipeline } from './gst.js';
+
+/** How often a wait for the source's size reads it again, ms. */
+const WAIT_POLL_MS = 20;
 
 /**
  * The size every coordinate on the wire is in. Known from the template (a self-scaling one) or
- * reported by the probe a few times a second; after the analysis picture changes shape, unknown
- * until the probe reports a size that fits the new shape.
+ * read at the scaler's input with each delivered frame; after the analysis picture changes
+ * shape, unknown until a reading fits the new shape (the scaler may have moved on to a frame
+ * of another source size before the appsink's frame is taken: such a reading is not this
+ * frame's, and is left alone).
  */
 export class SourceSize {
   /** The source's own size (null while unknown); frames are scaled from it. */
   private full: Size | null;
   private lastAnalysis: Size | null = null;
-  private timer: NodeJS.Timeout | undefined;
-  /** Every-frame mode waits here for the probe after a change of size. */
-  private waiters: (() => void)[] = [];
   private closed = false;
 
-  /** `probe` null: no probe branch, `fixed` (or nothing) is all there is to know. */
+  /** `read` null: no scaler, `fixed` (or nothing) is all there is to know. */
   constructor(
-    private readonly pipeline: GstPipeline,
-    private readonly probe: AppSink | null,
+    private readonly read: (() => Size | null) | null,
     fixed: Size | null,
-    private readonly live: boolean,
     private readonly log: Logger,
   ) {
     this.full = fixed;
@@ -36,40 +34,34 @@ export class SourceSize {
     return this.full;
   }
 
-  /** Whether a frame may go out now: no probe, or a known size that fits the analysis picture. */
+  /** Whether a frame may go out now: no scaler, or a known size that fits the analysis picture. */
   get confirmed(): boolean {
-    return !this.probe || (this.full !== null && this.fits(this.full));
+    return !this.read || (this.full !== null && this.fits(this.full));
   }
 
-  /** Starts reading the probe (if there is one). */
-  start(): void {
-    if (this.probe) void this.probeLoop();
-  }
-
-  /** Reads the source size a few times a second; the probe's frames are dropped in GStreamer. */
-  private async probeLoop(): Promise<void> {
-    while (!this.closed && this.probe) {
-      const s = await this.probe.pull();
-      if (!s || this.closed) return;
-      const size = probedSize(s.caps);
-      if (size && this.fits(size)) {
-        if (this.full && (this.full.width !== size.width || this.full.height !== size.height)) {
-          this.log.info({ from: this.full, to: size }, 'source size changed');
-        }
-        this.full = size;
-        for (const w of this.waiters.splice(0)) w();
-      }
-      // Live: closed until the next look, so no frame is payloaded in between. QA keeps it open:
-      // its frames wait for their size, and a closed valve would hold back the one that says it.
-      const live = this.live;
-      if (live) this.pipeline.setProperty(SIZE_PROBE_VALVE, 'drop', true);
-      await new Promise<void>((r) => (this.timer = setTimeout(r, (live ? 1000 : 100) / SIZE_PROBE_RATE)));
-      if (this.closed) return;
-      if (live) this.pipeline.setProperty(SIZE_PROBE_VALVE, 'drop', false);
+  /** Notes the shape of a delivered analysis picture and reads the source's size for it. */
+  observe(width: number, height: number): void {
+    const prev = this.lastAnalysis;
+    if (this.read && prev && (prev.width !== width || prev.height !== height)) {
+      // A new picture shape: the old source size no longer applies until a reading confirms one.
+      this.log.info({ from: prev, to: { width, height } }, 'analysis size changed');
+      this.full = null;
     }
+    this.lastAnalysis = { width, height };
+    this.refresh();
   }
 
-  /** A reported source size belongs to the analysis stream in flight if their shapes agree. */
+  /** Reads the scaler's input (a few microseconds) and keeps the size if it fits the picture. */
+  private refresh(): void {
+    const size = this.read?.() ?? null;
+    if (!size || !this.fits(size)) return;
+    if (this.full && (this.full.width !== size.width || this.full.height !== size.height)) {
+      this.log.info({ from: this.full, to: size }, 'source size changed');
+    }
+    this.full = size;
+  }
+
+  /** A source size belongs to the analysis picture in flight if their shapes agree. */
   private fits(size: Size): boolean {
     const a = this.lastAnalysis;
     if (!a) return true;
@@ -89,38 +81,23 @@ export class SourceSize {
     }
   }
 
-  /** Notes the shape of a delivered analysis picture. */
-  observe(width: number, height: number): void {
-    const prev = this.lastAnalysis;
-    if (this.probe && prev && (prev.width !== width || prev.height !== height)) {
-      // A new picture shape: the old source size no longer applies until the probe confirms one.
-      this.log.info({ from: prev, to: { width, height } }, 'analysis size changed');
-      this.full = null;
-    }
-    this.lastAnalysis = { width, height };
-  }
-
   /**
    * Waits until `confirmed` (every-frame order: a frame is never dropped for its size); throws
    * what `failure()` says, or after `timeoutMs`, or when closed.
    */
   async waitConfirmed(timeoutMs: number, failure: () => LumenError | undefined): Promise<void> {
-    for (const until = Date.now() + timeoutMs; !this.confirmed;) {
+    for (const until = Date.now() + timeoutMs; !this.confirmed; this.refresh()) {
       const err = failure();
       if (err) throw err;
       if (this.closed || Date.now() > until) {
         throw new LumenError('PIPELINE_RUNTIME', `the source's size was not reported within ${timeoutMs} ms`);
       }
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 100);
-      });
+      await new Promise<void>((r) => setTimeout(r, WAIT_POLL_MS));
     }
   }
 
-  /** Stops reading the probe. Safe to call twice. */
+  /** Ends any wait. Safe to call twice. */
   close(): void {
     this.closed = true;
-    clearTimeout(this.timer);
   }
 }
