@@ -266,12 +266,18 @@ t.test('lumen view in Chromium: overlay, gate reason, alert banner, signal lost 
 
   // The demo's heavy bleeding (about a second of every 12 s loop): the page says the frames are
   // ungradable and why, with the share of the picture under blood, and raises no alert.
-  await page.waitForFunction(() => /bleeding/.test(window.lumenView.state().gate ?? ''), undefined, { timeout: 90_000, polling: 20 });
-  const bleeding = await page.evaluate(() => ({
-    state: window.lumenView.state(),
-    text: document.getElementById('gate')!.textContent,
-    shown: !document.getElementById('gate')!.hidden,
-  }));
+  // State and notice read in the same turn as the condition: a short streak of gated frames may
+  // end before a second round trip.
+  const seen = await page.waitForFunction(
+    () => {
+      const state = window.lumenView.state();
+      const gate = document.getElementById('gate')!;
+      return /bleeding/.test(state.gate ?? '') ? { state, text: gate.textContent, shown: !gate.hidden } : null;
+    },
+    undefined,
+    { timeout: 90_000, polling: 20 },
+  );
+  const bleeding = (await seen.jsonValue())!;
   t.ok(bleeding.shown, 'the gate notice is shown');
   const share = /^Ungradable: bleeding (\d+)\u00a0%$/.exec(bleeding.text ?? '');
   t.ok(share && Number(share[1]) >= 50, `the notice names bleeding and the share of the picture it hides (${JSON.stringify(bleeding.text)})`);
