@@ -127,9 +127,8 @@ async function pngSequence(dir: string, sizes: [number, number][]): Promise<{ pi
 
 const repeat = (n: number, size: [number, number]) => new Array<[number, number]>(n).fill(size);
 
-t.test('a source whose resolution changes mid-stream: the source size follows, frame by frame', async (t) => {
-  // 1920×1080, then a 5:4 processor output, then 1280×720 (the analysis size repeats: 960×540).
-  const sizes = [...repeat(6, [1920, 1080]), ...repeat(6, [1280, 1024]), ...repeat(6, [1280, 720])];
+/** Every frame of a PNG sequence of those sizes, captured in QA order at a 960×540 analysis size. */
+async function playSequence(t: { teardown(fn: () => unknown): void }, sizes: [number, number][]): Promise<Frame[]> {
   const cap = await Capture.open(
     {
       ...(await pngSequence(tempDir(), sizes)),
@@ -144,6 +143,13 @@ t.test('a source whose resolution changes mid-stream: the source size follows, f
   t.teardown(() => cap.close());
   const got: Frame[] = [];
   for await (const f of cap) got.push(f);
+  return got;
+}
+
+t.test('a source whose resolution changes mid-stream: the source size follows, frame by frame', async (t) => {
+  // 1920×1080, then a 5:4 processor output, then 1280×720 (the analysis size repeats: 960×540).
+  const sizes = [...repeat(6, [1920, 1080]), ...repeat(6, [1280, 1024]), ...repeat(6, [1280, 720])];
+  const got = await playSequence(t, sizes);
   t.equal(got.length, sizes.length, 'QA order: every frame, none held back');
   for (const f of got) {
     const [w, h] = sizes[f.id];
@@ -153,20 +159,7 @@ t.test('a source whose resolution changes mid-stream: the source size follows, f
 
 t.test('a change of resolution that keeps the analysis shape (1080p to 720p): the source size follows', async (t) => {
   const sizes = [...repeat(8, [1920, 1080]), ...repeat(8, [1280, 720])];
-  const cap = await Capture.open(
-    {
-      ...(await pngSequence(tempDir(), sizes)),
-      template: 'png-sequence',
-      mode: 'every-frame',
-      loop: false,
-      readyTimeoutMs: 20000,
-      analysis: { width: 960, height: 540 },
-    },
-    log,
-  );
-  t.teardown(() => cap.close());
-  const got: Frame[] = [];
-  for await (const f of cap) got.push(f);
+  const got = await playSequence(t, sizes);
   t.equal(got.length, sizes.length);
   t.ok(
     got.every((f) => f.width === 960 && f.height === 540),
