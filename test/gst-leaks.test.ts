@@ -3,7 +3,7 @@ import { GstPipeline, pipelineCounts } from '../runtime/capture/gst.js';
 import { gc } from './helpers/gc.js';
 
 // The GStreamer binding as released never frees a pipeline, and findChild leaks V8 templates on every call:
-// the wrapper must keep a long-running daemon (a size probe toggling a valve twice a second, a
+// the wrapper must keep a long-running daemon (a capture reading its scaler with every frame, a
 // bus listener per recorded file) from accumulating what the binding keeps.
 const heapMB = () => {
   gc();
