@@ -42,13 +42,13 @@ export class LesionMap implements ProbMap {
     const plane = this.width * this.height;
     const cells = new Uint8Array(plane);
     const l = this.logits;
-    // p = 1 / (1 + e^(l0 − l1)) ≥ t  ⇔  l0 − l1 ≤ ln((1 − t) / t), as the probability falls
-    // monotonically with the difference.
-    const limit = Math.log((1 - threshold) / threshold);
     if (!(threshold >= SHORTCUT.min && threshold <= SHORTCUT.max)) {
       const p = this.data;
       for (let i = 0; i < plane; i++) cells[i] = p[i] >= threshold ? 1 : 0;
     } else {
+      // p = 1 / (1 + e^(l0 − l1)) ≥ t  ⇔  l0 − l1 ≤ ln((1 − t) / t), as the probability falls
+      // monotonically with the difference.
+      const limit = Math.log((1 - threshold) / threshold);
       for (let i = 0; i < plane; i++) {
         const d = l[i] - l[plane + i];
         if (d < limit - NEAR) cells[i] = 1;
