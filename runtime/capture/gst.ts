@@ -221,33 +221,30 @@ export class GstPipeline {
   }
 
   appsink(name: string): AppSink {
-    const el = child(this.native, name);
-    if (!el || typeof el.pull !== 'function') {
-      throw new LumenError('PIPELINE_START', `the pipeline has no appsink named "${name}"`, { description: this.description });
-    }
-    return new AppSink(el);
+    return new AppSink(this.named(name, 'appsink', 'pull'));
   }
 
   appsrc(name: string): AppSrc {
-    const el = child(this.native, name);
-    if (!el || typeof el.push !== 'function') {
-      throw new LumenError('PIPELINE_START', `the pipeline has no appsrc named "${name}"`, { description: this.description });
-    }
-    return new AppSrc(el);
+    return new AppSrc(this.named(name, 'appsrc', 'push'));
   }
 
   /** The caps a named element's static pad has negotiated (first structure), or null: none yet, or no such pad. */
   padCaps(element: string, pad: string): Caps | null {
-    const el = child(this.native, element);
-    if (!el || typeof el.padCaps !== 'function') throw new LumenError('PIPELINE_START', `the pipeline has no element named "${element}"`);
-    return el.padCaps(pad);
+    return this.named(element, 'element', 'padCaps').padCaps!(pad);
   }
 
   /** Sets a property on a named element (e.g. a videocrop's margins while running). */
   setProperty(element: string, prop: string, value: unknown): void {
-    const el = child(this.native, element);
-    if (!el) throw new LumenError('PIPELINE_START', `the pipeline has no element named "${element}"`);
-    el[prop] = value;
+    this.named(element, 'element')[prop] = value;
+  }
+
+  /** The named element, with `method` when one is asked for; refused with the name otherwise. */
+  private named(name: string, kind: string, method?: 'pull' | 'push' | 'padCaps'): NativeElement {
+    const el = child(this.native, name);
+    if (!el || (method && typeof el[method] !== 'function')) {
+      throw new LumenError('PIPELINE_START', `the pipeline has no ${kind} named "${name}"`, { description: this.description });
+    }
+    return el;
   }
 }
 

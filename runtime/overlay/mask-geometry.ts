@@ -11,8 +11,11 @@ export interface ProbMap {
 
 /** 1 where the map is at or above `threshold`: `data[i] >= threshold`, cell by cell. */
 export function insideOf(map: ProbMap, threshold: number): Uint8Array {
-  if (map.inside) return map.inside(threshold);
-  const { data } = map;
+  return map.inside ? map.inside(threshold) : cellsAtOrAbove(map.data, threshold);
+}
+
+/** 1 where `data[i] >= threshold`, else 0. */
+export function cellsAtOrAbove(data: Float32Array, threshold: number): Uint8Array {
   const inside = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) inside[i] = data[i] >= threshold ? 1 : 0;
   return inside;

@@ -1,4 +1,4 @@
-import type { ProbMap } from '../overlay/mask-geometry.js';
+import { cellsAtOrAbove, type ProbMap } from '../overlay/mask-geometry.js';
 
 /** Per-pixel probability of class 1 (lesion) from [1, 2, H, W] logits. */
 export function lesionProbability(logits: Float32Array, plane: number): Float32Array {
@@ -39,23 +39,23 @@ export class LesionMap implements ProbMap {
   /** 1 where the probability is at or above `threshold`; the array is shared, read it only. */
   inside(threshold: number): Uint8Array {
     if (this.#inside?.threshold === threshold) return this.#inside.cells;
+    const cells = threshold >= SHORTCUT.min && threshold <= SHORTCUT.max ? this.fromLogits(threshold) : cellsAtOrAbove(this.data, threshold);
+    this.#inside = { threshold, cells };
+    return cells;
+  }
+
+  private fromLogits(threshold: number): Uint8Array {
     const plane = this.width * this.height;
     const cells = new Uint8Array(plane);
     const l = this.logits;
-    if (!(threshold >= SHORTCUT.min && threshold <= SHORTCUT.max)) {
-      const p = this.data;
-      for (let i = 0; i < plane; i++) cells[i] = p[i] >= threshold ? 1 : 0;
-    } else {
-      // p = 1 / (1 + e^(l0 − l1)) ≥ t  ⇔  l0 − l1 ≤ ln((1 − t) / t), as the probability falls
-      // monotonically with the difference.
-      const limit = Math.log((1 - threshold) / threshold);
-      for (let i = 0; i < plane; i++) {
-        const d = l[i] - l[plane + i];
-        if (d < limit - NEAR) cells[i] = 1;
-        else if (d <= limit + NEAR) cells[i] = Math.fround(1 / (1 + Math.exp(d))) >= threshold ? 1 : 0;
-      }
+    // p = 1 / (1 + e^(l0 − l1)) ≥ t  ⇔  l0 − l1 ≤ ln((1 − t) / t), as the probability falls
+    // monotonically with the difference.
+    const limit = Math.log((1 - threshold) / threshold);
+    for (let i = 0; i < plane; i++) {
+      const d = l[i] - l[plane + i];
+      if (d < limit - NEAR) cells[i] = 1;
+      else if (d <= limit + NEAR) cells[i] = Math.fround(1 / (1 + Math.exp(d))) >= threshold ? 1 : 0;
     }
-    this.#inside = { threshold, cells };
     return cells;
   }
 }

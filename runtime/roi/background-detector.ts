@@ -64,22 +64,17 @@ export class BackgroundDetector {
     const token = {};
     this.pending = token;
     const request: FrameWorkRequest = { kind: 'detect', frame: shared };
-    const sent = new Promise<boolean>((resolve) => (this.queued = resolve));
-    this.done = sent
-      .then((send) => (send ? this.calls.call(request) : Promise.reject(new Error('dropped before it was sent'))))
-      .then(
-        (area) => {
-          hold?.release();
-          if (this.pending !== token) return;
-          this.pending = null;
-          done(area, frame.id);
-        },
-        () => {
-          // Dropped unsent, or the worker is gone (failure says why: the next detection runs in line).
-          hold?.release();
-          if (this.pending === token) this.pending = null;
-        },
-      );
+    // Delivered only while still the pending one; null: dropped unsent, or the worker is gone
+    // (failure says why: the next detection runs in line).
+    const finish = (area: ActiveArea | null) => {
+      hold?.release();
+      if (this.pending !== token) return;
+      this.pending = null;
+      if (area) done(area, frame.id);
+    };
+    this.done = new Promise<boolean>((resolve) => (this.queued = resolve)).then((send) =>
+      send ? this.calls.call(request).then(finish, () => finish(null)) : finish(null),
+    );
     return true;
   }
 
