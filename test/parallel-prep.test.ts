@@ -71,14 +71,15 @@ t.test('a job taken back before the worker begins it is left alone by the worker
   const inline = new FramePipeline(config, sessions);
   // Warm: the worker runs and has answered once.
   await budget.within(prep.start(frames[0], findActiveArea(frames[0]).rect, sessions)!.settled, 30_000, 'a first job');
-  // The worker kept busy by a detection on a large frame (requests run in order), so that a job
-  // offered after it, and taken back at once, cannot have been begun.
+  // The worker kept busy by detections on a large frame (requests run in order; ~20 ms each), so
+  // that a job offered after them, and taken back at once, cannot have been begun: four of them,
+  // as one alone left a window a loaded machine's scheduler could fall into.
   const calls = (prep as unknown as { calls: { call(req: FrameWorkRequest): Promise<unknown> } }).calls;
   const large = shared({ id: 99, ts: 0, width: 1920, height: 1080, data: new Uint8Array(1920 * 1080 * 4).fill(128) });
   const busy = () => calls.call({ kind: 'detect', frame: { id: 99, width: 1920, height: 1080, pixels: large.data.buffer as SharedArrayBuffer, offset: 0 } });
   for (const f of frames) {
     const crop = findActiveArea(f).rect;
-    const detection = busy();
+    const detection = Promise.all([busy(), busy(), busy(), busy()]);
     const job = prep.start(f, crop, sessions)!;
     const now = await job.take();
     await budget.within(detection, 30_000, 'the detection keeping the worker busy');

@@ -33,6 +33,17 @@ function inPool(pool: FramePool, f: Frame) {
   return { pooled: { ...f, data: buf, hold }, buf, hold };
 }
 
+/** The frame put in the pool and taken by the detector; `got()` is the area delivered, or null. */
+function submitPooled(t: { ok(v: unknown, m: string): void }, d: BackgroundDetector, pool: FramePool, f: Frame) {
+  const { pooled, buf, hold } = inPool(pool, f);
+  let got: unknown = null;
+  t.ok(
+    d.submit(pooled, (area) => (got = area)),
+    'taken',
+  );
+  return { buf, hold, got: () => got };
+}
+
 const settings = (detectEvery: number, stableCount: number) => ({
   roi: { enabled: true, detectEvery, stableCount, tolerance: 4, privacyMasks: [], blackOutside: true },
   quality: null,
@@ -134,17 +145,12 @@ t.test('a pooled frame is read where it lies, held until its detection is back',
   const d = new BackgroundDetector();
   t.teardown(() => d.close());
   const plain = frame(3, 320, 240, BIG);
-  const { pooled, buf, hold } = inPool(pool, plain);
-  let got: unknown = null;
-  t.ok(
-    d.submit(pooled, (area) => (got = area)),
-    'taken',
-  );
+  const { buf, hold, got } = submitPooled(t, d, pool, plain);
   d.flush();
   hold.release(); // the frame loop is done with the frame
   t.not(pool.take(buf.length).buf, buf, 'its buffer is not given out while the worker reads it');
   await budget.within(d.idle(), 30_000, 'the detection');
-  t.same(got, findActiveArea(plain), 'the area of the frame as it was');
+  t.same(got(), findActiveArea(plain), 'the area of the frame as it was');
   t.equal(pool.take(buf.length).buf, buf, 'and the buffer is back in the pool once the detection is in');
 });
 
@@ -158,27 +164,23 @@ t.test('a detection waits for the frame to be out: sent at flush, dropped unsent
   const detect = (w: BackgroundDetector) =>
     budget.within(new Promise((resolve) => (w.submit(plain, resolve), w.flush())), 30_000, 'a detection on a warm worker');
   await Promise.all([detect(d), detect(clock)]);
-  const { pooled, buf, hold } = inPool(pool, plain);
-  let got: unknown = null;
-  t.ok(
-    d.submit(pooled, (area) => (got = area)),
-    'taken',
-  );
+  const { buf, hold, got } = submitPooled(t, d, pool, plain);
   hold.release();
   // Two detections of the same frame on another worker: time enough for an unflushed one to come back.
   for (let i = 0; i < 2; i++) await detect(clock);
-  t.equal(got, null, 'nothing comes back before flush: the detection was not sent');
+  t.equal(got(), null, 'nothing comes back before flush: the detection was not sent');
   t.ok(d.busy, 'and it is still taken, so no other is');
   d.cancel();
   await budget.within(d.idle(), 30_000, 'the dropped detection');
-  t.equal(got, null, 'a cancelled detection is never delivered');
+  t.equal(got(), null, 'a cancelled detection is never delivered');
   t.notOk(d.busy, 'the detector is free again');
   t.equal(pool.take(buf.length).buf, buf, 'and the frame’s buffer is back in the pool');
+  let next: unknown = null;
   t.ok(
-    d.submit(plain, (area) => (got = area)),
+    d.submit(plain, (area) => (next = area)),
     'the next is taken',
   );
   d.flush();
   await budget.within(d.idle(), 30_000, 'the flushed detection');
-  t.same(got, findActiveArea(plain), 'and delivered once flushed');
+  t.same(next, findActiveArea(plain), 'and delivered once flushed');
 });
