@@ -37,6 +37,7 @@ need node_modules/.package-lock.json "npm dependencies"
 need node_modules/.bin/tsc "TypeScript compiler"
 need node_modules/gstreamer-superficial/build/Release/gstreamer-superficial.node "GStreamer addon"
 need node_modules/unix-dgram/build/Release/unix_dgram.node "sd_notify addon"
+need runtime/native/build/Release/kernels.node "compiled pixel loops (npm run native)"
 need "node_modules/zeromq/build/linux/$NODE_ARCH" "ZeroMQ addon for $NODE_ARCH"
 need "node_modules/onnxruntime-node/bin/napi-v6/linux/$NODE_ARCH" "ONNX Runtime binding for $NODE_ARCH"
 need models/ref-classifier/manifest.json "reference classifier bundle"
@@ -66,6 +67,8 @@ cp "$SRC/package.json" "$P/"
 cp -r "$SRC/pipelines" "$P/"
 mkdir -p "$P/runtime/view" "$P/models" "$P/var/feeds"
 cp -r "$SRC/runtime/view/public" "$P/runtime/view/"
+# The compiled pixel loops, where runtime/native/kernels.ts looks for them (stripped below).
+install -D "$SRC/runtime/native/build/Release/kernels.node" "$P/runtime/native/build/Release/kernels.node"
 for id in ref-classifier ref-segmenter; do cp -r "$SRC/models/$id" "$P/models/"; done
 cp "$SRC/var/feeds/demo.mkv" "$SRC/var/feeds/demo.annotations.json" "$P/var/feeds/"
 

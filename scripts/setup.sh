@@ -43,6 +43,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
 
+# The compiled pixel loops (runtime/native), rebuilt when missing or older than their sources.
+kernels=runtime/native/build/Release/kernels.node
+if [ ! -f "$kernels" ] || [ -n "$(find runtime/native -maxdepth 1 -type f ! -name '*.ts' -newer "$kernels")" ]; then
+  echo "setup: building the compiled pixel loops" >&2
+  npm run --silent native >/dev/null
+fi
+
 node_modules/.bin/tsc -p .
 
 if ! ls models/{ref-classifier,ref-segmenter,gain-resnet50,ca-unet}/manifest.json >/dev/null 2>&1; then

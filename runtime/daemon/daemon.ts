@@ -17,6 +17,7 @@ import type { StatusHeader } from '../publish/protocol.js';
 import { publishSecurity } from '../publish/curve-keys.js';
 import { SdNotifier, watchdogIntervalMs } from '../health/sd-notify.js';
 import { MetricsServer } from '../metrics/metrics-server.js'; // metrics
+import { kernelsState } from '../native/kernels.js';
 import { Recorder, type RecorderHooks } from '../record/recorder.js'; // record
 import { CaptureSupervisor } from './capture-supervisor.js';
 import { ModelSet } from './model-set.js';
@@ -92,6 +93,9 @@ export class Daemon {
     const { parts, lastEpisode } = await openParts(config, log, notifier);
     const d = new Daemon(config, log, parts);
     d.pipeline.decision.continueFrom(lastEpisode);
+    // Without the compiled pixel loops the daemon runs, with about twice the work outside the models.
+    const kernels = kernelsState();
+    if (!kernels.compiled) log.warn({ detail: kernels.detail }, 'pixel loops not compiled');
     d.timers.push(setInterval(() => void d.publishStatus(true), config.publish.statusIntervalMs));
     try {
       d.ops = await Operations.start(

@@ -15,6 +15,7 @@ import type { ProviderName } from '../inference/providers.js';
 import { createLogger } from '../log.js';
 import { loadBundle } from '../models/bundle-load.js';
 import { listenProbe } from '../metrics/listen-probe.js';
+import { kernelsState } from '../native/kernels.js';
 import { bindHistory, bindPublisher, curveSupported, zmqVersion } from '../publish/zmq.js';
 import { securityChecks } from './security-checks.js';
 import { recordChecks } from './record-checks.js';
@@ -51,6 +52,7 @@ export async function runChecks(config: Readonly<Config> | null, configError: st
   checks.push(...(await recordChecks(config)));
   checks.push(await clockCheck());
   checks.push(notifyCheck());
+  checks.push(kernelsCheck());
   return checks;
 }
 
@@ -231,6 +233,12 @@ async function clockCheck(): Promise<Check> {
   } catch {
     return warn('clock', `${new Date().toISOString()}; synchronisation unknown`, 'check time sync with timedatectl');
   }
+}
+
+/** The compiled pixel loops: without them the frame loop runs, at about twice the cost outside the models. */
+function kernelsCheck(): Check {
+  const k = kernelsState();
+  return k.compiled ? ok('pixel loops', k.detail) : warn('pixel loops', k.detail, 'build them (npm run native) or reinstall the runtime');
 }
 
 function notifyCheck(): Check {

@@ -1,5 +1,6 @@
 import type { Frame, Rect } from '../frame.js';
 import type { InputSpec } from '../models/manifest.js';
+import { kernels } from '../native/kernels.js';
 
 /** Height and width of an NCHW input shape [1, 3, H, W]. */
 export function inputSize(spec: InputSpec): { width: number; height: number } {
@@ -51,9 +52,11 @@ function tapsFor(r: Rect, ow: number, oh: number): { x: Taps; y: Taps } {
 /**
  * Frame → model input: crop to `crop` (the ROI; whole frame by default), bilinear resize to the
  * model's size (pixel centres aligned, as OpenCV and PIL do), colour order, then
- * (pixel × scale − mean) / std, planar NCHW float32. Writes into `out` when given.
+ * (pixel × scale − mean) / std, planar NCHW float32. Writes into `out` when given. The compiled
+ * loop (native/kernels.ts) runs when it is built, unless `javascript` asks for this file's; both
+ * give the same input.
  */
-export function preprocess(frame: Frame, spec: InputSpec, crop?: Rect, out?: Float32Array): Float32Array {
+export function preprocess(frame: Frame, spec: InputSpec, crop?: Rect, out?: Float32Array, javascript = false): Float32Array {
   const { width: ow, height: oh } = inputSize(spec);
   const r = crop ?? { x: 0, y: 0, width: frame.width, height: frame.height };
   const plane = ow * oh;
@@ -68,6 +71,11 @@ export function preprocess(frame: Frame, spec: InputSpec, crop?: Rect, out?: Flo
   const b1 = spec.mean[1] / spec.std[1];
   const b2 = spec.mean[2] / spec.std[2];
   const { x: tx, y: ty } = tapsFor(r, ow, oh);
+  if (kernels && !javascript) {
+    const p = Float64Array.of(fw, frame.height, ow, oh, bgr ? 1 : 0, k0, k1, k2, b0, b1, b2);
+    kernels.resizeInput(src, p, tx.i0, tx.i1, tx.w, tx.w0, ty.i0, ty.i1, ty.w, ty.w0, dst);
+    return dst;
+  }
   // Each source pixel read as one 32-bit word (R in the low byte) where the bytes allow it; the
   // arithmetic is the same, term by term, so the output is identical either way.
   if (LITTLE_ENDIAN && src.byteOffset % 4 === 0) {

@@ -2,7 +2,8 @@
 // frame is not classified, and the reason is published.
 import type { Frame, Rect } from '../frame.js';
 import { spanAt, type ActiveArea } from '../roi/active-area.js';
-import { cellKind } from './regions.js';
+import { kernels } from '../native/kernels.js';
+import { CELL_LIMITS, cellKind, FOCUS_RULE, KIND } from './regions.js';
 
 /**
  * The quality gate's view of a frame: about GRID_CELLS cells across the ROI's longer side, each
@@ -78,23 +79,82 @@ function buffers(n: number, gw: number): NonNullable<typeof scratch> {
   return scratch;
 }
 
+/** Where a call's scalar results land: picture cells and the sum of their lumas. */
+const sums = new Float64Array(2);
+/** The compiled sampler's parameters (grid-cells.c): the geometry per call, then the limits and kind bits. */
+const params = (() => {
+  const c = CELL_LIMITS,
+    f = FOCUS_RULE;
+  const limits = [c.darkLuma, c.clippedLuma, c.washedOut, c.whiteLevel, c.bloodMinRed, c.bloodMaxGreenRatio, c.bloodMaxBlueRatio];
+  return Float64Array.from([
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...limits,
+    f.slope,
+    f.offset,
+    f.brightLitLuma,
+    KIND.dark,
+    KIND.clipped,
+    KIND.blood,
+    KIND.lit,
+    KIND.focus,
+  ]);
+})();
+
 /**
  * Samples the frame inside rect (and inside area's outline when given) onto the analysis grid;
  * null when the ROI is too small to judge (under 8 px a side, or under 16 cells of picture).
- * The grid's arrays are reused by the next call: read it before sampling another frame.
+ * The grid's arrays are reused by the next call: read it before sampling another frame. The
+ * compiled sampler (native/kernels.ts) runs when it is built, unless `javascript` asks for this
+ * file's loop; both give the same grid.
  */
-export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): AnalysisGrid | null {
-  const { width: W, data } = frame;
+export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null, javascript = false): AnalysisGrid | null {
   const rect = clipRect(roi, frame.width, frame.height);
   if (rect.width < 8 || rect.height < 8) return null;
   const cs = Math.max(1, Math.max(rect.width, rect.height) / GRID_CELLS);
   const gw = Math.max(1, Math.floor(rect.width / cs)),
     gh = Math.max(1, Math.floor(rect.height / cs));
+  const buf = buffers(gw * gh, gw);
+  const { valid, luma, kind } = buf.grid;
+  if (kernels && !javascript) {
+    params.set([frame.width, frame.height, rect.x, rect.y, rect.width, rect.height, cs, gw, gh]);
+    kernels.gridSample(frame.data, params, area ? spansOf(area, rect) : null, valid, luma, kind, sums);
+  } else {
+    sampleCells(frame, rect, cs, gw, gh, area, buf);
+  }
+  const cells = sums[0];
+  if (cells < 16) return null;
+  return { gw, gh, cellPx: cs, rect, ...buf.grid, cells, meanLuma: sums[1] / cells };
+}
+
+/** The picture's first and last column on each row of rect (first > last: none), for the compiled sampler; kept while the area holds. */
+let spanCache: { area: ActiveArea; y: number; height: number; spans: Int32Array } | null = null;
+
+function spansOf(area: ActiveArea, rect: Rect): Int32Array {
+  if (spanCache?.area === area && spanCache.y === rect.y && spanCache.height === rect.height) return spanCache.spans;
+  const spans = new Int32Array(2 * rect.height);
+  for (let i = 0; i < rect.height; i++) {
+    const span = spanAt(area, rect.y + i);
+    spans[2 * i] = span ? span[0] : 1;
+    spans[2 * i + 1] = span ? span[1] : 0;
+  }
+  spanCache = { area, y: rect.y, height: rect.height, spans };
+  return spans;
+}
+
+/** The sampling pass in JavaScript: the grid's cells into buf.grid, the scalar results into `sums`. */
+function sampleCells(frame: Frame, rect: Rect, cs: number, gw: number, gh: number, area: ActiveArea | null, buf: NonNullable<typeof scratch>): void {
+  const { width: W, data } = frame;
   // About one sample per cell and axis once cells are two pixels or more (a 960×540 analysis
   // picture reads about 58 k pixels); every pixel of smaller cells, as on small frames.
   const sub = Math.max(1, Math.floor(cs));
-  const n = gw * gh;
-  const buf = buffers(n, gw);
   // Integer sums of R, G, B and the count, side by side per cell: exact, and one index per sample.
   const { acc, white, grid } = buf;
   if (buf.cs !== cs || buf.width !== rect.width) {
@@ -196,6 +256,6 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null): An
       white[x] = 0;
     }
   }
-  if (cells < 16) return null;
-  return { gw, gh, cellPx: cs, rect, ...grid, cells, meanLuma: lumaSum / cells };
+  sums[0] = cells;
+  sums[1] = lumaSum;
 }

@@ -74,6 +74,13 @@ export function isBloodCell(r: number, g: number, b: number): boolean {
   return r >= CELL_LIMITS.bloodMinRed && g <= CELL_LIMITS.bloodMaxGreenRatio * r && b <= CELL_LIMITS.bloodMaxBlueRatio * r;
 }
 
+/**
+ * When a cell carries focus information (cellKind): not bright — clipped, or lit by a glint at
+ * mean luma brightLitLuma or more — not dark, and its whitest pixel at most slope × luma +
+ * offset, so that a glint (a pixel whose smallest channel beats the mean) is not taken for detail.
+ */
+export const FOCUS_RULE = Object.freeze({ slope: 1.15, offset: 10, brightLitLuma: 150 });
+
 /** Bits of a cell's kind (AnalysisGrid.kind): what the cell shows, decided once per frame. */
 export const KIND = Object.freeze({ dark: 1, clipped: 2, blood: 4, lit: 8, focus: 16 });
 
@@ -84,7 +91,10 @@ const DARK_LUMA = CELL_LIMITS.darkLuma,
   WHITE_LEVEL = CELL_LIMITS.whiteLevel,
   BLOOD_MIN_RED = CELL_LIMITS.bloodMinRed,
   BLOOD_GREEN = CELL_LIMITS.bloodMaxGreenRatio,
-  BLOOD_BLUE = CELL_LIMITS.bloodMaxBlueRatio;
+  BLOOD_BLUE = CELL_LIMITS.bloodMaxBlueRatio,
+  FOCUS_SLOPE = FOCUS_RULE.slope,
+  FOCUS_OFFSET = FOCUS_RULE.offset,
+  BRIGHT_LIT_LUMA = FOCUS_RULE.brightLitLuma;
 
 /**
  * The kind of a cell of mean luma l, mean colour r, g, b and whitest pixel `white`: shadow,
@@ -102,8 +112,8 @@ export function cellKind(l: number, r: number, g: number, b: number, white: numb
   // Shadow and clipped highlights carry no focus information, and glints stay sharp in a blurred
   // frame. A glint is told by a pixel whose smallest channel beats the cell's mean luma — true at
   // any exposure, so a dimmed frame does not turn its glints into 'detail'.
-  const bright = l >= CLIPPED_LUMA || (lit && l >= 150);
-  if (!bright && l >= DARK_LUMA && white <= 1.15 * l + 10) k |= KIND.focus;
+  const bright = l >= CLIPPED_LUMA || (lit && l >= BRIGHT_LIT_LUMA);
+  if (!bright && l >= DARK_LUMA && white <= FOCUS_SLOPE * l + FOCUS_OFFSET) k |= KIND.focus;
   return k;
 }
 

@@ -1,0 +1,20 @@
+// The addon's entry: registers the kernels of grid-cells.c and resize-input.c.
+#include "kernels.h"
+
+void *typed_array(napi_env env, napi_value v, napi_typedarray_type want, size_t *length, int *ok) {
+  napi_typedarray_type type;
+  size_t len = 0;
+  void *data = NULL;
+  *ok = napi_get_typedarray_info(env, v, &type, &len, &data, NULL, NULL) == napi_ok && type == want;
+  if (length) *length = len;
+  return data;
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_property_descriptor props[] = {
+    {"gridSample", NULL, grid_sample, NULL, NULL, NULL, napi_default, NULL},
+    {"resizeInput", NULL, resize_input, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, 2, props) != napi_ok) return NULL;
+  return exports;
+}

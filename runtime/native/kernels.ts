@@ -1,0 +1,60 @@
+// native/: the frame loop's two pixel loops compiled from C (grid-cells.c: the quality gate's
+// sampling; resize-input.c: a model's input from the frame), built at set-up by `npm run native`.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../config/paths.js';
+import { messageOf } from '../errors.js';
+
+/**
+ * On a 2-core box these loops are most of the frame's work outside the models: compiled, they
+ * take about half the time and give the same result to the bit (test/native-kernels.test.ts
+ * compares them with the JavaScript on real frames). Without the addon the JavaScript runs:
+ * slower, never different. The arguments are laid out in grid-cells.c and resize-input.c.
+ */
+export interface Kernels {
+  gridSample(
+    data: Uint8Array,
+    params: Float64Array,
+    spans: Int32Array | null,
+    valid: Uint8Array,
+    luma: Float32Array,
+    kind: Uint8Array,
+    sums: Float64Array,
+  ): void;
+  resizeInput(
+    data: Uint8Array,
+    params: Float64Array,
+    xi0: Int32Array,
+    xi1: Int32Array,
+    xw: Float64Array,
+    xw0: Float64Array,
+    yi0: Int32Array,
+    yi1: Int32Array,
+    yw: Float64Array,
+    yw0: Float64Array,
+    out: Float32Array,
+  ): void;
+}
+
+/** Where set-up builds the addon. */
+export const KERNELS_PATH = join(PROJECT_ROOT, 'runtime', 'native', 'build', 'Release', 'kernels.node');
+
+function load(): { kernels: Kernels; why: null } | { kernels: null; why: string } {
+  try {
+    return { kernels: createRequire(import.meta.url)(KERNELS_PATH) as Kernels, why: null };
+  } catch (err) {
+    return { kernels: null, why: messageOf(err) };
+  }
+}
+
+const loaded = load();
+
+/** The compiled kernels, or null when they are not built or would not load (kernelsState says why). */
+export const kernels: Kernels | null = loaded.kernels;
+
+/** Which loops run, for the daemon's start log and `lumen doctor`. */
+export function kernelsState(): { compiled: boolean; detail: string } {
+  return loaded.kernels
+    ? { compiled: true, detail: 'compiled pixel loops (quality gate sampling, model input)' }
+    : { compiled: false, detail: `JavaScript pixel loops: the compiled ones did not load (${loaded.why}); build them with npm run native` };
+}

@@ -1,0 +1,175 @@
+import t from 'tap';
+import { readdirSync } from 'node:fs';
+import type { Frame, Rect } from '../runtime/frame.js';
+import { loadStill } from '../runtime/calibration/stills.js';
+import { preprocess } from '../runtime/inference/preprocess.js';
+import type { InputSpec } from '../runtime/models/manifest.js';
+import { kernels, kernelsState } from '../runtime/native/kernels.js';
+import { sampleGrid, type AnalysisGrid } from '../runtime/quality/analysis-grid.js';
+import { KIND } from '../runtime/quality/regions.js';
+import { findActiveArea, type ActiveArea } from '../runtime/roi/active-area.js';
+import { seededRandom } from '../runtime/util/random.js';
+import { SHARED_DATA } from './helpers/daemon.js';
+
+// The compiled pixel loops (runtime/native) must give what the JavaScript gives, to the bit: the
+// quality gate's grid and each model's input, on real frames and on frames made to reach every
+// branch. Set-up builds them, so here they are required, not optional.
+
+type Asserts = Pick<typeof t, 'equal' | 'same'>;
+
+const stills = [
+  ...readdirSync(`${SHARED_DATA}kvasir-seg/images`)
+    .slice(0, 6)
+    .map((f) => `${SHARED_DATA}kvasir-seg/images/${f}`),
+  ...readdirSync(`${SHARED_DATA}cvc-clinicdb/images`)
+    .slice(0, 6)
+    .map((f) => `${SHARED_DATA}cvc-clinicdb/images/${f}`),
+];
+
+/** A width × height frame of seeded noise, with bands of black, white, blood red and grey glints. */
+function madeFrame(width: number, height: number, seed: number): Frame {
+  const rnd = seededRandom(seed);
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      const band = Math.floor((4 * x) / width);
+      const n = () => Math.floor(rnd() * 256);
+      // shadow, blown out, blood, textured mucosa with glints
+      const px =
+        band === 0
+          ? [n() >> 4, n() >> 4, n() >> 4]
+          : band === 1
+            ? [240 + (n() >> 4), 240 + (n() >> 4), 240 + (n() >> 4)]
+            : band === 2
+              ? [90 + (n() >> 2), n() >> 4, n() >> 4]
+              : rnd() < 0.05
+                ? [250, 250, 250]
+                : [n(), n() >> 1, n() >> 1];
+      data.set([...px, 255], i);
+    }
+  return { id: seed, ts: 0, width, height, data };
+}
+
+/** The grid's arrays copied out (the next call reuses them). */
+function kept(g: AnalysisGrid | null) {
+  return g && { ...g, valid: g.valid.slice(), luma: g.luma.slice(), kind: g.kind.slice() };
+}
+
+/** Samples frame both ways and says whether the two grids are the same, cell for cell. */
+function sameGrid(tt: Asserts, frame: Frame, roi: Rect, area: ActiveArea | null, what: string): AnalysisGrid | null {
+  const js = kept(sampleGrid(frame, roi, area, true));
+  const native = kept(sampleGrid(frame, roi, area));
+  tt.equal(native === null, js === null, `${what}: both judge the ROI, or neither`);
+  if (!js || !native) return null;
+  tt.same([native.gw, native.gh, native.cells, native.meanLuma], [js.gw, js.gh, js.cells, js.meanLuma], `${what}: grid size, cells and mean luma`);
+  let differ = 0;
+  for (let i = 0; i < js.gw * js.gh; i++)
+    if (native.valid[i] !== js.valid[i] || !Object.is(native.luma[i], js.luma[i]) || native.kind[i] !== js.kind[i]) differ++;
+  tt.equal(differ, 0, `${what}: every cell the same (${js.gw}×${js.gh})`);
+  return js;
+}
+
+t.test('the compiled loops are built and loaded', async (t) => {
+  t.ok(kernels, 'runtime/native/build/Release/kernels.node loads');
+  t.equal(kernelsState().compiled, true, kernelsState().detail);
+});
+
+t.test('the gate samples real frames the same with the compiled loop', async (t) => {
+  t.equal(stills.length, 12, 'six Kvasir-SEG and six CVC-ClinicDB frames');
+  let outlined = 0;
+  for (const file of stills) {
+    const frame = await loadStill(file);
+    const name = file.slice(SHARED_DATA.length);
+    const whole = { x: 0, y: 0, width: frame.width, height: frame.height };
+    sameGrid(t, frame, whole, null, `${name}, whole frame`);
+    const area = findActiveArea(frame);
+    if (area) {
+      outlined++;
+      sameGrid(t, frame, area.rect, area, `${name}, inside its outline`);
+    }
+    sameGrid(t, frame, { x: 13.6, y: 7.2, width: 201.5, height: 150 }, null, `${name}, an odd rect`);
+    sameGrid(t, frame, { x: 5, y: 5, width: 90, height: 60 }, null, `${name}, cells of one pixel`);
+    // Not 4-byte aligned: the JavaScript reads bytes, not words.
+    const shifted = new Uint8Array(frame.data.length + 1).subarray(1);
+    shifted.set(frame.data);
+    sameGrid(t, { ...frame, data: shifted }, whole, null, `${name}, unaligned pixels`);
+  }
+  t.ok(outlined >= 6, `an active area found on ${outlined} of 12 frames, so outlines are compared`);
+});
+
+t.test('every cell kind, and grids of many sizes, come out the same', async (t) => {
+  const seen = new Set<number>();
+  for (const [w, h, seed] of [
+    [960, 540, 1],
+    [1920, 1080, 2],
+    [384, 288, 3],
+    [257, 31, 4],
+    [50, 700, 5],
+  ]) {
+    const frame = madeFrame(w, h, seed);
+    const g = sameGrid(t, frame, { x: 0, y: 0, width: w, height: h }, null, `made ${w}×${h}`);
+    for (const k of g?.kind ?? []) for (const bit of Object.values(KIND)) if (k & bit) seen.add(bit);
+  }
+  t.same(
+    [...seen].sort((a, b) => a - b),
+    Object.values(KIND).sort((a, b) => a - b),
+    'the made frames reach every kind',
+  );
+  const tiny = madeFrame(64, 64, 6);
+  t.equal(sampleGrid(tiny, { x: 0, y: 0, width: 7, height: 40 }, null), null, 'a ROI under 8 px a side is not judged');
+});
+
+t.test("models' inputs are the same from the compiled loop", async (t) => {
+  const spec = (w: number, h: number, colorOrder: 'RGB' | 'BGR'): InputSpec =>
+    ({ name: 'input', shape: [1, 3, h, w], colorOrder, scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }) as InputSpec;
+  for (const file of stills.slice(0, 4)) {
+    const frame = await loadStill(file);
+    const crops: (Rect | undefined)[] = [undefined, findActiveArea(frame)?.rect, { x: 31, y: 17, width: 97, height: 211 }];
+    for (const crop of crops)
+      for (const s of [spec(224, 224, 'RGB'), spec(128, 96, 'BGR')]) {
+        const js = preprocess(frame, s, crop, undefined, true);
+        const native = preprocess(frame, s, crop);
+        let differ = 0;
+        for (let i = 0; i < js.length; i++) if (!Object.is(js[i], native[i])) differ++;
+        t.equal(differ, 0, `${file.slice(SHARED_DATA.length)} ${s.colorOrder} ${s.shape[3]}×${s.shape[2]} crop ${JSON.stringify(crop ?? 'none')}`);
+      }
+  }
+});
+
+t.test('the compiled loops refuse arguments that do not fit, instead of reading past them', async (t) => {
+  const k = kernels!;
+  const frame = madeFrame(64, 48, 7);
+  const grid = () => [new Uint8Array(64), new Float32Array(64), new Uint8Array(64), new Float64Array(2)] as const;
+  const params = (rect: number[]) => Float64Array.from([64, 48, ...rect, 1, 8, 8, ...new Array<number>(15).fill(0)]);
+  t.doesNotThrow(() => k.gridSample(frame.data, params([0, 0, 8, 8]), null, ...grid()), 'a fitting call');
+  t.throws(() => k.gridSample(frame.data, params([60, 0, 8, 8]), null, ...grid()), RangeError, 'a rect past the right edge');
+  t.throws(() => k.gridSample(frame.data.subarray(4), params([0, 0, 8, 8]), null, ...grid()), RangeError, 'pixels shorter than the frame');
+  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]), new Int32Array(4), ...grid()), RangeError, 'spans for fewer rows than the rect');
+  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]).subarray(1), null, ...grid()), RangeError, 'too few params');
+  const [valid, luma, kind, sums] = grid();
+  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]), null, valid, luma, kind, new Float64Array(2).subarray(1)), RangeError, 'too few sums');
+  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]), null, valid, new Float32Array(63), kind, sums), RangeError, 'a luma array too short');
+  t.throws(
+    () => k.gridSample(frame.data, params([0, 0, 8, 8]), null, valid, new Float64Array(64) as unknown as Float32Array, kind, sums),
+    TypeError,
+    'a luma array of doubles',
+  );
+
+  // n taps of neighbouring pixels, the last one's second tap at `last`.
+  const taps = (n: number, last: number) =>
+    [
+      Int32Array.from({ length: n }, (_, i) => i),
+      Int32Array.from({ length: n }, (_, i) => (i === n - 1 ? last : i + 1)),
+      new Float64Array(n).fill(0.5),
+      new Float64Array(n).fill(0.5),
+    ] as const;
+  const p = Float64Array.of(64, 48, 16, 16, 0, 1, 1, 1, 0, 0, 0);
+  const out = new Float32Array(3 * 16 * 16);
+  t.doesNotThrow(() => k.resizeInput(frame.data, p, ...taps(16, 63), ...taps(16, 47), out), 'a fitting resize, taps reaching the last column and row');
+  t.throws(() => k.resizeInput(frame.data, p, ...taps(16, 64), ...taps(16, 47), out), RangeError, 'a column tap past the frame');
+  t.throws(() => k.resizeInput(frame.data, p, ...taps(16, 63), ...taps(16, 48), out), RangeError, 'a row tap past the frame');
+  t.throws(() => k.resizeInput(frame.data, p, ...taps(15, 15), ...taps(16, 47), out), RangeError, 'fewer column taps than columns');
+  t.throws(() => k.resizeInput(frame.data, p, ...taps(16, 63), ...taps(16, 47), out.subarray(1)), RangeError, 'an output too short');
+  t.throws(() => k.resizeInput(frame.data, p.subarray(1), ...taps(16, 63), ...taps(16, 47), out), RangeError, 'too few params');
+});
