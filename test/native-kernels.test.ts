@@ -6,8 +6,10 @@ import { preprocess } from '../runtime/inference/preprocess.js';
 import type { InputSpec } from '../runtime/models/manifest.js';
 import { kernels, kernelsState } from '../runtime/native/kernels.js';
 import { sampleGrid, type AnalysisGrid } from '../runtime/quality/analysis-grid.js';
-import { KIND } from '../runtime/quality/regions.js';
+import { judgeRegions, KIND } from '../runtime/quality/regions.js';
+import { sharpnessOf } from '../runtime/quality/sharpness.js';
 import { findActiveArea, type ActiveArea } from '../runtime/roi/active-area.js';
+import { MaskPlan } from '../runtime/roi/mask-plan.js';
 import { seededRandom } from '../runtime/util/random.js';
 import { SHARED_DATA } from './helpers/daemon.js';
 
@@ -67,6 +69,9 @@ function sameGrid(tt: Asserts, frame: Frame, roi: Rect, area: ActiveArea | null,
   for (let i = 0; i < js.gw * js.gh; i++)
     if (native.valid[i] !== js.valid[i] || !Object.is(native.luma[i], js.luma[i]) || native.kind[i] !== js.kind[i]) differ++;
   tt.equal(differ, 0, `${what}: every cell the same (${js.gw}×${js.gh})`);
+  // What the gate measures on the grid: the same sharpness and the same regions, counts and all.
+  tt.equal(sharpnessOf(native), sharpnessOf(js, true), `${what}: sharpness`);
+  tt.same(judgeRegions(native), judgeRegions(js, true), `${what}: regions`);
   return js;
 }
 
@@ -172,4 +177,42 @@ t.test('the compiled loops refuse arguments that do not fit, instead of reading 
   t.throws(() => k.resizeInput(frame.data, p, ...taps(15, 15), ...taps(16, 47), out), RangeError, 'fewer column taps than columns');
   t.throws(() => k.resizeInput(frame.data, p, ...taps(16, 63), ...taps(16, 47), out.subarray(1)), RangeError, 'an output too short');
   t.throws(() => k.resizeInput(frame.data, p.subarray(1), ...taps(16, 63), ...taps(16, 47), out), RangeError, 'too few params');
+});
+
+t.test('the mask plan blacks out the same pixels in one compiled call', async (t) => {
+  for (const file of stills.slice(0, 4)) {
+    const frame = await loadStill(file);
+    const { width: W, height: H } = frame;
+    const masks = [
+      { x: 10.5, y: 12, width: 80, height: 30 },
+      { x: W - 50, y: H - 20, width: 80, height: 40 },
+    ];
+    const plan = new MaskPlan(W, H, masks, findActiveArea(frame));
+    const native = new Uint8Array(frame.data),
+      js = new Uint8Array(frame.data);
+    plan.apply(native);
+    plan.apply(js, true);
+    const name = file.slice(SHARED_DATA.length);
+    t.equal(Buffer.compare(native, js), 0, `${name}: the same bytes`);
+    let black = 0;
+    for (let i = 0; i < native.length; i += 4) if (native[i] + native[i + 1] + native[i + 2] === 0 && native[i + 3] === 255) black++;
+    t.ok(plan.pixels > 2400 && black >= plan.pixels, `${name}: ${plan.pixels} planned pixels are opaque black (${black} in all)`);
+  }
+  const data = new Uint8Array(16 * 4);
+  t.throws(() => kernels!.fillRuns(data, Int32Array.of(0, 17)), RangeError, 'a run past the frame');
+  t.throws(() => kernels!.fillRuns(data, Int32Array.of(5, 4)), RangeError, 'a run that ends before it starts');
+  t.throws(() => kernels!.fillRuns(data, Int32Array.of(-1, 4)), RangeError, 'a run before the frame');
+  t.throws(() => kernels!.fillRuns(data, Int32Array.of(0, 4, 6)), RangeError, 'a run without its end');
+  t.same([...data], new Array<number>(64).fill(0), 'a refused call writes nothing');
+  kernels!.fillRuns(data, Int32Array.of(15, 16));
+  t.same([...data.subarray(56)], [0, 0, 0, 0, 0, 0, 0, 255], 'a run of the last pixel');
+});
+
+t.test('the gate measures refuse a grid that does not fit', async (t) => {
+  const k = kernels!;
+  t.throws(() => k.gridSharpness(new Float32Array(15), new Uint8Array(16), Float64Array.of(4, 4, KIND.focus)), RangeError, 'too few lumas');
+  t.throws(() => k.gridSharpness(new Float32Array(16), new Uint8Array(16), Float64Array.of(4, 4)), RangeError, 'too few params');
+  const grid = kept(sampleGrid(madeFrame(64, 64, 8), { x: 0, y: 0, width: 64, height: 64 }, null))!;
+  const layout = Int32Array.from([64, 64, 8, 16, 4, KIND.dark, KIND.clipped, KIND.blood, KIND.lit]);
+  t.throws(() => k.regionCounts(grid.valid, grid.kind, layout, new Int32Array(256), new Uint8Array(512)), RangeError, 'a layout without its cuts');
 });

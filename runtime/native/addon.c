@@ -1,4 +1,4 @@
-// The addon's entry: registers the kernels of grid-cells.c and resize-input.c.
+// The addon's entry: registers the kernels of the other C files.
 #include "kernels.h"
 
 void *typed_array(napi_env env, napi_value v, napi_typedarray_type want, size_t *length, int *ok) {
@@ -13,8 +13,11 @@ void *typed_array(napi_env env, napi_value v, napi_typedarray_type want, size_t 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     {"gridSample", NULL, grid_sample, NULL, NULL, NULL, napi_default, NULL},
+    {"gridSharpness", NULL, grid_sharpness, NULL, NULL, NULL, napi_default, NULL},
+    {"regionCounts", NULL, region_counts, NULL, NULL, NULL, napi_default, NULL},
     {"resizeInput", NULL, resize_input, NULL, NULL, NULL, napi_default, NULL},
+    {"fillRuns", NULL, fill_runs, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, 2, props) != napi_ok) return NULL;
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
 }

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "kernels",
-      "sources": ["addon.c", "grid-cells.c", "resize-input.c"],
+      "sources": ["addon.c", "grid-cells.c", "grid-measures.c", "mask-runs.c", "resize-input.c"],
       "cflags": ["-ffp-contract=off", "-std=c11"]
     }
   ]

@@ -18,4 +18,7 @@ void *typed_array(napi_env env, napi_value v, napi_typedarray_type want, size_t 
 
 napi_value grid_sample(napi_env env, napi_callback_info info);
 napi_value resize_input(napi_env env, napi_callback_info info);
+napi_value grid_sharpness(napi_env env, napi_callback_info info);
+napi_value region_counts(napi_env env, napi_callback_info info);
+napi_value fill_runs(napi_env env, napi_callback_info info);
 #endif

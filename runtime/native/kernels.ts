@@ -1,5 +1,6 @@
-// native/: the frame loop's two pixel loops compiled from C (grid-cells.c: the quality gate's
-// sampling; resize-input.c: a model's input from the frame), built at set-up by `npm run native`.
+// native/: the frame loop's pixel and cell loops compiled from C (grid-cells.c: the quality gate's
+// sampling; grid-measures.c: its sharpness and region counts; mask-runs.c: the mask plan's fills;
+// resize-input.c: a model's input from the frame), built at set-up by `npm run native`.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../config/paths.js';
@@ -21,6 +22,9 @@ export interface Kernels {
     kind: Uint8Array,
     sums: Float64Array,
   ): void;
+  gridSharpness(luma: Float32Array, kind: Uint8Array, params: Float64Array): number;
+  regionCounts(valid: Uint8Array, kind: Uint8Array, layout: Int32Array, counts: Int32Array, patches: Uint8Array): void;
+  fillRuns(data: Uint8Array, runs: Int32Array): void;
   resizeInput(
     data: Uint8Array,
     params: Float64Array,

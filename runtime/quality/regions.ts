@@ -1,6 +1,7 @@
 import type { Rect } from '../frame.js';
 import type { AnalysisGrid } from './analysis-grid.js';
 import type { RegionCause } from './gate-reasons.js';
+import { kernels } from '../native/kernels.js';
 
 /**
  * Regions of the picture and what hides the mucosa in each. The ROI is cut into square regions,
@@ -127,7 +128,11 @@ interface Layout {
   readonly ys: Int32Array;
   readonly px: PatchIndex;
   readonly py: PatchIndex;
-  /** Per-region counts and per-patch flags, cleared and reused from frame to frame. */
+  /** The layout as the compiled counting pass takes it (grid-measures.c regionCounts). */
+  readonly packed: Int32Array;
+  /** Per-region counts (n, dark, clipped, blood: views of one array) and per-patch flags (any, lit: of another), cleared and reused from frame to frame. */
+  readonly counts: Int32Array;
+  readonly flags: Uint8Array;
   readonly n: Int32Array;
   readonly dark: Int32Array;
   readonly clipped: Int32Array;
@@ -144,7 +149,7 @@ let layoutCache: Layout | null = null;
 function layoutOf(gw: number, gh: number): Layout {
   if (layoutCache?.gw === gw && layoutCache.gh === gh) {
     const l = layoutCache;
-    for (const a of [l.n, l.dark, l.clipped, l.blood, l.patches, l.hi, l.any, l.lit]) a.fill(0);
+    for (const a of [l.counts, l.flags, l.patches, l.hi]) a.fill(0);
     return l;
   }
   const side = Math.max(1, Math.ceil(Math.max(gw, gh) / REGIONS_ACROSS));
@@ -156,6 +161,9 @@ function layoutOf(gw: number, gh: number): Layout {
     py = patchIndex(ys);
   const nReg = cols * rows,
     nPatch = px.count * py.count;
+  const counts = new Int32Array(4 * nReg),
+    flags = new Uint8Array(2 * nPatch);
+  const head = [gw, gh, cols, px.count, HIGHLIGHT_PATCH, KIND.dark, KIND.clipped, KIND.blood, KIND.lit];
   layoutCache = {
     gw,
     gh,
@@ -165,22 +173,38 @@ function layoutOf(gw: number, gh: number): Layout {
     ys,
     px,
     py,
-    n: new Int32Array(nReg),
-    dark: new Int32Array(nReg),
-    clipped: new Int32Array(nReg),
-    blood: new Int32Array(nReg),
+    packed: Int32Array.from([...head, ...xs, ...py.region, ...py.patch, ...px.patch]),
+    counts,
+    flags,
+    n: counts.subarray(0, nReg),
+    dark: counts.subarray(nReg, 2 * nReg),
+    clipped: counts.subarray(2 * nReg, 3 * nReg),
+    blood: counts.subarray(3 * nReg),
     patches: new Int32Array(nReg),
     hi: new Int32Array(nReg),
-    any: new Uint8Array(nPatch),
-    lit: new Uint8Array(nPatch),
+    any: flags.subarray(0, nPatch),
+    lit: flags.subarray(nPatch),
   };
   return layoutCache;
 }
 
-/** Cuts the grid into regions and judges each: one pass over the cells, one over the patches. */
-export function judgeRegions(grid: AnalysisGrid): RegionMap {
-  const { gw, gh, valid, kind, rect, cellPx } = grid;
-  const { cols, rows, xs, ys, px, py, n, dark, clipped, blood, patches, hi, any, lit } = layoutOf(gw, gh);
+/**
+ * Cuts the grid into regions and judges each: one pass over the cells (compiled when the loops
+ * are built, native/kernels.ts, unless `javascript` asks for this one; both count the same), one
+ * over the patches.
+ */
+export function judgeRegions(grid: AnalysisGrid, javascript = false): RegionMap {
+  const { gw, gh, valid, kind } = grid;
+  const layout = layoutOf(gw, gh);
+  if (kernels && !javascript) kernels.regionCounts(valid, kind, layout.packed, layout.counts, layout.flags);
+  else countCells(grid, layout);
+  return regionsOf(grid, layout);
+}
+
+/** The counting pass in JavaScript: picture, shadow, blown-out and blood cells per region; picture and highlights per patch. */
+function countCells(grid: AnalysisGrid, layout: Layout): void {
+  const { gw, gh, valid, kind } = grid;
+  const { cols, xs, px, py, n, dark, clipped, blood, any, lit } = layout;
   const pw = px.count;
   // Counted in locals along each row's run of cells inside one region, then added once; the run
   // is taken a highlight patch (HIGHLIGHT_PATCH cells from the region's start) at a time, so that
@@ -219,6 +243,13 @@ export function judgeRegions(grid: AnalysisGrid): RegionMap {
       blood[reg] += cb >> 2;
     }
   }
+}
+
+/** Each region's shares and state from the counts. */
+function regionsOf(grid: AnalysisGrid, layout: Layout): RegionMap {
+  const { rect, cellPx } = grid;
+  const { cols, rows, xs, ys, px, py, n, dark, clipped, blood, patches, hi, any, lit } = layout;
+  const pw = px.count;
   for (let yy = 0; yy < py.count; yy++) {
     for (let xx = 0; xx < pw; xx++) {
       const reg = py.regionOfPatch[yy] * cols + px.regionOfPatch[xx];

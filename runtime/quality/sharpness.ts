@@ -1,4 +1,5 @@
 import type { AnalysisGrid } from './analysis-grid.js';
+import { kernels } from '../native/kernels.js';
 import { KIND } from './regions.js';
 
 /** Cells pooled per side before measuring sharpness: the measuring scale is near 1/128 of the ROI. */
@@ -10,10 +11,12 @@ const POOL = 2;
  * which would otherwise dominate on small frames. A ratio, not the Laplacian alone: a gain in
  * brightness or contrast cancels out (what is left, up to ~25 %, comes from 8-bit rounding and
  * from which cells fall into shadow), while blur, which removes fine detail first, lowers it 3–5 fold.
- * Sharp real frames 1.1–3.6, heavily blurred 0.3–0.6.
+ * Sharp real frames 1.1–3.6, heavily blurred 0.3–0.6. The compiled loop (native/kernels.ts)
+ * runs when it is built, unless `javascript` asks for this one; both give the same number.
  */
-export function sharpnessOf(grid: AnalysisGrid): number {
+export function sharpnessOf(grid: AnalysisGrid, javascript = false): number {
   const { gw, gh, luma: mean, kind } = grid;
+  if (kernels && !javascript) return kernels.gridSharpness(mean, kind, Float64Array.of(gw, gh, KIND.focus));
   // Cells without focus information (shadow, clipped highlights, glints: see cellKind) leave
   // their pooled cell out.
   const pw = Math.floor(gw / POOL),

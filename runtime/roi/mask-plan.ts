@@ -1,4 +1,5 @@
 import type { Rect } from '../frame.js';
+import { kernels } from '../native/kernels.js';
 import { spanAt, type ActiveArea } from './active-area.js';
 
 /**
@@ -56,9 +57,13 @@ export class MaskPlan {
     return n;
   }
 
-  /** Writes opaque black over every planned pixel of an RGBA frame of the plan's size. */
-  apply(data: Uint8Array): void {
+  /**
+   * Writes opaque black over every planned pixel of an RGBA frame of the plan's size: in one
+   * compiled call when the loops are built (native/kernels.ts) unless `javascript` asks for the fills here.
+   */
+  apply(data: Uint8Array, javascript = false): void {
     if (data.length !== this.width * this.height * 4) throw new RangeError(`mask plan is for ${this.width}×${this.height}, the frame has ${data.length} bytes`);
+    if (kernels && !javascript) return kernels.fillRuns(data, this.runs);
     if (data.byteOffset % 4 !== 0) {
       for (let i = 0; i < this.runs.length; i += 2) {
         data.fill(0, this.runs[i] * 4, this.runs[i + 1] * 4);
