@@ -8,7 +8,6 @@ import type { ModelSession } from '../inference/model-session.js';
 import { FramePipeline } from '../pipeline/pipeline.js';
 import { FramePool } from '../capture/frame-pool.js';
 import { FrameOutput } from '../pipeline/output.js';
-import { ParallelPrep } from '../pipeline/parallel-prep.js';
 import { BackgroundDetector } from '../roi/background-detector.js';
 import { openSessions } from '../pipeline/sessions.js';
 import { AlertJournal } from '../publish/journal.js';
@@ -43,7 +42,7 @@ export class Daemon {
   private ops: Operations | null = null;
   private readonly stats = new RollingStats();
   private readonly pipeline: FramePipeline;
-  private readonly workers: { detector: BackgroundDetector | null; prep: ParallelPrep | null };
+  private readonly workers: { detector: BackgroundDetector | null };
   private readonly output: FrameOutput;
   private readonly status: StatusAssembler;
   private state: StatusHeader['state'] = 'starting';
@@ -62,13 +61,10 @@ export class Daemon {
     private readonly parts: Parts,
   ) {
     const { publisher, recorder, metrics, models } = parts;
-    // Worker threads beside the frame loop: steady-state ROI detection (about 2 ms every
-    // detectEvery frames) and the models' preprocessing (about 1 ms a frame, beside the gate).
+    // A worker thread beside the frame loop: steady-state ROI detection (about 2 ms every
+    // detectEvery frames).
     const inLine = (what: string) => (why: string) => log.warn({ err: why }, `${what} runs in line from now on`);
-    this.workers = {
-      detector: config.roi.enabled ? new BackgroundDetector(inLine('ROI detection')) : null,
-      prep: config.quality.enabled ? new ParallelPrep(inLine('preprocessing')) : null,
-    };
+    this.workers = { detector: config.roi.enabled ? new BackgroundDetector(inLine('ROI detection')) : null };
     this.pipeline = new FramePipeline(config, models.sessions, undefined, this.workers);
     this.output = new FrameOutput(config, this.pipeline.conditioner, { publisher, stats: this.stats, recorder, metrics }, log);
     this.status = new StatusAssembler({
@@ -225,7 +221,7 @@ export class Daemon {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.capture?.close();
-    await Promise.all([this.workers.detector?.close(), this.workers.prep?.close()]);
+    await this.workers.detector?.close();
     await this.loopDone;
     await this.parts.recorder.close(); // record: open files finish with what was encoded
     this.state = 'stopping';

@@ -83,12 +83,6 @@ export class ModelSession {
     return preprocess(frame, this.manifest.input, crop, this.input);
   }
 
-  /** The model's input prepared elsewhere (a worker thread), copied into the session's own buffer. */
-  load(prepared: Float32Array): Float32Array {
-    this.input.set(prepared);
-    return this.input;
-  }
-
   /** Runs an already preprocessed input tensor. */
   runTensor(tensor: Float32Array): Promise<ModelOutputs> {
     return this.session.run({ [this.manifest.input.name]: { data: tensor, dims: this.manifest.input.shape } });

@@ -40,7 +40,7 @@ export interface ConditioningSettings {
 }
 
 /** A frame located (masks, ROI) and waiting for the quality gate (Conditioner.locate). */
-export interface Located {
+interface Located {
   located: Omit<Conditioning, 'gated' | 'quality'>;
   /** What the gate judges: the active area (its outline leaves out black corners), or the ROI. */
   within: Rect | ActiveArea;
@@ -91,10 +91,9 @@ export class Conditioner {
 
   /**
    * run()'s first half: masks and ROI. `done` when there is nothing left to gate (no picture, or
-   * the gate is off); otherwise gate() finishes it, and in between the frame may be read (the
-   * models' preprocessing, parallel-prep.ts) but not written.
+   * the gate is off); otherwise gate() finishes it.
    */
-  locate(raw: Frame, timings: Record<string, number>): { done: Conditioning } | Located {
+  private locate(raw: Frame, timings: Record<string, number>): { done: Conditioning } | Located {
     const frame = raw as ConditionedFrame;
     const c = this.settings;
     const whole: Rect = { x: 0, y: 0, width: raw.width, height: raw.height };
@@ -121,7 +120,7 @@ export class Conditioner {
   }
 
   /** run()'s second half: the quality gate on a located frame. */
-  gate(s: Located, timings: Record<string, number>): Conditioning {
+  private gate(s: Located, timings: Record<string, number>): Conditioning {
     const t = performance.now();
     const q = evaluateQuality(s.located.frame, s.within, s.quality);
     timings.quality = performance.now() - t;

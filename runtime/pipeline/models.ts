@@ -2,7 +2,6 @@ import type { Rect } from '../frame.js';
 import type { ModelSession } from '../inference/model-session.js';
 import { largestBlob, mapBoxToFrame, type ProbMap } from '../overlay/mask-geometry.js';
 import type { Conditioning } from './condition.js';
-import type { PrepJob, PreparedInputs } from './parallel-prep.js';
 import type { DegradeShare } from './degrade-share.js';
 import { LesionMap } from './lesion-map.js';
 import { UNDECIDED, type ProcessedFrame } from './processed-frame.js';
@@ -18,26 +17,15 @@ export interface ModelSettings {
  * suspicious (at the rate the degrade share allows).
  */
 export class ModelStage {
-  /** The sessions, classifier first: the inputs a frame needs (parallel-prep.ts). */
-  readonly sessions: readonly ModelSession[];
-
   constructor(
     private readonly classifier: ModelSession,
     private readonly segmenter: ModelSession | null,
     private readonly settings: ModelSettings,
     private readonly share: DegradeShare,
-  ) {
-    this.sessions = segmenter ? [classifier, segmenter] : [classifier];
-  }
+  ) {}
 
-  /**
-   * `prepared`: the models' inputs offered to a worker while the gate ran (parallel-prep.ts);
-   * taken in any case, gated frame or not, since the worker may read the frame until then.
-   */
-  async run(c: Conditioning, timings: Record<string, number>, prepared?: PrepJob | null): Promise<ProcessedFrame> {
-    let t = performance.now();
-    const ready = prepared ? await prepared.take() : null;
-    if (ready) timings.prepWait = performance.now() - t;
+  /** Classifies (and segments) a conditioned frame; a gated one is returned unscored. */
+  async run(c: Conditioning, timings: Record<string, number>): Promise<ProcessedFrame> {
     const { frame, scale, roi, gated, quality } = c;
     if (gated)
       return {
@@ -56,8 +44,8 @@ export class ModelStage {
         timings,
         ortMs: 0,
       };
-    t = performance.now();
-    const input = this.inputOf(this.classifier, ready, frame, roi);
+    let t = performance.now();
+    const input = this.classifier.prepare(frame, roi);
     timings.preprocess = performance.now() - t;
     t = performance.now();
     const out = await this.classifier.runTensor(input);
@@ -71,7 +59,7 @@ export class ModelStage {
     let areaPx: number | null = null;
     if (this.segmenter && score >= this.settings.segmentAbove && this.share.segments()) {
       t = performance.now();
-      const segInput = this.inputOf(this.segmenter, ready, frame, roi);
+      const segInput = this.segmenter.prepare(frame, roi);
       timings.preprocess += performance.now() - t;
       t = performance.now();
       const s = await this.segmenter.runTensor(segInput);
@@ -88,12 +76,6 @@ export class ModelStage {
       timings.postprocess = performance.now() - t;
     }
     return { frame, scale, roi, gated, quality, score, attention, mask, box, boxFull: null, areaPx, decision: UNDECIDED, timings, ortMs };
-  }
-
-  /** The session's input: as the worker prepared it, or prepared here. */
-  private inputOf(s: ModelSession, ready: PreparedInputs | null, frame: Conditioning['frame'], roi: Rect): Float32Array {
-    const prepared = ready?.get(s);
-    return prepared ? s.load(prepared) : s.prepare(frame, roi);
   }
 }
 

@@ -17,7 +17,6 @@ import { DecisionStage } from '../decision/decision.js';
 import type { Frame } from '../frame.js';
 import type { ModelSession } from '../inference/model-session.js';
 import type { BackgroundDetector } from '../roi/background-detector.js';
-import type { ParallelPrep } from './parallel-prep.js';
 import { Conditioner } from './condition.js';
 import { DegradeShare } from './degrade-share.js';
 import { ModelStage } from './models.js';
@@ -29,23 +28,19 @@ export class FramePipeline {
   readonly decision: DecisionStage;
   private models: ModelStage;
 
-  private readonly prep: ParallelPrep | null;
-
   /**
    * `share` sets the model rates (the daemon's degrade policy); a fresh one runs every model on
    * every frame. The live daemon's `workers` take work beside the main thread: steady-state ROI
-   * detection (`detector`; its results are adopted between frames) and the models'
-   * preprocessing (`prep`; while the main thread runs the quality gate). Without them, as in QA
+   * detection (`detector`; its results are adopted between frames). Without it, as in QA
    * replay, everything runs in line; results are the same, except when a changed ROI is adopted.
    */
   constructor(
     private readonly config: Readonly<Config>,
     sessions: readonly ModelSession[],
     readonly share: DegradeShare = new DegradeShare(),
-    workers: { detector?: BackgroundDetector | null; prep?: ParallelPrep | null } = {},
+    workers: { detector?: BackgroundDetector | null } = {},
   ) {
     this.conditioner = new Conditioner({ roi: config.roi, quality: config.quality.enabled ? config.quality : null }, workers.detector ?? null);
-    this.prep = workers.prep ?? null;
     this.models = this.modelStage(sessions);
     this.decision = new DecisionStage(config.decision);
   }
@@ -53,11 +48,7 @@ export class FramePipeline {
   /** Runs one frame through the stages; `timings` gets roi, quality, preprocess, classify, segment, postprocess, decision. */
   async step(raw: Frame): Promise<ProcessedFrame> {
     const timings: Record<string, number> = {};
-    const s = this.conditioner.locate(raw, timings);
-    // The models' inputs are prepared on the worker while the gate runs here; a frame with no
-    // gate to run (none, or no picture) is prepared in line, as there is nothing to overlap.
-    const prepared = 'done' in s ? null : (this.prep?.start(raw, s.located.roi, this.models.sessions) ?? null);
-    const p = await this.models.run('done' in s ? s.done : this.conditioner.gate(s, timings), timings, prepared);
+    const p = await this.models.run(this.conditioner.run(raw, timings), timings);
     const t = performance.now();
     const { frame, scale } = p;
     p.boxFull = p.box ? scale.rectToFull(p.box) : null;

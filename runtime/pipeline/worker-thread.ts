@@ -1,11 +1,8 @@
-// The worker thread beside the frame loop (util/worker-calls.ts): it runs the steps that can go
-// off the main thread on a frame in shared memory (ROI detection, the models' preprocessing) and
-// answers each request.
+// The worker thread beside the frame loop (util/worker-calls.ts): it runs ROI detection on a
+// frame in shared memory and answers each request.
 import { parentPort } from 'node:worker_threads';
 import { messageOf } from '../errors.js';
-import type { Frame, Rect } from '../frame.js';
-import { preprocess } from '../inference/preprocess.js';
-import type { InputSpec } from '../models/manifest.js';
+import type { Frame } from '../frame.js';
 import { findActiveArea } from '../roi/active-area.js';
 
 /** A frame in shared memory: width × height × 4 RGBA bytes from `offset` of `pixels`. */
@@ -17,33 +14,14 @@ export interface SharedFrame {
   readonly offset: number;
 }
 
-export type FrameWorkRequest =
-  | { readonly kind: 'detect'; readonly frame: SharedFrame }
-  /**
-   * Each model's input from the frame cropped to `crop`, written into its `out` (shared memory),
-   * if the job is still on offer: `offer[0]` still holds `ticket`, which the worker then claims.
-   * Answers whether it prepared them.
-   */
-  | {
-      readonly kind: 'prepare';
-      readonly frame: SharedFrame;
-      readonly crop: Rect;
-      readonly inputs: readonly { spec: InputSpec; out: Float32Array }[];
-      readonly offer: Int32Array;
-      readonly ticket: number;
-    };
+export type FrameWorkRequest = { readonly kind: 'detect'; readonly frame: SharedFrame };
 
 function frameOf(f: SharedFrame): Frame {
   return { id: f.id, ts: 0, width: f.width, height: f.height, data: new Uint8Array(f.pixels, f.offset, f.width * f.height * 4) };
 }
 
 function handle(req: FrameWorkRequest): unknown {
-  if (req.kind === 'detect') return findActiveArea(frameOf(req.frame));
-  // Taken back by the main thread (or a newer job on offer): the frame is not read.
-  if (Atomics.compareExchange(req.offer, 0, req.ticket, -1) !== req.ticket) return false;
-  const frame = frameOf(req.frame);
-  for (const { spec, out } of req.inputs) preprocess(frame, spec, req.crop, out);
-  return true;
+  return findActiveArea(frameOf(req.frame));
 }
 
 parentPort?.on('message', (m: { seq: number; req: FrameWorkRequest }) => {

@@ -14,8 +14,8 @@ import type { ActiveArea } from './active-area.js';
  * in line, so their results never depend on timing.
  *
  * A detection is sent when the owner calls flush(), once the frame's overlay is out: it then runs
- * in the gap before the next frame. Sent at once, it ran beside that frame's preprocessing worker
- * on a two-core box and delayed it by 2–4 ms on every detection frame.
+ * in the gap before the next frame. Sent at once, it ran beside that frame's work on a two-core
+ * box and delayed it by 2–4 ms on every detection frame.
  */
 export class BackgroundDetector {
   private readonly calls: WorkerCalls<FrameWorkRequest, ActiveArea>;
