@@ -1,17 +1,18 @@
 import t from 'tap';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Frame, Rect } from '../runtime/frame.js';
 import { loadStill } from '../runtime/calibration/stills.js';
 import { preprocess } from '../runtime/inference/preprocess.js';
 import type { InputSpec } from '../runtime/models/manifest.js';
-import { kernels, kernelsState } from '../runtime/native/kernels.js';
+import { kernels, kernelsState, KERNELS_PATH, loadKernels } from '../runtime/native/kernels.js';
 import { sampleGrid, type AnalysisGrid } from '../runtime/quality/analysis-grid.js';
 import { judgeRegions, KIND } from '../runtime/quality/regions.js';
 import { sharpnessOf } from '../runtime/quality/sharpness.js';
 import { findActiveArea, type ActiveArea } from '../runtime/roi/active-area.js';
 import { MaskPlan } from '../runtime/roi/mask-plan.js';
 import { seededRandom } from '../runtime/util/random.js';
-import { SHARED_DATA } from './helpers/daemon.js';
+import { lumen, SHARED_DATA, tempDir, writeConfig } from './helpers/daemon.js';
 
 // The compiled pixel loops (runtime/native) must give what the JavaScript gives, to the bit: the
 // quality gate's grid and each model's input, on real frames and on frames made to reach every
@@ -215,4 +216,28 @@ t.test('the gate measures refuse a grid that does not fit', async (t) => {
   const grid = kept(sampleGrid(madeFrame(64, 64, 8), { x: 0, y: 0, width: 64, height: 64 }, null))!;
   const layout = Int32Array.from([64, 64, 8, 16, 4, KIND.dark, KIND.clipped, KIND.blood, KIND.lit]);
   t.throws(() => k.regionCounts(grid.valid, grid.kind, layout, new Int32Array(256), new Uint8Array(512)), RangeError, 'a layout without its cuts');
+});
+
+t.test('an addon that is missing, broken or old is refused with the reason, and the JavaScript runs', async (t) => {
+  const dir = tempDir('lumen-kernels-');
+  const missing = loadKernels(join(dir, 'kernels.node'));
+  t.equal(missing.kernels, null, 'no file: no kernels');
+  t.match(missing.why, join(dir, 'kernels.node'), 'the reason names the file');
+  const garbage = join(dir, 'garbage.node');
+  writeFileSync(garbage, 'not a shared object');
+  const broken = loadKernels(garbage);
+  t.equal(broken.kernels, null, 'not a shared object: no kernels');
+  t.match(broken.why, garbage, 'the reason names the file');
+  // An addon of an older build that lacks a kernel this code calls.
+  const old = join(dir, 'old.cjs');
+  writeFileSync(old, 'module.exports = { gridSample() {}, resizeInput() {} };');
+  t.same(loadKernels(old), { kernels: null, why: `${old} lacks gridSharpness, regionCounts, fillRuns` });
+  t.ok(loadKernels(KERNELS_PATH).kernels, 'the built addon loads and has every kernel');
+});
+
+t.test('lumen doctor says the pixel loops are compiled', async (t) => {
+  const c = lumen(['doctor', '--config', writeConfig(tempDir('lumen-kernels-doctor-'), {}), '--json']);
+  await c.exited;
+  const check = (JSON.parse(c.stdout()) as { checks: { name: string; verdict: string; detail: string }[] }).checks.find((x) => x.name === 'pixel loops');
+  t.equal(check?.verdict, 'OK', check?.detail ?? 'no pixel loops check');
 });

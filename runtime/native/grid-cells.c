@@ -86,7 +86,7 @@ napi_value grid_sample(napi_env env, napi_callback_info info) {
     cell[x] = (int32_t)(c < gw - 1 ? c : gw - 1);
   }
   double inv[INV_TABLE];
-  for (int i = 1; i < INV_TABLE; i++) inv[i] = 1.0 / i;
+  for (int i = 1; i < INV_TABLE; i++) inv[i] = 1.0 / i;  // inv[1] is 1: a lone sample stays itself
   // Per cell of the row: R, G, B and the count in 16-bit lanes. A cell holds a few samples (two
   // a side; a few more in the last column, which takes the rect's leftover columns), far under
   // the 257 that would carry one lane into the next.
@@ -131,13 +131,11 @@ napi_value grid_sample(napi_env env, napi_callback_info info) {
         kind[c] = 0;
         continue;
       }
-      double r = (double)(sum & 0xffff), g = (double)(sum >> 16 & 0xffff), b = (double)(sum >> 32 & 0xffff);
-      if (k != 1) {
-        double q = k < INV_TABLE ? inv[k] : 1.0 / k;
-        r = (float)(r * q);
-        g = (float)(g * q);
-        b = (float)(b * q);
-      }
+      // Means at single precision, as the JavaScript's. For one sample the product by 1 is the
+      // sample itself, exactly: no branch on the count, whose pattern along a row is irregular.
+      const double q = k < INV_TABLE ? inv[k] : 1.0 / k;
+      const double r = (float)((double)(sum & 0xffff) * q), g = (float)((double)(sum >> 16 & 0xffff) * q),
+                   b = (float)((double)(sum >> 32 & 0xffff) * q);
       float l = (float)(0.299 * r + 0.587 * g + 0.114 * b);
       luma[c] = l;
       lumaSum += l;

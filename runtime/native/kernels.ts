@@ -43,15 +43,20 @@ export interface Kernels {
 /** Where set-up builds the addon. */
 export const KERNELS_PATH = join(PROJECT_ROOT, 'runtime', 'native', 'build', 'Release', 'kernels.node');
 
-function load(): { kernels: Kernels; why: null } | { kernels: null; why: string } {
+/** The addon at `path`, or why it would not load (missing, not a Node addon, built for another Node). */
+export function loadKernels(path: string): { kernels: Kernels; why: null } | { kernels: null; why: string } {
   try {
-    return { kernels: createRequire(import.meta.url)(KERNELS_PATH) as Kernels, why: null };
+    const k = createRequire(import.meta.url)(path) as Partial<Kernels>;
+    const missing = KERNEL_NAMES.filter((name) => typeof k[name] !== 'function');
+    return missing.length === 0 ? { kernels: k as Kernels, why: null } : { kernels: null, why: `${path} lacks ${missing.join(', ')}` };
   } catch (err) {
     return { kernels: null, why: messageOf(err) };
   }
 }
 
-const loaded = load();
+const KERNEL_NAMES = ['gridSample', 'gridSharpness', 'regionCounts', 'fillRuns', 'resizeInput'] as const;
+
+const loaded = loadKernels(KERNELS_PATH);
 
 /** The compiled kernels, or null when they are not built or would not load (kernelsState says why). */
 export const kernels: Kernels | null = loaded.kernels;
