@@ -1,5 +1,4 @@
-// The mask plan's runs (roi/mask-plan.ts) written as opaque black in one call: a thousand
-// TypedArray fills a frame cost more in calls than in writing.
+// The mask plan's runs (roi/mask-plan.ts) written as opaque black in one call.
 #include <stdint.h>
 #include <string.h>
 
@@ -26,12 +25,17 @@ napi_value fill_runs(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "kernels: fillRuns() runs outside the frame");
     return NULL;
   }
-  const uint8_t black[4] = {0, 0, 0, 255};
-  uint32_t word;
-  memcpy(&word, black, 4);
+  // A block of black pixels copied over each run: the C library's copy is faster than a store a pixel.
+  uint8_t block[4096];
+  for (size_t i = 0; i < sizeof block; i += 4) block[i] = block[i + 1] = block[i + 2] = 0, block[i + 3] = 255;
   for (size_t i = 0; i < nRuns; i += 2) {
     uint8_t *p = data + 4 * (size_t)runs[i];
-    for (int32_t k = runs[i]; k < runs[i + 1]; k++, p += 4) memcpy(p, &word, 4);
+    for (size_t left = 4 * (size_t)(runs[i + 1] - runs[i]); left > 0;) {
+      const size_t n = left < sizeof block ? left : sizeof block;
+      memcpy(p, block, n);
+      p += n;
+      left -= n;
+    }
   }
   return NULL;
 }
