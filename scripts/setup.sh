@@ -4,15 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libjemalloc2: the daemon's allocator (runtime/env.ts SERVICE_ENV).
+# libjemalloc2: the daemon's allocator (runtime/env.ts SERVICE_ENV). build-essential and python3:
+# node-gyp builds the GStreamer binding and the compiled pixel loops (runtime/native).
 APT_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
-  gstreamer1.0-plugins-good gstreamer1.0-tools pkg-config libjemalloc2
+  gstreamer1.0-plugins-good gstreamer1.0-tools pkg-config libjemalloc2 build-essential python3
 )
 # The test suite also drives a real browser, checks the systemd units, listens on a
-# notify socket with python3 and has a real Prometheus scrape the daemon.
+# notify socket with python3 (installed above) and has a real Prometheus scrape the daemon.
 if [ "${1:-}" = "--test" ]; then
-  APT_PACKAGES+=(chromium systemd python3 prometheus)
+  APT_PACKAGES+=(chromium systemd prometheus)
 fi
 # npm run test:package: package tools, Debian's checker and a maker of throwaway Debian roots.
 if [ "${1:-}" = "--package" ]; then
