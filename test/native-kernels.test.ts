@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Rect } from '../runtime/frame.js';
 import { loadStill } from '../runtime/calibration/stills.js';
@@ -12,7 +12,7 @@ import { sharpnessOf } from '../runtime/quality/sharpness.js';
 import { findActiveArea, type ActiveArea } from '../runtime/roi/active-area.js';
 import { MaskPlan } from '../runtime/roi/mask-plan.js';
 import { seededRandom } from '../runtime/util/random.js';
-import { lumen, SHARED_DATA, tempDir, writeConfig } from './helpers/daemon.js';
+import { lumen, SHARED_DATA, sharedImages, tempDir, writeConfig } from './helpers/daemon.js';
 
 // The compiled pixel loops (runtime/native) must give what the JavaScript gives, to the bit: the
 // quality gate's grid and each model's input, on real frames and on frames made to reach every
@@ -20,14 +20,7 @@ import { lumen, SHARED_DATA, tempDir, writeConfig } from './helpers/daemon.js';
 
 type Asserts = Pick<typeof t, 'equal' | 'same'>;
 
-const stills = [
-  ...readdirSync(`${SHARED_DATA}kvasir-seg/images`)
-    .slice(0, 6)
-    .map((f) => `${SHARED_DATA}kvasir-seg/images/${f}`),
-  ...readdirSync(`${SHARED_DATA}cvc-clinicdb/images`)
-    .slice(0, 6)
-    .map((f) => `${SHARED_DATA}cvc-clinicdb/images/${f}`),
-];
+const stills = [...sharedImages('kvasir-seg', 6), ...sharedImages('cvc-clinicdb', 6)];
 
 /** A width × height frame of seeded noise, with bands of black, white, blood red and grey glints. */
 function madeFrame(width: number, height: number, seed: number): Frame {
@@ -178,6 +171,13 @@ t.test('the compiled loops refuse arguments that do not fit, instead of reading 
   t.throws(() => k.resizeInput(frame.data, p, ...taps(15, 15), ...taps(16, 47), out), RangeError, 'fewer column taps than columns');
   t.throws(() => k.resizeInput(frame.data, p, ...taps(16, 63), ...taps(16, 47), out.subarray(1)), RangeError, 'an output too short');
   t.throws(() => k.resizeInput(frame.data, p.subarray(1), ...taps(16, 63), ...taps(16, 47), out), RangeError, 'too few params');
+  t.throws(
+    () => k.resizeInput(frame.data, Float32Array.from(p) as unknown as Float64Array, ...taps(16, 63), ...taps(16, 47), out),
+    TypeError,
+    'params of singles',
+  );
+  const loose = k as unknown as { resizeInput(...args: unknown[]): void };
+  t.throws(() => loose.resizeInput(frame.data, p, ...taps(16, 63), ...taps(16, 47)), TypeError, 'no output');
 });
 
 t.test('the mask plan blacks out the same pixels in one compiled call', async (t) => {
@@ -204,6 +204,7 @@ t.test('the mask plan blacks out the same pixels in one compiled call', async (t
   t.throws(() => kernels!.fillRuns(data, Int32Array.of(5, 4)), RangeError, 'a run that ends before it starts');
   t.throws(() => kernels!.fillRuns(data, Int32Array.of(-1, 4)), RangeError, 'a run before the frame');
   t.throws(() => kernels!.fillRuns(data, Int32Array.of(0, 4, 6)), RangeError, 'a run without its end');
+  t.throws(() => kernels!.fillRuns(data, Uint32Array.of(0, 4) as unknown as Int32Array), TypeError, 'runs of another type');
   t.same([...data], new Array<number>(64).fill(0), 'a refused call writes nothing');
   kernels!.fillRuns(data, Int32Array.of(15, 16));
   t.same([...data.subarray(56)], [0, 0, 0, 0, 0, 0, 0, 255], 'a run of the last pixel');
@@ -216,6 +217,13 @@ t.test('the gate measures refuse a grid that does not fit', async (t) => {
   const grid = kept(sampleGrid(madeFrame(64, 64, 8), { x: 0, y: 0, width: 64, height: 64 }, null))!;
   const layout = Int32Array.from([64, 64, 8, 16, 4, KIND.dark, KIND.clipped, KIND.blood, KIND.lit]);
   t.throws(() => k.regionCounts(grid.valid, grid.kind, layout, new Int32Array(256), new Uint8Array(512)), RangeError, 'a layout without its cuts');
+  const loose = k as unknown as { regionCounts(...args: unknown[]): void };
+  t.throws(() => loose.regionCounts(grid.valid, grid.kind, layout, new Int32Array(256)), TypeError, 'no patch flags');
+  t.throws(
+    () => k.gridSharpness(new Float32Array(16), new Int8Array(16) as unknown as Uint8Array, Float64Array.of(4, 4, KIND.focus)),
+    TypeError,
+    'kinds of another type',
+  );
 });
 
 t.test('an addon that is missing, broken or old is refused with the reason, and the JavaScript runs', async (t) => {

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { readdirSync } from 'node:fs';
 import { Capture } from '../runtime/capture/capture.js';
 import { egcProbability } from '../runtime/pipeline/models.js';
 import { lesionProbability } from '../runtime/pipeline/lesion-map.js';
@@ -10,7 +9,7 @@ import { preprocessReference } from '../runtime/inference/preprocess-reference.j
 import { createLogger } from '../runtime/log.js';
 import { findActiveArea } from '../runtime/roi/active-area.js';
 import { loadStill } from '../runtime/calibration/stills.js';
-import { ROOT, SHARED_DATA, tempDir } from './helpers/daemon.js';
+import { ROOT, sharedImages, tempDir } from './helpers/daemon.js';
 import { FrameScale } from '../runtime/frame-scale.js';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -42,14 +41,7 @@ async function gstFrame(file: string, analysis: { width: number; height: number 
   }
 }
 
-const files = [
-  ...readdirSync(`${SHARED_DATA}cvc-clinicdb/images`)
-    .slice(0, 8)
-    .map((f) => `${SHARED_DATA}cvc-clinicdb/images/${f}`),
-  ...readdirSync(`${SHARED_DATA}kvasir-seg/images`)
-    .slice(0, 8)
-    .map((f) => `${SHARED_DATA}kvasir-seg/images/${f}`),
-];
+const files = [...sharedImages('cvc-clinicdb', 8), ...sharedImages('kvasir-seg', 8)];
 
 t.test('the real frames are there to compare', async (t) => {
   t.equal(files.length, 16, 'eight CVC-ClinicDB PNGs and eight Kvasir-SEG JPEGs');

@@ -10,6 +10,17 @@ void *typed_array(napi_env env, napi_value v, napi_typedarray_type want, size_t 
   return data;
 }
 
+int typed_args(napi_env env, napi_callback_info info, size_t count, const napi_typedarray_type *want, void **a, size_t *n,
+               const char *what) {
+  napi_value argv[16];
+  size_t argc = 16;
+  if (count > 16 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) argc = 0;
+  int ok = argc >= count;
+  for (size_t i = 0; ok && i < count; i++) a[i] = typed_array(env, argv[i], want[i], &n[i], &ok);
+  if (!ok) napi_throw_type_error(env, NULL, what);
+  return ok;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     {"gridSample", NULL, grid_sample, NULL, NULL, NULL, napi_default, NULL},

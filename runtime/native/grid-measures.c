@@ -12,18 +12,14 @@
  * means (NaN where a pooled cell lacks focus), then RMS Laplacian over RMS gradient.
  */
 napi_value grid_sharpness(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  size_t nLuma = 0, nKind = 0, nP = 0;
-  int ok[3] = {argc == 3, 1, 1};
-  const float *mean = typed_array(env, argv[0], napi_float32_array, &nLuma, &ok[0]);
-  const uint8_t *kind = ok[0] ? typed_array(env, argv[1], napi_uint8_array, &nKind, &ok[1]) : NULL;
-  const double *P = ok[0] ? typed_array(env, argv[2], napi_float64_array, &nP, &ok[2]) : NULL;
-  if (!ok[0] || !ok[1] || !ok[2]) {
-    napi_throw_type_error(env, NULL, "kernels: gridSharpness(Float32Array, Uint8Array, Float64Array)");
-    return NULL;
-  }
+  static const napi_typedarray_type want[3] = {napi_float32_array, napi_uint8_array, napi_float64_array};
+  size_t n[3] = {0};
+  void *a[3] = {NULL};
+  if (!typed_args(env, info, 3, want, a, n, "kernels: gridSharpness(Float32Array, Uint8Array, Float64Array)")) return NULL;
+  const float *mean = a[0];
+  const uint8_t *kind = a[1];
+  const double *P = a[2];
+  const size_t nLuma = n[0], nKind = n[1], nP = n[2];
   const long gw = nP == 3 ? (long)P[0] : 0, gh = nP == 3 ? (long)P[1] : 0;
   if (nP != 3 || gw < 1 || gh < 1 || nLuma < (size_t)(gw * gh) || nKind < (size_t)(gw * gh)) {
     napi_throw_range_error(env, NULL, "kernels: gridSharpness() sizes do not fit together");
@@ -65,20 +61,10 @@ napi_value grid_sharpness(napi_env env, napi_callback_info info) {
  * patches: whether each patch holds picture, then whether it holds a highlight (2 blocks), set.
  */
 napi_value region_counts(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   static const napi_typedarray_type want[5] = {napi_uint8_array, napi_uint8_array, napi_int32_array, napi_int32_array, napi_uint8_array};
   size_t n[5] = {0};
   void *a[5] = {NULL};
-  for (int i = 0; i < 5; i++) {
-    int ok = 0;
-    if (i < (int)argc) a[i] = typed_array(env, argv[i], want[i], &n[i], &ok);
-    if (!ok) {
-      napi_throw_type_error(env, NULL, "kernels: regionCounts() argument of the wrong type");
-      return NULL;
-    }
-  }
+  if (!typed_args(env, info, 5, want, a, n, "kernels: regionCounts() argument of the wrong type")) return NULL;
   const uint8_t *valid = a[0], *kind = a[1];
   const int32_t *L = a[2];
   int32_t *counts = a[3];

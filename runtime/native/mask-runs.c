@@ -6,17 +6,13 @@
 
 // fillRuns(data: Uint8Array, runs: Int32Array): pixels [runs[2i], runs[2i+1]) become 0, 0, 0, 255.
 napi_value fill_runs(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  size_t nData = 0, nRuns = 0;
-  int ok1 = 0, ok2 = 0;
-  uint8_t *data = argc == 2 ? typed_array(env, argv[0], napi_uint8_array, &nData, &ok1) : NULL;
-  const int32_t *runs = argc == 2 ? typed_array(env, argv[1], napi_int32_array, &nRuns, &ok2) : NULL;
-  if (!ok1 || !ok2) {
-    napi_throw_type_error(env, NULL, "kernels: fillRuns(Uint8Array, Int32Array)");
-    return NULL;
-  }
+  static const napi_typedarray_type want[2] = {napi_uint8_array, napi_int32_array};
+  size_t n[2] = {0};
+  void *a[2] = {NULL};
+  if (!typed_args(env, info, 2, want, a, n, "kernels: fillRuns(Uint8Array, Int32Array)")) return NULL;
+  uint8_t *data = a[0];
+  const int32_t *runs = a[1];
+  const size_t nData = n[0], nRuns = n[1];
   const size_t pixels = nData / 4;
   // Runs in order, each inside the frame: checked before anything is written.
   int fits = nRuns % 2 == 0;

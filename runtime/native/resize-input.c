@@ -12,22 +12,12 @@
  * source column (row), the second's weight, and 1 − that weight.
  */
 napi_value resize_input(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   size_t n[11] = {0};
   void *a[11] = {NULL};
   static const napi_typedarray_type want[11] = {napi_uint8_array,   napi_float64_array, napi_int32_array,   napi_int32_array,
                                                 napi_float64_array, napi_float64_array, napi_int32_array,   napi_int32_array,
                                                 napi_float64_array, napi_float64_array, napi_float32_array};
-  for (int i = 0; i < 11; i++) {
-    int ok = 0;
-    if (i < (int)argc) a[i] = typed_array(env, argv[i], want[i], &n[i], &ok);
-    if (!ok) {
-      napi_throw_type_error(env, NULL, "kernels: resizeInput() argument of the wrong type");
-      return NULL;
-    }
-  }
+  if (!typed_args(env, info, 11, want, a, n, "kernels: resizeInput() argument of the wrong type")) return NULL;
   const uint8_t *data = a[0];
   const double *P = a[1];
   const int32_t *xi0 = a[2], *xi1 = a[3], *yi0 = a[6], *yi1 = a[7];

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,13 @@ import { freePort } from '../../runtime/util/free-port.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = CLI_PATH;
 export const SHARED_DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+
+/** The first `n` real frames of a set in the shared data, by path (read in place, never copied). */
+export function sharedImages(set: 'cvc-clinicdb' | 'kvasir-seg', n: number): string[] {
+  return readdirSync(`${SHARED_DATA}${set}/images`)
+    .slice(0, n)
+    .map((f) => `${SHARED_DATA}${set}/images/${f}`);
+}
 
 export { freePort };
 
