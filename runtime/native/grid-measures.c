@@ -55,7 +55,7 @@ napi_value grid_sharpness(napi_env env, napi_callback_info info) {
 
 /*
  * regionCounts(valid, kind: Uint8Array, layout: Int32Array, counts: Int32Array, patches: Uint8Array)
- * layout: gw, gh, cols, patches across (pw), patch side, kind bits dark, clipped, blood, lit; then
+ * layout: gw, gh, cols, patches across (pw), kind bits dark, clipped, blood, lit; then
  * the column cuts (cols + 1), each row's region row and patch row (gh each), each column's patch (gw).
  * counts: picture, dark, clipped and blood cells per region, added to (4 blocks of cols × rows).
  * patches: whether each patch holds picture, then whether it holds a highlight (2 blocks), set.
@@ -69,10 +69,10 @@ napi_value region_counts(napi_env env, napi_callback_info info) {
   const int32_t *L = a[2];
   int32_t *counts = a[3];
   uint8_t *flags = a[4];
-  const long head = 9;
+  const long head = 8;
   const long gw = n[2] >= (size_t)head ? L[0] : 0, gh = n[2] >= (size_t)head ? L[1] : 0;
-  const long cols = n[2] >= (size_t)head ? L[2] : 0, pw = n[2] >= (size_t)head ? L[3] : 0, side = n[2] >= (size_t)head ? L[4] : 0;
-  int fits = gw > 0 && gh > 0 && cols > 0 && pw > 0 && side > 0 && n[2] == (size_t)(head + cols + 1 + 2 * gh + gw);
+  const long cols = n[2] >= (size_t)head ? L[2] : 0, pw = n[2] >= (size_t)head ? L[3] : 0;
+  int fits = gw > 0 && gh > 0 && cols > 0 && pw > 0 && n[2] == (size_t)(head + cols + 1 + 2 * gh + gw);
   fits = fits && n[0] >= (size_t)(gw * gh) && n[1] >= (size_t)(gw * gh);
   const int32_t *xs = L + head, *regionRow = xs + cols + 1, *patchRow = regionRow + gh, *patchOfX = patchRow + gh;
   long rows = 0, prows = 0;
@@ -89,7 +89,7 @@ napi_value region_counts(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "kernels: regionCounts() layout does not fit the grid");
     return NULL;
   }
-  const int kDark = L[5], kClipped = L[6], kBlood = L[7], kLit = L[8];
+  const int kDark = L[4], kClipped = L[5], kBlood = L[6], kLit = L[7];
   const long nReg = cols * rows, nPatch = pw * prows;
   int32_t *cn = counts, *cd = counts + nReg, *cc = counts + 2 * nReg, *cb = counts + 3 * nReg;
   uint8_t *any = flags, *lit = flags + nPatch;

@@ -86,26 +86,8 @@ const params = (() => {
   const c = CELL_LIMITS,
     f = FOCUS_RULE;
   const limits = [c.darkLuma, c.clippedLuma, c.washedOut, c.whiteLevel, c.bloodMinRed, c.bloodMaxGreenRatio, c.bloodMaxBlueRatio];
-  return Float64Array.from([
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    ...limits,
-    f.slope,
-    f.offset,
-    f.brightLitLuma,
-    KIND.dark,
-    KIND.clipped,
-    KIND.blood,
-    KIND.lit,
-    KIND.focus,
-  ]);
+  const kinds = [KIND.dark, KIND.clipped, KIND.blood, KIND.lit, KIND.focus];
+  return Float64Array.from([...new Array<number>(9).fill(0), ...limits, f.slope, f.offset, f.brightLitLuma, ...kinds]);
 })();
 
 /**

@@ -163,7 +163,7 @@ function layoutOf(gw: number, gh: number): Layout {
     nPatch = px.count * py.count;
   const counts = new Int32Array(4 * nReg),
     flags = new Uint8Array(2 * nPatch);
-  const head = [gw, gh, cols, px.count, HIGHLIGHT_PATCH, KIND.dark, KIND.clipped, KIND.blood, KIND.lit];
+  const head = [gw, gh, cols, px.count, KIND.dark, KIND.clipped, KIND.blood, KIND.lit];
   layoutCache = {
     gw,
     gh,
