@@ -10,7 +10,7 @@ import { messageOf } from '../errors.js';
  * On a 2-core box these loops are most of the frame's work outside the models: compiled, they
  * take about half the time and give the same result to the bit (test/native-kernels.test.ts
  * compares them with the JavaScript on real frames). Without the addon the JavaScript runs:
- * slower, never different. The arguments are laid out in grid-cells.c and resize-input.c.
+ * slower, never different. Each C file lays out the arguments of its kernels.
  */
 export interface Kernels {
   gridSample(
