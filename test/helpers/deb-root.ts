@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,8 +9,9 @@ const execFileP = promisify(execFile);
 
 /**
  * Throwaway Debian 12 roots for package tests. The base root is made once with mmdebstrap from
- * Debian's archive (the GStreamer runtime, systemd for sysusers/tmpfiles, python3 and
- * ca-certificates for nodejs) and kept as a tarball under var/cache/deb-root; each test unpacks
+ * Debian's archive (the GStreamer runtime, the allocator the unit preloads, systemd for
+ * sysusers/tmpfiles, python3 and ca-certificates for nodejs) and kept as a tarball under
+ * var/cache/deb-root, named for its package list so that a changed list makes a new one; each test unpacks
  * its own copy. Debian 12's nodejs is 18, below the engines field: a site installs NodeSource's
  * nodejs 20 (docs/fleet.md). The test root gets the same package by repacking the nodejs that
  * this machine has installed (NodeSource's, ≥ 20), since tests reach no repository but Debian's.
@@ -21,6 +23,7 @@ const BASE_PACKAGES = [
   'gstreamer1.0-plugins-good',
   'libgstreamer1.0-0',
   'libgstreamer-plugins-base1.0-0',
+  'libjemalloc2',
   'systemd',
   'python3',
   'ca-certificates',
@@ -48,7 +51,8 @@ async function must(cmd: string, args: string[], what: string): Promise<string> 
 
 /** The base root tarball, made on first use (minutes: it downloads from Debian's archive). */
 export async function baseTarball(): Promise<string> {
-  const tar = join(CACHE, `${SUITE}-base.tar`);
+  const list = createHash('sha256').update(BASE_PACKAGES.join(',')).digest('hex').slice(0, 8);
+  const tar = join(CACHE, `${SUITE}-base-${list}.tar`);
   if (existsSync(tar)) return tar;
   mkdirSync(CACHE, { recursive: true });
   // mmdebstrap picks its output format from the name, and `.partial` would make a directory.

@@ -78,6 +78,7 @@ t.test('lumen-edge.deb: lintian clean; install, key pair, upgrade, bad site conf
     'no FAIL',
   );
   t.equal(report.checks.find((c) => c.name === 'gstreamer')?.verdict, 'OK', 'GStreamer from the Depends is there');
+  t.equal(report.checks.find((c) => c.name === 'pixel loops')?.verdict, 'OK', 'the compiled pixel loops are packed and load');
   // The package ships its bill of materials.
   const sbom = JSON.parse(readFileSync(join(root, 'usr/share/doc/lumen-edge/sbom.cdx.json'), 'utf8')) as { bomFormat: string; components: { name: string }[] };
   t.equal(sbom.bomFormat, 'CycloneDX', 'the SBOM is CycloneDX');
