@@ -39,14 +39,6 @@ export interface ConditioningSettings {
   quality: QualitySettings | null;
 }
 
-/** A frame located (masks, ROI) and waiting for the quality gate (Conditioner.locate). */
-interface Located {
-  located: Omit<Conditioning, 'gated' | 'quality'>;
-  /** What the gate judges: the active area (its outline leaves out black corners), or the ROI. */
-  within: Rect | ActiveArea;
-  quality: QualitySettings;
-}
-
 /** Overlay pixels over a privacy mask: transparent, so nothing is drawn over what was blacked out. */
 const TRANSPARENT: MaskFill = [0, 0, 0, 0];
 
@@ -85,15 +77,6 @@ export class Conditioner {
    * (no copy on the hot path) and the raw frame is not used again: the result is the same object.
    */
   run(raw: Frame, timings: Record<string, number>): Conditioning {
-    const s = this.locate(raw, timings);
-    return 'done' in s ? s.done : this.gate(s, timings);
-  }
-
-  /**
-   * run()'s first half: masks and ROI. `done` when there is nothing left to gate (no picture, or
-   * the gate is off); otherwise gate() finishes it.
-   */
-  private locate(raw: Frame, timings: Record<string, number>): { done: Conditioning } | Located {
     const frame = raw as ConditionedFrame;
     const c = this.settings;
     const whole: Rect = { x: 0, y: 0, width: raw.width, height: raw.height };
@@ -105,26 +88,22 @@ export class Conditioner {
       this.plan = null;
       this.scale = scale;
     }
-    if (!c) return { done: { frame, scale, roi: whole, gated: null, quality: null } };
-    const t = performance.now();
+    if (!c) return { frame, scale, roi: whole, gated: null, quality: null };
+    let t = performance.now();
     // Masks first, with the area in use: text under a privacy mask must not sway detection.
     const before = this.tracker?.area ?? null;
     this.maskPlan(raw, c, before).apply(raw.data);
     const area = this.tracker ? this.track(this.tracker, raw) : null;
     if (area !== before) this.maskPlan(raw, c, area).apply(raw.data);
     timings.roi = performance.now() - t;
-    if (this.tracker && !area) return { done: { frame, scale, roi: whole, gated: joinReasons(['no-picture']), quality: null } };
+    if (this.tracker && !area) return { frame, scale, roi: whole, gated: joinReasons(['no-picture']), quality: null };
     const roi = area?.rect ?? whole;
-    if (!c.quality?.enabled) return { done: { frame, scale, roi, gated: null, quality: null } };
-    return { located: { frame, scale, roi }, within: area ?? roi, quality: c.quality };
-  }
-
-  /** run()'s second half: the quality gate on a located frame. */
-  private gate(s: Located, timings: Record<string, number>): Conditioning {
-    const t = performance.now();
-    const q = evaluateQuality(s.located.frame, s.within, s.quality);
+    if (!c.quality?.enabled) return { frame, scale, roi, gated: null, quality: null };
+    t = performance.now();
+    // The gate judges the active area (its outline leaves out the black corners), or the ROI.
+    const q = evaluateQuality(frame, area ?? roi, c.quality);
     timings.quality = performance.now() - t;
-    return { ...s.located, gated: gatedOf(q), quality: gateShares(q) };
+    return { frame, scale, roi, gated: gatedOf(q), quality: gateShares(q) };
   }
 
   /** The frame is out: a background detection taken for it is sent now (BackgroundDetector.flush). */
