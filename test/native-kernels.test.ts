@@ -140,17 +140,18 @@ t.test('the compiled loops refuse arguments that do not fit, instead of reading 
   const k = kernels!;
   const frame = madeFrame(64, 48, 7);
   const grid = () => [new Uint8Array(64), new Float32Array(64), new Uint8Array(64), new Float64Array(2)] as const;
+  const noSpans = new Int32Array(0);
   const params = (rect: number[]) => Float64Array.from([64, 48, ...rect, 1, 8, 8, ...new Array<number>(15).fill(0)]);
-  t.doesNotThrow(() => k.gridSample(frame.data, params([0, 0, 8, 8]), null, ...grid()), 'a fitting call');
-  t.throws(() => k.gridSample(frame.data, params([60, 0, 8, 8]), null, ...grid()), RangeError, 'a rect past the right edge');
-  t.throws(() => k.gridSample(frame.data.subarray(4), params([0, 0, 8, 8]), null, ...grid()), RangeError, 'pixels shorter than the frame');
+  t.doesNotThrow(() => k.gridSample(frame.data, params([0, 0, 8, 8]), noSpans, ...grid()), 'a fitting call');
+  t.throws(() => k.gridSample(frame.data, params([60, 0, 8, 8]), noSpans, ...grid()), RangeError, 'a rect past the right edge');
+  t.throws(() => k.gridSample(frame.data.subarray(4), params([0, 0, 8, 8]), noSpans, ...grid()), RangeError, 'pixels shorter than the frame');
   t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]), new Int32Array(4), ...grid()), RangeError, 'spans for fewer rows than the rect');
-  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]).subarray(1), null, ...grid()), RangeError, 'too few params');
+  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]).subarray(1), noSpans, ...grid()), RangeError, 'too few params');
   const [valid, luma, kind, sums] = grid();
-  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]), null, valid, luma, kind, new Float64Array(2).subarray(1)), RangeError, 'too few sums');
-  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]), null, valid, new Float32Array(63), kind, sums), RangeError, 'a luma array too short');
+  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]), noSpans, valid, luma, kind, new Float64Array(2).subarray(1)), RangeError, 'too few sums');
+  t.throws(() => k.gridSample(frame.data, params([0, 0, 8, 8]), noSpans, valid, new Float32Array(63), kind, sums), RangeError, 'a luma array too short');
   t.throws(
-    () => k.gridSample(frame.data, params([0, 0, 8, 8]), null, valid, new Float64Array(64) as unknown as Float32Array, kind, sums),
+    () => k.gridSample(frame.data, params([0, 0, 8, 8]), noSpans, valid, new Float64Array(64) as unknown as Float32Array, kind, sums),
     TypeError,
     'a luma array of doubles',
   );

@@ -42,12 +42,14 @@ export class SourceSize {
   /** Notes the shape of a delivered analysis picture and reads the source's size for it. */
   observe(width: number, height: number): void {
     const prev = this.lastAnalysis;
-    if (this.read && prev && (prev.width !== width || prev.height !== height)) {
-      // A new picture shape: the old source size no longer applies until a reading confirms one.
-      this.log.info({ from: prev, to: { width, height } }, 'analysis size changed');
-      this.full = null;
+    if (!prev || prev.width !== width || prev.height !== height) {
+      if (this.read && prev) {
+        // A new picture shape: the old source size no longer applies until a reading confirms one.
+        this.log.info({ from: prev, to: { width, height } }, 'analysis size changed');
+        this.full = null;
+      }
+      this.lastAnalysis = { width, height };
     }
-    this.lastAnalysis = { width, height };
     this.refresh();
   }
 

@@ -33,32 +33,25 @@ static uint8_t cell_kind(const Limits *L, double l, double r, double g, double b
 }
 
 /*
- * gridSample(data: Uint8Array, params: Float64Array[24], spans: Int32Array | null,
+ * gridSample(data: Uint8Array, params: Float64Array[24], spans: Int32Array,
  *            valid: Uint8Array, luma: Float32Array, kind: Uint8Array, sums: Float64Array[2])
  * params: frame width, height; rect x, y, width, height; cell size; cells across, down; then the
  * ten cell limits and five kind bits (analysis-grid.ts). spans: per row of the rect, the
- * picture's first and last column (first > last: none), clipped to the rect here. sums: picture cells, sum of their lumas.
+ * picture's first and last column (first > last: none), clipped to the rect here; empty: no outline. sums: picture cells, sum of their lumas.
  */
 napi_value grid_sample(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  napi_valuetype spansType = napi_undefined;
-  if (argc == 7) CHECK(napi_typeof(env, argv[2], &spansType));
-  size_t nData, nP, nSpans = 0, nValid, nLuma, nKind, nSums;
-  int ok[7] = {argc == 7, 1, 1, 1, 1, 1, 1};
-  const uint8_t *data = typed_array(env, argv[0], napi_uint8_array, &nData, &ok[0]);
-  const double *P = typed_array(env, argv[1], napi_float64_array, &nP, &ok[1]);
-  const int32_t *spans = spansType == napi_null ? NULL : typed_array(env, argv[2], napi_int32_array, &nSpans, &ok[2]);
-  uint8_t *valid = typed_array(env, argv[3], napi_uint8_array, &nValid, &ok[3]);
-  float *luma = typed_array(env, argv[4], napi_float32_array, &nLuma, &ok[4]);
-  uint8_t *kind = typed_array(env, argv[5], napi_uint8_array, &nKind, &ok[5]);
-  double *sums = typed_array(env, argv[6], napi_float64_array, &nSums, &ok[6]);
-  for (int i = 0; i < 7; i++)
-    if (!ok[i]) {
-      napi_throw_type_error(env, NULL, "kernels: gridSample() argument of the wrong type");
-      return NULL;
-    }
+  static const napi_typedarray_type want[7] = {napi_uint8_array, napi_float64_array, napi_int32_array, napi_uint8_array,
+                                               napi_float32_array, napi_uint8_array, napi_float64_array};
+  size_t n[7] = {0};
+  void *arg[7] = {NULL};
+  if (!typed_args(env, info, 7, want, arg, n, "kernels: gridSample() argument of the wrong type")) return NULL;
+  const uint8_t *data = arg[0];
+  const double *P = arg[1];
+  const int32_t *spans = n[2] ? arg[2] : NULL;
+  uint8_t *valid = arg[3], *kind = arg[5];
+  float *luma = arg[4];
+  double *sums = arg[6];
+  const size_t nData = n[0], nP = n[1], nSpans = n[2], nValid = n[3], nLuma = n[4], nKind = n[5], nSums = n[6];
   if (nP != 24 || nSums != 2) {
     napi_throw_range_error(env, NULL, "kernels: gridSample() wants 24 params and 2 sums");
     return NULL;

@@ -16,7 +16,8 @@ export interface Kernels {
   gridSample(
     data: Uint8Array,
     params: Float64Array,
-    spans: Int32Array | null,
+    /** Empty: no outline. */
+    spans: Int32Array,
     valid: Uint8Array,
     luma: Float32Array,
     kind: Uint8Array,

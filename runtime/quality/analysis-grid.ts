@@ -107,7 +107,7 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null, jav
   const { valid, luma, kind } = buf.grid;
   if (kernels && !javascript) {
     params.set([frame.width, frame.height, rect.x, rect.y, rect.width, rect.height, cs, gw, gh]);
-    kernels.gridSample(frame.data, params, area ? spansOf(area, rect) : null, valid, luma, kind, sums);
+    kernels.gridSample(frame.data, params, area ? spansOf(area, rect) : NO_SPANS, valid, luma, kind, sums);
   } else {
     sampleCells(frame, rect, cs, gw, gh, area, buf);
   }
@@ -115,6 +115,9 @@ export function sampleGrid(frame: Frame, roi: Rect, area: ActiveArea | null, jav
   if (cells < 16) return null;
   return { gw, gh, cellPx: cs, rect, ...buf.grid, cells, meanLuma: sums[1] / cells };
 }
+
+/** No outline: the compiled sampler reads the whole rect. */
+const NO_SPANS = new Int32Array(0);
 
 /** The picture's first and last column on each row of rect (first > last: none), for the compiled sampler; kept while the area holds. */
 let spanCache: { area: ActiveArea; y: number; height: number; spans: Int32Array } | null = null;
